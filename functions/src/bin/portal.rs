@@ -1,0 +1,93 @@
+//! The local portal: builds the static site, merges every route group, serves
+//! both on one address with the embedded store and the outbox mailer, and
+//! seeds a demo commune on an empty database.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use shared::App;
+use shared::clock::SystemClock;
+use shared::config::Config;
+use std::sync::Arc;
+use tower_http::services::ServeDir;
+
+#[derive(Parser)]
+#[command(name = "portal", about = "Espace Famille : le portail local et ses commandes d'exploitation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Sert le portail (par défaut).
+    Serve,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    shared::telemetry::init();
+    match Cli::parse().command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let report = site::build(&config.site_dir).context("construction du site statique")?;
+    tracing::info!(pages = report.pages, dir = %config.site_dir.display(), "site statique construit");
+
+    let app = App::from_config(config.clone(), Arc::new(SystemClock)).await?;
+    let seeded = shared::demo::seed_if_empty(app.store.as_ref())
+        .await
+        .context("données de démonstration")?;
+
+    let router = functions::all_routes(app).fallback_service(ServeDir::new(&config.site_dir));
+    let router = shared::web::with_common_layers(router);
+
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("écoute sur {} (variable EF_BIND)", config.bind))?;
+    let address = listener.local_addr()?;
+    let refs = shared::demo::references();
+    println!();
+    println!("  Espace Famille est prêt : http://{address}/");
+    println!();
+    println!("  Pour créer un compte de démonstration (étape 2 de l'inscription) :");
+    println!("    numéro de dossier  : {}", refs.dossier);
+    println!("    nom du responsable : {}", refs.responsable);
+    println!("    3 derniers chiffres d'une facture : {}", refs.invoice_digits);
+    if seeded {
+        println!("  (données de démonstration créées dans la base locale)");
+    }
+    println!("  Courriels envoyés : fichiers .eml dans la boîte d'envoi locale.");
+    println!("  Ctrl-C pour arrêter.");
+    println!();
+
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+    tracing::info!("portail arrêté");
+    Ok(())
+}
+
+/// Ctrl-C, or SIGTERM from a process manager.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

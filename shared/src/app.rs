@@ -1,0 +1,91 @@
+//! The `App` value every route group is built from: the ports, the clock and
+//! the configuration. Built once per process (per Lambda container), never
+//! per request.
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, ConfigError, MailConfig, StoreConfig};
+use crate::mail::{Mailer, outbox::Outbox, ses::Ses};
+use crate::store::{Store, StoreError, dynamo::DynamoStore, sqlite::SqliteStore};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub mail: Arc<dyn Mailer>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<Config>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("ouverture du stockage impossible : {0}")]
+    Store(#[from] StoreError),
+}
+
+impl App {
+    /// From the process environment.
+    pub async fn from_env() -> Result<Self, StartError> {
+        Self::from_config(Config::from_env()?, Arc::new(SystemClock)).await
+    }
+
+    /// From a configuration: AWS clients are made here, once, with timeouts.
+    pub async fn from_config(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        let aws = if config.uses_aws() {
+            Some(aws_sdk_config(&config.aws_region).await)
+        } else {
+            None
+        };
+        let store: Arc<dyn Store> = match (&config.store, &aws) {
+            (StoreConfig::Sqlite { path }, _) => Arc::new(SqliteStore::open(path, clock.clone())?),
+            (StoreConfig::Dynamo { table, endpoint }, Some(aws)) => {
+                let mut builder = aws_sdk_dynamodb::config::Builder::from(aws);
+                if let Some(url) = endpoint {
+                    builder = builder.endpoint_url(url);
+                }
+                let client = aws_sdk_dynamodb::Client::from_conf(builder.build());
+                Arc::new(DynamoStore::new(client, table, clock.clone()))
+            }
+            (StoreConfig::Dynamo { .. }, None) => unreachable!("uses_aws covers DynamoDB"),
+        };
+        let mail: Arc<dyn Mailer> = match (&config.mail, &aws) {
+            (MailConfig::Outbox { dir }, _) => Arc::new(Outbox::new(dir, &config.mail_from)),
+            (MailConfig::Ses { endpoint }, Some(aws)) => {
+                let mut builder = aws_sdk_ses::config::Builder::from(aws);
+                if let Some(url) = endpoint {
+                    builder = builder.endpoint_url(url);
+                }
+                Arc::new(Ses::new(
+                    aws_sdk_ses::Client::from_conf(builder.build()),
+                    &config.mail_from,
+                ))
+            }
+            (MailConfig::Ses { .. }, None) => unreachable!("uses_aws covers SES"),
+        };
+        Ok(Self {
+            store,
+            mail,
+            clock,
+            config: Arc::new(config),
+        })
+    }
+}
+
+/// The AWS SDK configuration shared by every client: the region from the
+/// configuration (so the SDK never asks instance metadata for it), and
+/// timeouts so that an unreachable service fails fast with a 503.
+pub async fn aws_sdk_config(region: &str) -> aws_config::SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(Duration::from_secs(2))
+        .read_timeout(Duration::from_secs(5))
+        .operation_attempt_timeout(Duration::from_secs(5))
+        .operation_timeout(Duration::from_secs(10))
+        .build();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_owned()))
+        .timeout_config(timeouts)
+        .load()
+        .await
+}

@@ -1,0 +1,119 @@
+//! The demo commune's data, written once on an empty database: a family
+//! dossier with two children and an unpaid invoice (the activities are in the
+//! commune settings). All in one transaction guarded by a marker item, so two
+//! portals starting on the same file seed it once.
+
+use crate::domain::dossier::{self, Child, Dossier, Responsable};
+use crate::domain::invoice::{self, Invoice, Status};
+use crate::store::{Condition, Item, Key, Store, StoreError, Write};
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+/// What a visitor types at step 2 of the sign-up to link the demo dossier.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoReferences {
+    pub dossier: String,
+    pub responsable: String,
+    pub invoice_digits: String,
+}
+
+fn marker() -> Key {
+    Key::new("META", "DEMO")
+}
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default()
+}
+
+pub fn dossier() -> Dossier {
+    Dossier {
+        numero: "D2026-0142".into(),
+        responsables: vec![Responsable {
+            nom: "Lefèvre".into(),
+            prenom: "Émilie".into(),
+            courriel: Some("emilie.lefevre@example.org".into()),
+            telephone: Some("06 12 34 56 78".into()),
+        }],
+        adresse: "12 rue des Tilleuls, 01500 Val-d'Albarine".into(),
+        quotient_familial: Some(Decimal::new(845, 0)),
+        qf_date: Some(date(2026, 9, 1)),
+    }
+}
+
+pub fn children() -> Vec<Child> {
+    vec![
+        Child {
+            id: "01JBDEMO0LEA00000000000000".into(),
+            nom: "Lefèvre".into(),
+            prenom: "Léa".into(),
+            naissance: date(2018, 5, 12),
+            ecole: "École élémentaire Jean-Jaurès".into(),
+            classe: "CE2".into(),
+            regime: Some("sans porc".into()),
+            pai: false,
+        },
+        Child {
+            id: "01JBDEMO0HUGO0000000000000".into(),
+            nom: "Lefèvre".into(),
+            prenom: "Hugo".into(),
+            naissance: date(2021, 9, 3),
+            ecole: "École maternelle Les Tilleuls".into(),
+            classe: "MS".into(),
+            regime: None,
+            pai: true,
+        },
+    ]
+}
+
+pub fn invoice() -> Invoice {
+    Invoice {
+        numero: "F2026-10-000587".into(),
+        dossier: "D2026-0142".into(),
+        periode: "octobre 2026".into(),
+        emise_le: date(2026, 11, 2),
+        echeance: date(2026, 11, 30),
+        montant: Decimal::new(8640, 2),
+        statut: Status::Unpaid,
+    }
+}
+
+/// The references the demo family types at sign-up.
+pub fn references() -> DemoReferences {
+    let d = dossier();
+    DemoReferences {
+        invoice_digits: invoice().last_three_digits(),
+        responsable: d.responsables[0].nom.clone(),
+        dossier: d.numero,
+    }
+}
+
+/// Seeds the demo data unless it is there; tells whether it wrote it.
+pub async fn seed_if_empty(store: &dyn Store) -> Result<bool, StoreError> {
+    let d = dossier();
+    let mut writes = vec![
+        Write::Put {
+            item: Item::new(marker(), Default::default()),
+            condition: Condition::NotExists,
+        },
+        Write::Put {
+            item: Item::from_record(dossier::key(&d.numero), &d)?,
+            condition: Condition::NotExists,
+        },
+    ];
+    for child in children() {
+        writes.push(Write::Put {
+            item: Item::from_record(dossier::child_key(&d.numero, &child.id), &child)?,
+            condition: Condition::NotExists,
+        });
+    }
+    let inv = invoice();
+    writes.push(Write::Put {
+        item: Item::from_record(invoice::key(&d.numero, &inv.numero), &inv)?,
+        condition: Condition::NotExists,
+    });
+    match store.transact(writes).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::TransactionCancelled { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}

@@ -1,0 +1,51 @@
+//! A family's dossier at the town: its number (kept as the town gave it), its
+//! responsables and its children. Only what the service needs (CNIL NS-058).
+
+use crate::store::Key;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Responsable {
+    pub nom: String,
+    pub prenom: String,
+    pub courriel: Option<String>,
+    pub telephone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Dossier {
+    /// The town's own number, e.g. "D2026-0142".
+    pub numero: String,
+    pub responsables: Vec<Responsable>,
+    pub adresse: String,
+    /// Quotient familial, and the date it was set.
+    pub quotient_familial: Option<Decimal>,
+    pub qf_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Child {
+    pub id: String,
+    pub nom: String,
+    pub prenom: String,
+    pub naissance: NaiveDate,
+    pub ecole: String,
+    pub classe: String,
+    /// e.g. "sans porc", "sans viande"; no religious label.
+    pub regime: Option<String>,
+    pub pai: bool,
+}
+
+pub fn partition(numero: &str) -> String {
+    format!("DOSSIER#{numero}")
+}
+
+pub fn key(numero: &str) -> Key {
+    Key::new(partition(numero), "PROFIL")
+}
+
+pub fn child_key(numero: &str, child_id: &str) -> Key {
+    Key::new(partition(numero), format!("ENFANT#{child_id}"))
+}

@@ -1,0 +1,169 @@
+//! The page layout shared by the static site and the functions: the commune's
+//! header and navigation, a skip link, landmarks, the footer links, and the
+//! commune's own stylesheet (the State's DSFR is reserved to State services).
+
+pub mod error_page;
+
+use crate::settings;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
+
+/// The stylesheet, served at [`STYLESHEET_PATH`] by the static site.
+pub const STYLESHEET: &str = include_str!("../../assets/portail.css");
+pub const STYLESHEET_PATH: &str = "/assets/portail.css";
+
+/// One entry of the main navigation.
+struct NavLink {
+    href: &'static str,
+    label: &'static str,
+}
+
+/// The main navigation: only sections that exist are listed.
+const NAV: &[NavLink] = &[
+    NavLink { href: "/", label: "Accueil" },
+    NavLink { href: "/aide/", label: "Aide" },
+    NavLink { href: "/compte/connexion", label: "Mon espace famille" },
+];
+
+/// The footer links RGAA and the law ask for on every page.
+const FOOTER: &[NavLink] = &[
+    NavLink { href: "/accessibilite/", label: "Accessibilité : non conforme" },
+    NavLink { href: "/mentions-legales/", label: "Mentions légales" },
+    NavLink { href: "/aide/", label: "Aide" },
+    NavLink { href: "/plan-du-site/", label: "Plan du site" },
+];
+
+/// What a page says about itself to the layout.
+pub struct Page<'a> {
+    /// The page's own title, first in `<title>` and the `<h1>`.
+    pub title: &'a str,
+    /// The path of the page, to mark the current navigation entry.
+    pub path: &'a str,
+    /// The main content, below the `<h1>`.
+    pub main: Markup,
+}
+
+/// The document title: page, portal, commune — unique and meaningful (RGAA 8.6).
+pub fn document_title(title: &str) -> String {
+    let c = &settings::get().commune;
+    format!("{title} — {} — {}", c.portail, c.nom)
+}
+
+/// A whole HTML document.
+pub fn render(page: Page) -> Markup {
+    let c = &settings::get().commune;
+    html! {
+        (DOCTYPE)
+        html lang="fr" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (document_title(page.title)) }
+                link rel="stylesheet" href=(STYLESHEET_PATH);
+            }
+            body {
+                a.skip-link href="#contenu" { "Aller au contenu" }
+                header.site-header role="banner" {
+                    div.wrap {
+                        a.brand href="/" {
+                            span.brand-commune { (c.nom) }
+                            span.brand-portal { (c.portail) }
+                        }
+                        nav aria-label="Menu principal" {
+                            ul.nav {
+                                @for link in NAV {
+                                    li {
+                                        @if is_current(link.href, page.path) {
+                                            a href=(link.href) aria-current="page" { (link.label) }
+                                        } @else {
+                                            a href=(link.href) { (link.label) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                main #contenu role="main" tabindex="-1" {
+                    div.wrap {
+                        h1 { (page.title) }
+                        (page.main)
+                    }
+                }
+                footer.site-footer role="contentinfo" {
+                    div.wrap {
+                        p { strong { (c.nom) } br; (c.adresse) br; "Téléphone : " (c.telephone) }
+                        nav aria-label="Pied de page" {
+                            ul.footer-links {
+                                @for link in FOOTER {
+                                    li { a href=(link.href) { (link.label) } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn is_current(href: &str, path: &str) -> bool {
+    if href == "/" {
+        path == "/" || path == "/index.html"
+    } else {
+        path.starts_with(href)
+    }
+}
+
+/// A notice box (information, success, error), announced to screen readers
+/// when it is an error.
+pub fn notice(kind: NoticeKind, text: &str) -> Markup {
+    let (class, role) = match kind {
+        NoticeKind::Info => ("notice notice-info", None),
+        NoticeKind::Success => ("notice notice-success", Some("status")),
+        NoticeKind::Error => ("notice notice-error", Some("alert")),
+    };
+    html! { div class=(class) role=[role] { p { (text) } } }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum NoticeKind {
+    Info,
+    Success,
+    Error,
+}
+
+/// Raw HTML already escaped or produced by a trusted renderer.
+pub fn trusted(html: String) -> Markup {
+    PreEscaped(html)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_has_landmarks_skip_link_and_current_entry() {
+        let out = render(Page {
+            title: "Connexion",
+            path: "/compte/connexion",
+            main: html! { p { "x" } },
+        })
+        .into_string();
+        assert!(out.starts_with("<!DOCTYPE html><html lang=\"fr\">"));
+        assert!(out.contains("<title>Connexion — Espace Famille — "));
+        assert!(out.contains("href=\"#contenu\""));
+        assert!(out.contains("<main id=\"contenu\""));
+        assert!(out.contains("href=\"/compte/connexion\" aria-current=\"page\""));
+        assert!(!out.contains("href=\"/\" aria-current"));
+        for link in FOOTER {
+            assert!(out.contains(link.href));
+        }
+    }
+
+    #[test]
+    fn error_notices_are_alerts() {
+        let out = notice(NoticeKind::Error, "Erreur <b>").into_string();
+        assert!(out.contains("role=\"alert\""));
+        assert!(out.contains("Erreur &lt;b&gt;"));
+    }
+}

@@ -1,0 +1,17 @@
+//! Espace Famille's shared library: domain records and rules, the ports
+//! (store, mail, clock) with their adapters, configuration, the `App` value
+//! every route group is built from, and the page layout.
+
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod layout;
+pub mod mail;
+pub mod settings;
+pub mod store;
+pub mod telemetry;
+pub mod web;
+
+pub use app::App;

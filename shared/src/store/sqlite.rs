@@ -1,0 +1,344 @@
+//! The embedded store: one SQLite file (WAL mode), one table shaped like the
+//! DynamoDB table. Writes run in an immediate SQLite transaction, so a
+//! condition and the write it guards are atomic, and a multi-write
+//! transaction applies all or nothing.
+
+use super::cursor::Position;
+use super::rules::{self, is_live};
+use super::{Index, Item, Key, Page, Query, SortRange, Store, StoreError, Write};
+use crate::clock::Clock;
+use async_trait::async_trait;
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many
+/// have run.
+const MIGRATIONS: &[&str] = &["CREATE TABLE items (
+        pk TEXT NOT NULL,
+        sk TEXT NOT NULL,
+        gsi1pk TEXT,
+        gsi1sk TEXT,
+        ver INTEGER NOT NULL,
+        ttl INTEGER,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (pk, sk)
+    ) WITHOUT ROWID;
+    CREATE INDEX items_gsi1 ON items (gsi1pk, gsi1sk, pk, sk) WHERE gsi1pk IS NOT NULL;
+    CREATE INDEX items_ttl ON items (ttl) WHERE ttl IS NOT NULL;"];
+
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    clock: Arc<dyn Clock>,
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its folder on first run) the database file and
+    /// brings its schema up to date.
+    pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Unavailable(format!("dossier {} : {e}", dir.display()))
+            })?;
+        }
+        let conn = Connection::open(path).map_err(unavailable)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(unavailable)?;
+        conn.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(unavailable)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(unavailable)?;
+        migrate(&conn)?;
+        Ok(Self {
+            conn: Arc::new(Mutex::new(conn)),
+            clock,
+        })
+    }
+
+    /// Deletes expired items for good (reads already leave them out).
+    pub async fn purge_expired(&self) -> Result<usize, StoreError> {
+        let now = self.clock.epoch_seconds();
+        self.blocking(move |conn| {
+            conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now])
+                .map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn blocking<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let conn = self.conn.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
+            f(&mut guard)
+        })
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("tâche SQLite interrompue : {e}")))?
+    }
+}
+
+fn unavailable(e: rusqlite::Error) -> StoreError {
+    StoreError::Unavailable(format!("SQLite : {e}"))
+}
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let applied: usize = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .map_err(unavailable)?;
+    if applied > MIGRATIONS.len() {
+        return Err(StoreError::Unavailable(format!(
+            "base de données en version {applied}, plus récente que ce programme ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (n, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        conn.execute_batch(&format!(
+            "BEGIN; {sql}; PRAGMA user_version = {}; COMMIT;",
+            n + 1
+        ))
+        .map_err(unavailable)?;
+    }
+    Ok(())
+}
+
+const COLUMNS: &str = "pk, sk, gsi1pk, gsi1sk, ver, ttl, doc";
+
+fn read_row(row: &Row) -> rusqlite::Result<(Item, String)> {
+    let gsi1pk: Option<String> = row.get(2)?;
+    let gsi1sk: Option<String> = row.get(3)?;
+    let ver: i64 = row.get(4)?;
+    let item = Item {
+        key: Key::new(row.get::<_, String>(0)?, row.get::<_, String>(1)?),
+        gsi1: gsi1pk.zip(gsi1sk).map(|(pk, sk)| Key::new(pk, sk)),
+        version: u64::try_from(ver).unwrap_or_default(),
+        expires_at: row.get(5)?,
+        attrs: Default::default(),
+    };
+    Ok((item, row.get(6)?))
+}
+
+fn with_doc((mut item, doc): (Item, String)) -> Result<Item, StoreError> {
+    item.attrs = serde_json::from_str(&doc)
+        .map_err(|e| StoreError::Corrupt(format!("{}/{}: {e}", item.key.pk, item.key.sk)))?;
+    Ok(item)
+}
+
+fn get_live(conn: &Connection, key: &Key, now: i64) -> Result<Option<Item>, StoreError> {
+    let row = conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM items WHERE pk = ?1 AND sk = ?2"
+        ))
+        .and_then(|mut st| st.query_row(params![key.pk, key.sk], read_row).optional())
+        .map_err(unavailable)?;
+    match row {
+        Some(row) if is_live(row.0.expires_at, now) => with_doc(row).map(Some),
+        _ => Ok(None),
+    }
+}
+
+fn store_item(conn: &Connection, item: &Item, version: u64) -> Result<(), StoreError> {
+    let doc = serde_json::to_string(&item.attrs)
+        .map_err(|e| StoreError::InvalidItem(e.to_string()))?;
+    conn.prepare_cached(&format!(
+        "INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+    ))
+    .and_then(|mut st| {
+        st.execute(params![
+            item.key.pk,
+            item.key.sk,
+            item.gsi1.as_ref().map(|g| &g.pk),
+            item.gsi1.as_ref().map(|g| &g.sk),
+            i64::try_from(version).unwrap_or(i64::MAX),
+            item.expires_at,
+            doc
+        ])
+    })
+    .map_err(unavailable)?;
+    Ok(())
+}
+
+fn delete_item(conn: &Connection, key: &Key) -> Result<(), StoreError> {
+    conn.prepare_cached("DELETE FROM items WHERE pk = ?1 AND sk = ?2")
+        .and_then(|mut st| st.execute(params![key.pk, key.sk]))
+        .map_err(unavailable)?;
+    Ok(())
+}
+
+/// Applies writes inside the caller's SQLite transaction; the error names the
+/// first write whose condition failed.
+fn apply_writes(conn: &Connection, writes: &[Write], now: i64) -> Result<(), StoreError> {
+    for (index, write) in writes.iter().enumerate() {
+        let current = get_live(conn, write.key(), now)?;
+        if !rules::condition_holds(write.condition(), current.as_ref()) {
+            return Err(StoreError::TransactionCancelled { index });
+        }
+        match write {
+            Write::Put { item, .. } => store_item(conn, item, item.version + 1)?,
+            Write::Update { key, update, .. } => {
+                let next = rules::apply_update(current.as_ref(), key, update)?;
+                rules::validate_item(&next)?;
+                store_item(conn, &next, current.map_or(0, |c| c.version) + 1)?;
+            }
+            Write::Delete { key, .. } => delete_item(conn, key)?,
+            Write::Check { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+/// The upper bound of the keys that start with `prefix`, in byte order (which
+/// UTF-8 shares with code point order): the prefix with its last character
+/// incremented.
+fn prefix_end(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError> {
+    let (part_col, sort_cols): (&str, &[&str]) = match q.index {
+        Index::Table => ("pk", &["sk"]),
+        Index::Gsi1 => ("gsi1pk", &["gsi1sk", "pk", "sk"]),
+    };
+    let sort_col = sort_cols[0];
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM items WHERE {part_col} = ? AND (ttl IS NULL OR ttl > ?)"
+    );
+    let mut args: Vec<rusqlite::types::Value> = vec![q.partition.clone().into(), now.into()];
+    match &q.range {
+        SortRange::All => {}
+        SortRange::Prefix(prefix) => {
+            sql.push_str(&format!(" AND {sort_col} >= ?"));
+            args.push(prefix.clone().into());
+            if let Some(end) = prefix_end(prefix) {
+                sql.push_str(&format!(" AND {sort_col} < ?"));
+                args.push(end.into());
+            }
+        }
+        SortRange::Between(from, to) => {
+            sql.push_str(&format!(" AND {sort_col} BETWEEN ? AND ?"));
+            args.push(from.clone().into());
+            args.push(to.clone().into());
+        }
+    }
+    if let Some(token) = &q.after {
+        let p = Position::decode(token, q.index)?;
+        let op = if q.descending { "<" } else { ">" };
+        sql.push_str(&format!(
+            " AND ({}) {op} ({})",
+            sort_cols.join(", "),
+            vec!["?"; sort_cols.len()].join(", ")
+        ));
+        let values = match q.index {
+            Index::Table => vec![p.sk],
+            Index::Gsi1 => vec![p.gsi1sk.unwrap_or_default(), p.pk, p.sk],
+        };
+        args.extend(values.into_iter().map(rusqlite::types::Value::from));
+    }
+    let dir = if q.descending { "DESC" } else { "ASC" };
+    let order: Vec<String> = sort_cols.iter().map(|c| format!("{c} {dir}")).collect();
+    sql.push_str(&format!(" ORDER BY {} LIMIT ?", order.join(", ")));
+    args.push(i64::try_from(q.limit + 1).unwrap_or(i64::MAX).into());
+
+    let mut st = conn.prepare_cached(&sql).map_err(unavailable)?;
+    let rows = st
+        .query_map(params_from_iter(args), read_row)
+        .map_err(unavailable)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(unavailable)?;
+    let mut items = rows
+        .into_iter()
+        .map(with_doc)
+        .collect::<Result<Vec<_>, _>>()?;
+    let next = if items.len() > q.limit {
+        items.truncate(q.limit);
+        items.last().map(|last| Position::of(last, q.index).encode())
+    } else {
+        None
+    };
+    Ok(Page { items, next })
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
+        rules::validate_key(key)?;
+        let key = key.clone();
+        let now = self.clock.epoch_seconds();
+        self.blocking(move |conn| get_live(conn, &key, now)).await
+    }
+
+    async fn query(&self, query: &Query) -> Result<Page, StoreError> {
+        rules::validate_query(query)?;
+        let query = query.clone();
+        let now = self.clock.epoch_seconds();
+        self.blocking(move |conn| run_query(conn, &query, now)).await
+    }
+
+    async fn write(&self, write: Write) -> Result<(), StoreError> {
+        match self.transact(vec![write]).await {
+            Err(StoreError::TransactionCancelled { .. }) => Err(StoreError::ConditionFailed),
+            other => other,
+        }
+    }
+
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
+        rules::validate_transaction(&writes)?;
+        let now = self.clock.epoch_seconds();
+        self.blocking(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(unavailable)?;
+            apply_writes(&tx, &writes, now)?;
+            tx.commit().map_err(unavailable)
+        })
+        .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.blocking(|conn| {
+            conn.query_row("SELECT 1", [], |_| Ok(()))
+                .map_err(unavailable)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_end_increments_the_last_character() {
+        assert_eq!(prefix_end("ENFANT#").as_deref(), Some("ENFANT$"));
+        assert_eq!(prefix_end("a\u{10FFFF}").as_deref(), Some("b"));
+        assert_eq!(prefix_end(""), None);
+    }
+
+    #[test]
+    fn schema_version_is_recorded_and_reopening_keeps_data() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/portal.db");
+        let clock: Arc<dyn Clock> = Arc::new(crate::clock::SystemClock);
+        drop(SqliteStore::open(&path, clock.clone()).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let v: usize = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(v, MIGRATIONS.len());
+        let mode: String = conn
+            .pragma_query_value(None, "journal_mode", |r| r.get(0))
+            .unwrap();
+        assert_eq!(mode, "wal");
+        drop(conn);
+        SqliteStore::open(&path, clock).unwrap();
+    }
+}

@@ -1,0 +1,62 @@
+//! The error a handler returns: rendered as a French page with its status.
+//! Causes go to the log, never to the page.
+
+use crate::layout::error_page::render_error;
+use crate::store::StoreError;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("introuvable")]
+    NotFound,
+    #[error("requête invalide")]
+    BadRequest,
+    #[error("accès refusé")]
+    Forbidden,
+    /// The store or another backend does not answer: 503.
+    #[error("indisponible : {0}")]
+    Unavailable(String),
+    /// A fault of ours: 500, logged with its cause.
+    #[error("erreur interne : {0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Unavailable(cause) => AppError::Unavailable(cause),
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::BadRequest => StatusCode::BAD_REQUEST,
+            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        match &self {
+            AppError::Unavailable(cause) => tracing::error!(%cause, "service indisponible"),
+            AppError::Internal(cause) => tracing::error!(%cause, "erreur interne"),
+            _ => {}
+        }
+        let status = self.status();
+        let mut response = (status, render_error(status, "")).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert("retry-after", axum::http::HeaderValue::from_static("60"));
+        }
+        response
+    }
+}

@@ -1,0 +1,9 @@
+//! What every route group shares on the web side: the error type handlers
+//! return, and the layers both hosts wrap routers in (French error pages,
+//! request log, body limit, panic guard).
+
+pub mod error;
+pub mod layers;
+
+pub use error::AppError;
+pub use layers::with_common_layers;
