@@ -5,8 +5,17 @@ pub mod account;
 
 use axum::Router;
 use shared::App;
+use std::path::Path;
+use tower_http::services::ServeDir;
 
 /// Every route group, merged (the local portal).
 pub fn all_routes(app: App) -> Router {
     Router::new().merge(account::router(app))
+}
+
+/// The local portal's whole service: every route group, the static site
+/// from `site_dir` for every other path, and the common layers.
+pub fn local_portal(app: App, site_dir: &Path) -> Router {
+    let router = all_routes(app).fallback_service(ServeDir::new(site_dir));
+    shared::web::with_common_layers(router)
 }

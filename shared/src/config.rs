@@ -7,8 +7,13 @@ use std::path::PathBuf;
 /// Which store backend, with its settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StoreConfig {
-    Sqlite { path: PathBuf },
-    Dynamo { table: String, endpoint: Option<String> },
+    Sqlite {
+        path: PathBuf,
+    },
+    Dynamo {
+        table: String,
+        endpoint: Option<String>,
+    },
 }
 
 /// Which mail transport, with its settings.
@@ -69,26 +74,37 @@ impl Config {
         };
         let store = match get("EF_STORE").as_deref() {
             None | Some("sqlite") => StoreConfig::Sqlite {
-                path: get("EF_SQLITE_PATH").unwrap_or_else(|| "data/portal.db".into()).into(),
+                path: get("EF_SQLITE_PATH")
+                    .unwrap_or_else(|| "data/portal.db".into())
+                    .into(),
             },
             Some("dynamodb") => StoreConfig::Dynamo {
-                table: get("EF_DYNAMODB_TABLE")
-                    .ok_or_else(|| invalid("EF_DYNAMODB_TABLE", "obligatoire avec EF_STORE=dynamodb"))?,
+                table: get("EF_DYNAMODB_TABLE").ok_or_else(|| {
+                    invalid("EF_DYNAMODB_TABLE", "obligatoire avec EF_STORE=dynamodb")
+                })?,
                 endpoint: url("EF_DYNAMODB_ENDPOINT")?,
             },
             Some(other) => {
-                return Err(invalid("EF_STORE", format!("« {other} » : sqlite ou dynamodb attendu")));
+                return Err(invalid(
+                    "EF_STORE",
+                    format!("« {other} » : sqlite ou dynamodb attendu"),
+                ));
             }
         };
         let mail = match get("EF_MAIL").as_deref() {
             None | Some("outbox") => MailConfig::Outbox {
-                dir: get("EF_OUTBOX_DIR").unwrap_or_else(|| "data/outbox".into()).into(),
+                dir: get("EF_OUTBOX_DIR")
+                    .unwrap_or_else(|| "data/outbox".into())
+                    .into(),
             },
             Some("ses") => MailConfig::Ses {
                 endpoint: url("EF_SES_ENDPOINT")?,
             },
             Some(other) => {
-                return Err(invalid("EF_MAIL", format!("« {other} » : outbox ou ses attendu")));
+                return Err(invalid(
+                    "EF_MAIL",
+                    format!("« {other} » : outbox ou ses attendu"),
+                ));
             }
         };
         let mail_from = match (&mail, get("EF_MAIL_FROM")) {
@@ -97,13 +113,18 @@ impl Config {
             (MailConfig::Ses { .. }, None) => {
                 return Err(invalid("EF_MAIL_FROM", "obligatoire avec EF_MAIL=ses"));
             }
-            (MailConfig::Outbox { .. }, None) => "Espace Famille <ne-pas-repondre@localhost>".into(),
+            (MailConfig::Outbox { .. }, None) => {
+                "Espace Famille <ne-pas-repondre@localhost>".into()
+            }
         };
         let bind: SocketAddr = match get("EF_BIND") {
             None => SocketAddr::from(([127, 0, 0, 1], 8080)),
-            Some(v) => v
-                .parse()
-                .map_err(|_| invalid("EF_BIND", format!("« {v} » : adresse:port attendu, ex. 127.0.0.1:8080")))?,
+            Some(v) => v.parse().map_err(|_| {
+                invalid(
+                    "EF_BIND",
+                    format!("« {v} » : adresse:port attendu, ex. 127.0.0.1:8080"),
+                )
+            })?,
         };
         let public_url = url("EF_PUBLIC_URL")?.unwrap_or_else(|| format!("http://{bind}"));
         Ok(Self {
@@ -113,12 +134,15 @@ impl Config {
             public_url,
             aws_region: get("AWS_REGION").unwrap_or_else(|| "eu-west-3".into()),
             bind,
-            site_dir: get("EF_SITE_DIR").unwrap_or_else(|| "data/site".into()).into(),
+            site_dir: get("EF_SITE_DIR")
+                .unwrap_or_else(|| "data/site".into())
+                .into(),
         })
     }
 
     pub fn uses_aws(&self) -> bool {
-        matches!(self.store, StoreConfig::Dynamo { .. }) || matches!(self.mail, MailConfig::Ses { .. })
+        matches!(self.store, StoreConfig::Dynamo { .. })
+            || matches!(self.mail, MailConfig::Ses { .. })
     }
 }
 
@@ -128,31 +152,65 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         Config::from_lookup(|k| map.get(k).cloned())
     }
 
     #[test]
     fn defaults_are_the_local_portal() {
         let c = config(&[]).unwrap();
-        assert_eq!(c.store, StoreConfig::Sqlite { path: "data/portal.db".into() });
-        assert_eq!(c.mail, MailConfig::Outbox { dir: "data/outbox".into() });
+        assert_eq!(
+            c.store,
+            StoreConfig::Sqlite {
+                path: "data/portal.db".into()
+            }
+        );
+        assert_eq!(
+            c.mail,
+            MailConfig::Outbox {
+                dir: "data/outbox".into()
+            }
+        );
         assert_eq!(c.public_url, "http://127.0.0.1:8080");
         assert!(!c.uses_aws());
     }
 
     #[test]
     fn errors_name_the_variable() {
-        assert_eq!(config(&[("EF_STORE", "dynamodb")]).unwrap_err().var, "EF_DYNAMODB_TABLE");
-        assert_eq!(config(&[("EF_STORE", "postgres")]).unwrap_err().var, "EF_STORE");
-        assert_eq!(config(&[("EF_MAIL", "ses")]).unwrap_err().var, "EF_MAIL_FROM");
-        assert_eq!(config(&[("EF_BIND", "localhost")]).unwrap_err().var, "EF_BIND");
-        assert_eq!(config(&[("EF_PUBLIC_URL", "portail.fr")]).unwrap_err().var, "EF_PUBLIC_URL");
-        let err = config(&[("EF_STORE", "dynamodb"), ("EF_DYNAMODB_TABLE", "t"), ("EF_DYNAMODB_ENDPOINT", "x")])
-            .unwrap_err();
+        assert_eq!(
+            config(&[("EF_STORE", "dynamodb")]).unwrap_err().var,
+            "EF_DYNAMODB_TABLE"
+        );
+        assert_eq!(
+            config(&[("EF_STORE", "postgres")]).unwrap_err().var,
+            "EF_STORE"
+        );
+        assert_eq!(
+            config(&[("EF_MAIL", "ses")]).unwrap_err().var,
+            "EF_MAIL_FROM"
+        );
+        assert_eq!(
+            config(&[("EF_BIND", "localhost")]).unwrap_err().var,
+            "EF_BIND"
+        );
+        assert_eq!(
+            config(&[("EF_PUBLIC_URL", "portail.fr")]).unwrap_err().var,
+            "EF_PUBLIC_URL"
+        );
+        let err = config(&[
+            ("EF_STORE", "dynamodb"),
+            ("EF_DYNAMODB_TABLE", "t"),
+            ("EF_DYNAMODB_ENDPOINT", "x"),
+        ])
+        .unwrap_err();
         assert_eq!(err.var, "EF_DYNAMODB_ENDPOINT");
-        assert!(err.to_string().starts_with("variable d'environnement EF_DYNAMODB_ENDPOINT"));
+        assert!(
+            err.to_string()
+                .starts_with("variable d'environnement EF_DYNAMODB_ENDPOINT")
+        );
     }
 
     #[test]
@@ -167,6 +225,12 @@ mod tests {
         .unwrap();
         assert!(c.uses_aws());
         assert_eq!(c.public_url, "https://famille.ville.fr");
-        assert_eq!(c.store, StoreConfig::Dynamo { table: "portail".into(), endpoint: None });
+        assert_eq!(
+            c.store,
+            StoreConfig::Dynamo {
+                table: "portail".into(),
+                endpoint: None
+            }
+        );
     }
 }

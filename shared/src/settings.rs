@@ -81,7 +81,11 @@ mod tests {
     fn the_shipped_settings_parse() {
         let s = parse(SOURCE).unwrap();
         assert!(!s.commune.nom.is_empty());
-        assert!(s.activites.iter().any(|a| a.categorie == Category::Restauration));
+        assert!(
+            s.activites
+                .iter()
+                .any(|a| a.categorie == Category::Restauration)
+        );
     }
 
     #[test]

@@ -73,9 +73,18 @@ mod tests {
         assert!(dir.path().join("assets/portail.css").exists());
         // Every internal link of the site points at a built page or a route
         // the functions serve.
-        let dynamic = ["/compte/connexion", "/compte/inscription", "/compte/mot-de-passe-oublie"];
+        let dynamic = [
+            "/compte/connexion",
+            "/compte/inscription",
+            "/compte/mot-de-passe-oublie",
+        ];
         for page in pages::all() {
-            for href in page.html.split("href=\"").skip(1).filter_map(|s| s.split('"').next()) {
+            for href in page
+                .html
+                .split("href=\"")
+                .skip(1)
+                .filter_map(|s| s.split('"').next())
+            {
                 if !href.starts_with('/') || href.starts_with("//") {
                     continue;
                 }

@@ -3,8 +3,8 @@
 
 use crate::Built;
 use maud::{Markup, html};
-use shared::layout::{self, Page};
 use shared::layout::error_page::Status;
+use shared::layout::{self, Page};
 use shared::settings;
 
 fn page(path: &'static str, title: &str, main: Markup) -> Built {
@@ -184,6 +184,7 @@ fn sitemap() -> Built {
 fn not_found() -> Built {
     Built {
         path: "/404.html",
-        html: shared::layout::error_page::render_error(Status::NOT_FOUND, "/404.html").into_string(),
+        html: shared::layout::error_page::render_error(Status::NOT_FOUND, "/404.html")
+            .into_string(),
     }
 }

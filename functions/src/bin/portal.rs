@@ -8,10 +8,12 @@ use shared::App;
 use shared::clock::SystemClock;
 use shared::config::Config;
 use std::sync::Arc;
-use tower_http::services::ServeDir;
 
 #[derive(Parser)]
-#[command(name = "portal", about = "Espace Famille : le portail local et ses commandes d'exploitation")]
+#[command(
+    name = "portal",
+    about = "Espace Famille : le portail local et ses commandes d'exploitation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -41,8 +43,7 @@ async fn serve() -> anyhow::Result<()> {
         .await
         .context("données de démonstration")?;
 
-    let router = functions::all_routes(app).fallback_service(ServeDir::new(&config.site_dir));
-    let router = shared::web::with_common_layers(router);
+    let router = functions::local_portal(app, &config.site_dir);
 
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -55,7 +56,10 @@ async fn serve() -> anyhow::Result<()> {
     println!("  Pour créer un compte de démonstration (étape 2 de l'inscription) :");
     println!("    numéro de dossier  : {}", refs.dossier);
     println!("    nom du responsable : {}", refs.responsable);
-    println!("    3 derniers chiffres d'une facture : {}", refs.invoice_digits);
+    println!(
+        "    3 derniers chiffres d'une facture : {}",
+        refs.invoice_digits
+    );
     if seeded {
         println!("  (données de démonstration créées dans la base locale)");
     }

@@ -34,7 +34,10 @@ impl Invoice {
 }
 
 pub fn key(dossier: &str, numero: &str) -> Key {
-    Key::new(super::dossier::partition(dossier), format!("FACTURE#{numero}"))
+    Key::new(
+        super::dossier::partition(dossier),
+        format!("FACTURE#{numero}"),
+    )
 }
 
 #[cfg(test)]

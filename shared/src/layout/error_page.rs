@@ -24,7 +24,10 @@ pub fn wording(status: StatusCode) -> (&'static str, &'static str) {
             "Méthode non autorisée",
             "Cette adresse ne s'utilise pas de cette façon. Repartez de la page précédente.",
         ),
-        408 => ("Délai dépassé", "La requête a pris trop de temps. Réessayez."),
+        408 => (
+            "Délai dépassé",
+            "La requête a pris trop de temps. Réessayez.",
+        ),
         413 => (
             "Envoi trop volumineux",
             "Les données envoyées dépassent la taille autorisée (1 Mo, ou 2 Mo par pièce jointe).",

@@ -19,17 +19,38 @@ struct NavLink {
 
 /// The main navigation: only sections that exist are listed.
 const NAV: &[NavLink] = &[
-    NavLink { href: "/", label: "Accueil" },
-    NavLink { href: "/aide/", label: "Aide" },
-    NavLink { href: "/compte/connexion", label: "Mon espace famille" },
+    NavLink {
+        href: "/",
+        label: "Accueil",
+    },
+    NavLink {
+        href: "/aide/",
+        label: "Aide",
+    },
+    NavLink {
+        href: "/compte/connexion",
+        label: "Mon espace famille",
+    },
 ];
 
 /// The footer links RGAA and the law ask for on every page.
 const FOOTER: &[NavLink] = &[
-    NavLink { href: "/accessibilite/", label: "Accessibilité : non conforme" },
-    NavLink { href: "/mentions-legales/", label: "Mentions légales" },
-    NavLink { href: "/aide/", label: "Aide" },
-    NavLink { href: "/plan-du-site/", label: "Plan du site" },
+    NavLink {
+        href: "/accessibilite/",
+        label: "Accessibilité : non conforme",
+    },
+    NavLink {
+        href: "/mentions-legales/",
+        label: "Mentions légales",
+    },
+    NavLink {
+        href: "/aide/",
+        label: "Aide",
+    },
+    NavLink {
+        href: "/plan-du-site/",
+        label: "Plan du site",
+    },
 ];
 
 /// What a page says about itself to the layout.

@@ -6,7 +6,9 @@ pub mod outbox;
 pub mod ses;
 
 use async_trait::async_trait;
-use lettre::message::{Attachment as MimeAttachment, Mailbox, MultiPart, SinglePart, header::ContentType};
+use lettre::message::{
+    Attachment as MimeAttachment, Mailbox, MultiPart, SinglePart, header::ContentType,
+};
 
 /// A file sent with a message.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,7 +63,8 @@ pub fn to_mime(from: &str, mail: &Mail) -> Result<Vec<u8>, MailError> {
         for a in &mail.attachments {
             let kind = ContentType::parse(&a.content_type)
                 .map_err(|e| MailError::Build(format!("type {} : {e}", a.content_type)))?;
-            mixed = mixed.singlepart(MimeAttachment::new(a.filename.clone()).body(a.bytes.clone(), kind));
+            mixed = mixed
+                .singlepart(MimeAttachment::new(a.filename.clone()).body(a.bytes.clone(), kind));
         }
         mixed
     };
@@ -99,7 +102,8 @@ mod tests {
 
     #[test]
     fn mime_has_text_and_html_and_encodes_french_subjects() {
-        let raw = String::from_utf8(to_mime("Mairie <noreply@example.org>", &mail()).unwrap()).unwrap();
+        let raw =
+            String::from_utf8(to_mime("Mairie <noreply@example.org>", &mail()).unwrap()).unwrap();
         assert!(raw.contains("multipart/alternative"));
         assert!(raw.contains("text/plain"));
         assert!(raw.contains("text/html"));
@@ -121,7 +125,10 @@ mod tests {
     fn bad_addresses_are_refused() {
         let mut m = mail();
         m.to = "pas une adresse".into();
-        assert!(matches!(to_mime("noreply@example.org", &m), Err(MailError::Address(_))));
+        assert!(matches!(
+            to_mime("noreply@example.org", &m),
+            Err(MailError::Address(_))
+        ));
     }
 
     #[test]

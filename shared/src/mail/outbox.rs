@@ -59,6 +59,11 @@ mod tests {
         let raw = std::fs::read_to_string(dir.path().join(format!("outbox/{id}.eml"))).unwrap();
         assert!(raw.contains("To: a@example.org"));
         outbox.send(&mail).await.unwrap();
-        assert_eq!(std::fs::read_dir(dir.path().join("outbox")).unwrap().count(), 2);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("outbox"))
+                .unwrap()
+                .count(),
+            2
+        );
     }
 }

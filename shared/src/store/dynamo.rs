@@ -287,8 +287,12 @@ impl DynamoStore {
 /// Reads DynamoDB's cancellation reasons: the first failed condition wins;
 /// a conflict with another transaction is told apart.
 fn cancellation(reasons: &[aws_sdk_dynamodb::types::CancellationReason]) -> StoreError {
-    let code = |r: &aws_sdk_dynamodb::types::CancellationReason| r.code().unwrap_or("None").to_owned();
-    if let Some(index) = reasons.iter().position(|r| code(r) == "ConditionalCheckFailed") {
+    let code =
+        |r: &aws_sdk_dynamodb::types::CancellationReason| r.code().unwrap_or("None").to_owned();
+    if let Some(index) = reasons
+        .iter()
+        .position(|r| code(r) == "ConditionalCheckFailed")
+    {
         return StoreError::TransactionCancelled { index };
     }
     if reasons.iter().any(|r| code(r) == "TransactionConflict") {
@@ -350,8 +354,8 @@ fn key_attrs(key: &Key) -> Attrs {
 
 /// The item as DynamoDB stores it after a put (version incremented).
 fn to_attrs(item: &Item) -> Result<Attrs, StoreError> {
-    let mut attrs: Attrs = serde_dynamo::to_item(&item.attrs)
-        .map_err(|e| StoreError::InvalidItem(e.to_string()))?;
+    let mut attrs: Attrs =
+        serde_dynamo::to_item(&item.attrs).map_err(|e| StoreError::InvalidItem(e.to_string()))?;
     attrs.extend(key_attrs(&item.key));
     if let Some(g) = &item.gsi1 {
         attrs.insert("gsi1pk".into(), s(&g.pk));
@@ -378,7 +382,9 @@ fn from_attrs(mut attrs: Attrs) -> Result<Item, StoreError> {
         Some(AttributeValue::N(v)) => v.parse::<i64>().ok(),
         _ => None,
     };
-    let version = take_n("ver").and_then(|v| u64::try_from(v).ok()).unwrap_or(0);
+    let version = take_n("ver")
+        .and_then(|v| u64::try_from(v).ok())
+        .unwrap_or(0);
     let expires_at = take_n("ttl");
     let values: Map<String, Value> = serde_dynamo::from_item(attrs)
         .map_err(|e| StoreError::Corrupt(format!("{pk}/{sk}: {e}")))?;
@@ -430,7 +436,7 @@ impl Expr {
             Condition::Always => None,
             Condition::NotExists => {
                 self.now(now);
-                Some("(attribute_not_exists(#pk) OR #ttl <= :now)".into())
+                Some("attribute_not_exists(#pk) OR #ttl <= :now".into())
             }
             Condition::Exists => {
                 self.now(now);
@@ -493,9 +499,15 @@ impl Expr {
                 expr.push_str(&format!("{word} {} ", parts.join(", ")));
             }
         }
-        let not_leftover = "(attribute_not_exists(#pk) OR attribute_not_exists(#ttl) OR #ttl > :now)";
+        let not_leftover =
+            "(attribute_not_exists(#pk) OR attribute_not_exists(#ttl) OR #ttl > :now)";
         let cond = match self.condition(condition, now) {
-            Some(c) => format!("({c}) AND {not_leftover}"),
+            // Only the top-level OR of NotExists needs parentheses; DynamoDB
+            // refuses redundant ones.
+            Some(c) if matches!(condition, Condition::NotExists) => {
+                format!("({c}) AND {not_leftover}")
+            }
+            Some(c) => format!("{c} AND {not_leftover}"),
             None => not_leftover.to_owned(),
         };
         self.now(now);
@@ -588,7 +600,9 @@ impl Store for DynamoStore {
             }
             if items.len() > query.limit {
                 items.truncate(query.limit);
-                let next = items.last().map(|last| Position::of(last, query.index).encode());
+                let next = items
+                    .last()
+                    .map(|last| Position::of(last, query.index).encode());
                 return Ok(Page { items, next });
             }
             match out.last_evaluated_key {
@@ -654,7 +668,8 @@ mod tests {
 
     #[test]
     fn attrs_round_trip_with_reserved_attributes() {
-        let Value::Object(attrs) = json!({"nom": "Léa", "n": 3, "ok": true, "l": [1, "a"], "m": {"x": null}})
+        let Value::Object(attrs) =
+            json!({"nom": "Léa", "n": 3, "ok": true, "l": [1, "a"], "m": {"x": null}})
         else {
             unreachable!()
         };
@@ -671,7 +686,10 @@ mod tests {
         let mut e = Expr::default();
         let up = Update::default().set("a", "x").add("n", 2).remove("r");
         let (expr, cond) = e.update(&up, &Condition::VersionEquals(3), 10);
-        assert!(expr.starts_with("SET #a1 = :a1 ADD #a2 :a2, #a4 :a4 REMOVE #a3"), "{expr}");
+        assert!(
+            expr.starts_with("SET #a1 = :a1 ADD #a2 :a2, #a4 :a4 REMOVE #a3"),
+            "{expr}"
+        );
         assert!(cond.contains("#a5 = :a5"), "{cond}");
         assert_eq!(e.values[":now"], num(10));
         assert_eq!(e.names["#a4"], "ver");

@@ -21,8 +21,10 @@ use serde_json::{Map, Value};
 /// not use them.
 pub const RESERVED_ATTRIBUTES: [&str; 6] = ["pk", "sk", "gsi1pk", "gsi1sk", "ver", "ttl"];
 
-/// DynamoDB's item size limit, applied by both backends.
-pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+/// DynamoDB's item size limit ("400 KB"), applied by both backends. Taken
+/// as 400,000 bytes, the stricter reading (and the one DynamoDB emulators
+/// apply), so that an item the embedded store takes is never refused on AWS.
+pub const MAX_ITEM_BYTES: usize = 400_000;
 
 /// DynamoDB's transaction size limit, applied by both backends.
 pub const MAX_TRANSACTION_WRITES: usize = 100;
@@ -181,9 +183,7 @@ impl Write {
     pub fn key(&self) -> &Key {
         match self {
             Write::Put { item, .. } => &item.key,
-            Write::Update { key, .. } | Write::Delete { key, .. } | Write::Check { key, .. } => {
-                key
-            }
+            Write::Update { key, .. } | Write::Delete { key, .. } | Write::Check { key, .. } => key,
         }
     }
 
@@ -332,7 +332,7 @@ pub trait Store: Send + Sync {
 }
 
 /// Shorthands over the port.
-impl dyn Store {
+impl dyn Store + '_ {
     pub async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         self.write(Write::Put { item, condition }).await
     }

@@ -5,8 +5,8 @@
 //! sends anything, so both refuse the same inputs with the same error.
 
 use super::{
-    CmpOp, Condition, Item, Key, MAX_ITEM_BYTES, MAX_TRANSACTION_WRITES, Query, RESERVED_ATTRIBUTES,
-    StoreError, Update, Write,
+    CmpOp, Condition, Item, Key, MAX_ITEM_BYTES, MAX_TRANSACTION_WRITES, Query,
+    RESERVED_ATTRIBUTES, StoreError, Update, Write,
 };
 use serde_json::{Map, Value};
 use std::collections::HashSet;
@@ -46,7 +46,11 @@ fn compare(actual: i64, op: CmpOp, value: i64) -> bool {
 }
 
 /// The item an update leaves, from the live item under the key (or none).
-pub fn apply_update(current: Option<&Item>, key: &Key, update: &Update) -> Result<Item, StoreError> {
+pub fn apply_update(
+    current: Option<&Item>,
+    key: &Key,
+    update: &Update,
+) -> Result<Item, StoreError> {
     let mut item = match current {
         Some(item) => item.clone(),
         None => Item::new(key.clone(), Map::new()),

@@ -37,9 +37,8 @@ impl SqliteStore {
     /// brings its schema up to date.
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| {
-                StoreError::Unavailable(format!("dossier {} : {e}", dir.display()))
-            })?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Unavailable(format!("dossier {} : {e}", dir.display())))?;
         }
         let conn = Connection::open(path).map_err(unavailable)?;
         conn.pragma_update(None, "journal_mode", "WAL")
@@ -59,8 +58,11 @@ impl SqliteStore {
     pub async fn purge_expired(&self) -> Result<usize, StoreError> {
         let now = self.clock.epoch_seconds();
         self.blocking(move |conn| {
-            conn.execute("DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1", [now])
-                .map_err(unavailable)
+            conn.execute(
+                "DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1",
+                [now],
+            )
+            .map_err(unavailable)
         })
         .await
     }
@@ -139,8 +141,8 @@ fn get_live(conn: &Connection, key: &Key, now: i64) -> Result<Option<Item>, Stor
 }
 
 fn store_item(conn: &Connection, item: &Item, version: u64) -> Result<(), StoreError> {
-    let doc = serde_json::to_string(&item.attrs)
-        .map_err(|e| StoreError::InvalidItem(e.to_string()))?;
+    let doc =
+        serde_json::to_string(&item.attrs).map_err(|e| StoreError::InvalidItem(e.to_string()))?;
     conn.prepare_cached(&format!(
         "INSERT OR REPLACE INTO items ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
     ))
@@ -209,9 +211,8 @@ fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError>
         Index::Gsi1 => ("gsi1pk", &["gsi1sk", "pk", "sk"]),
     };
     let sort_col = sort_cols[0];
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM items WHERE {part_col} = ? AND (ttl IS NULL OR ttl > ?)"
-    );
+    let mut sql =
+        format!("SELECT {COLUMNS} FROM items WHERE {part_col} = ? AND (ttl IS NULL OR ttl > ?)");
     let mut args: Vec<rusqlite::types::Value> = vec![q.partition.clone().into(), now.into()];
     match &q.range {
         SortRange::All => {}
@@ -260,7 +261,9 @@ fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError>
         .collect::<Result<Vec<_>, _>>()?;
     let next = if items.len() > q.limit {
         items.truncate(q.limit);
-        items.last().map(|last| Position::of(last, q.index).encode())
+        items
+            .last()
+            .map(|last| Position::of(last, q.index).encode())
     } else {
         None
     };
@@ -280,7 +283,8 @@ impl Store for SqliteStore {
         rules::validate_query(query)?;
         let query = query.clone();
         let now = self.clock.epoch_seconds();
-        self.blocking(move |conn| run_query(conn, &query, now)).await
+        self.blocking(move |conn| run_query(conn, &query, now))
+            .await
     }
 
     async fn write(&self, write: Write) -> Result<(), StoreError> {

@@ -68,7 +68,11 @@ async fn french_error_pages(request: Request, next: Next) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
-    let body = if is_head { Body::empty() } else { Body::from(page) };
+    let body = if is_head {
+        Body::empty()
+    } else {
+        Body::from(page)
+    };
     Response::from_parts(parts, body)
 }
 
@@ -76,7 +80,10 @@ async fn french_error_pages(request: Request, next: Next) -> Response {
 async fn security_headers(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let h = response.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.entry(header::CACHE_CONTROL)

@@ -3,7 +3,9 @@
 //! request log, body limit, panic guard).
 
 pub mod error;
+pub mod form;
 pub mod layers;
 
 pub use error::AppError;
+pub use form::Form;
 pub use layers::with_common_layers;

@@ -1,0 +1,69 @@
+//! The form extractor every POST handler uses. Unlike axum's, it refuses a
+//! body whose fields are not valid UTF-8 (axum's replaces the bytes with
+//! U+FFFD and goes on), so a malformed form gets a French 400 page and is
+//! never stored half-garbled.
+
+use super::AppError;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
+use axum::http::header;
+use percent_encoding::percent_decode;
+use serde::de::DeserializeOwned;
+
+pub struct Form<T>(pub T);
+
+/// Whether every name and value of an `application/x-www-form-urlencoded`
+/// body decodes to valid UTF-8.
+pub fn is_valid_utf8_form(body: &[u8]) -> bool {
+    body.split(|b| *b == b'&').all(|pair| {
+        let plus_as_space: Vec<u8> = pair
+            .iter()
+            .map(|b| if *b == b'+' { b' ' } else { *b })
+            .collect();
+        percent_decode(&plus_as_space).decode_utf8().is_ok()
+    })
+}
+
+impl<T, S> FromRequest<S> for Form<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = axum::response::Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !is_form {
+            return Err(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
+        }
+        // The body limit's own rejection (413) passes through as it is.
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if !is_valid_utf8_form(&body) {
+            return Err(AppError::BadRequest.into_response());
+        }
+        serde_urlencoded::from_bytes(&body)
+            .map(Form)
+            .map_err(|_| AppError::BadRequest.into_response())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf8_check_decodes_percent_escapes_and_plus() {
+        assert!(is_valid_utf8_form(b"nom=L%C3%A9a+Dupr%C3%A9&x="));
+        assert!(is_valid_utf8_form(b""));
+        assert!(!is_valid_utf8_form(b"nom=%FF%FE"));
+        assert!(!is_valid_utf8_form(b"nom=\xff"));
+        assert!(!is_valid_utf8_form(b"%C3=ok"));
+    }
+}
