@@ -23,7 +23,7 @@ async fn login_page() -> Markup {
         title: "Connexion à mon espace famille",
         path: "/compte/connexion",
         main: html! {
-            p { "Connectez-vous pour réserver les repas et les accueils, payer vos factures et écrire aux services de la " (c.nom_court) "." }
+            p { "Connectez-vous pour réserver les repas et les accueils, payer vos factures et écrire aux services de la " (c.nom) "." }
             form.stack method="post" action="/compte/connexion" novalidate {
                 div.field {
                     label for="identifiant" { "Nom d'utilisateur ou adresse e-mail" }

@@ -33,8 +33,8 @@ fn home() -> Built {
         &format!("Bienvenue sur l'{}", s.commune.portail),
         html! {
             p.lead {
-                "L'" (s.commune.portail) " de la " (s.commune.nom_court)
-                " vous permet, depuis chez vous et à toute heure, de gérer la vie scolaire et périscolaire de vos enfants."
+                "Avec l'" (s.commune.portail) " de la " (s.commune.nom)
+                ", gérez depuis chez vous et à toute heure la vie scolaire et périscolaire de vos enfants."
             }
             ul.cards {
                 li {
@@ -115,7 +115,7 @@ fn accessibility() -> Built {
         "Déclaration d'accessibilité",
         html! {
             p {
-                "La " (c.nom_court) " s'engage à rendre ses sites internet accessibles conformément à l'article 47 "
+                "La " (c.nom) " s'engage à rendre ses sites internet accessibles conformément à l'article 47 "
                 "de la loi n° 2005-102 du 11 février 2005. Cette déclaration s'applique à l'" (c.portail) "."
             }
             h2 { "État de conformité" }

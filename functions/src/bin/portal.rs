@@ -26,10 +26,18 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
     shared::telemetry::init();
-    match Cli::parse().command.unwrap_or(Command::Serve) {
+    let result = match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
+    };
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The whole chain of causes, on one line, without a backtrace.
+            eprintln!("Erreur : {e:#}");
+            std::process::ExitCode::FAILURE
+        }
     }
 }
 

@@ -274,10 +274,11 @@ impl DynamoStore {
             .await
             .map(drop)
             .map_err(|e| {
-                if let SdkError::ServiceError(service) = &e {
-                    if let aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) = service.err() {
-                        return cancellation(c.cancellation_reasons());
-                    }
+                use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+                if let SdkError::ServiceError(service) = &e
+                    && let TransactWriteItemsError::TransactionCanceledException(c) = service.err()
+                {
+                    return cancellation(c.cancellation_reasons());
                 }
                 sdk_error(e)
             })

@@ -126,10 +126,10 @@ fn number_size(digits: &str) -> usize {
 /// among its own, within the size limit.
 pub fn validate_item(item: &Item) -> Result<(), StoreError> {
     validate_key(&item.key)?;
-    if let Some(g) = &item.gsi1 {
-        if g.pk.is_empty() || g.sk.is_empty() {
-            return Err(StoreError::InvalidItem("clé GSI1 vide".into()));
-        }
+    if let Some(g) = &item.gsi1
+        && (g.pk.is_empty() || g.sk.is_empty())
+    {
+        return Err(StoreError::InvalidItem("clé GSI1 vide".into()));
     }
     validate_attr_names(item.attrs.keys())?;
     let size = item_size(item);

@@ -1,0 +1,39 @@
+// Shared by the browser tests: Debian's Chromium driven by playwright-core
+// (no browser download), the portal's address, and an axe-core check.
+import { chromium } from 'playwright-core';
+import { createRequire } from 'node:module';
+import { readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+
+const require = createRequire(import.meta.url);
+const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+export const baseUrl = (() => {
+  const url = process.env.EF_TEST_PORTAL_URL;
+  if (!url) {
+    throw new Error('EF_TEST_PORTAL_URL manque : lancez tests/run.sh, qui démarre le portail local.');
+  }
+  return url.replace(/\/$/, '');
+})();
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.EF_CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+// Runs axe-core (every rule of its default set) and fails with the list of
+// violations, if any.
+export async function assertNoAxeViolations(page) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+  const lines = result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  assert.deepEqual(lines, [], `axe-core sur ${page.url()}`);
+}

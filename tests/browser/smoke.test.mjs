@@ -1,0 +1,56 @@
+// Smoke test of the running local portal in headless Chromium: each page
+// loads, has a French title and one h1, axe-core finds nothing, the skip link
+// is the first stop of the keyboard, and nothing overflows at 320 px.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, baseUrl, assertNoAxeViolations } from './browser.mjs';
+
+const pages = [
+  { path: '/', status: 200 },
+  { path: '/compte/connexion', status: 200 },
+  { path: '/aide/', status: 200 },
+  { path: '/accessibilite/', status: 200 },
+  { path: '/mentions-legales/', status: 200 },
+  { path: '/plan-du-site/', status: 200 },
+  { path: '/page-qui-n-existe-pas', status: 404 },
+];
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+for (const { path, status } of pages) {
+  test(`${path} se charge et axe-core ne trouve rien`, async () => {
+    const page = await browser.newPage();
+    const response = await page.goto(baseUrl + path);
+    assert.equal(response.status(), status);
+    assert.equal(await page.getAttribute('html', 'lang'), 'fr');
+    assert.match(await page.title(), / — Espace Famille — /);
+    assert.equal(await page.locator('h1').count(), 1);
+    await assertNoAxeViolations(page);
+    await page.close();
+  });
+}
+
+test('le lien d\'évitement est le premier arrêt du clavier et mène au contenu', async () => {
+  const page = await browser.newPage();
+  await page.goto(baseUrl + '/compte/connexion');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Aller au contenu');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'contenu');
+  await page.keyboard.press('Tab');
+  // The next stop is inside the main content, not back in the header.
+  assert.ok(await page.evaluate(() => document.getElementById('contenu').contains(document.activeElement)));
+  await page.close();
+});
+
+test('rien ne déborde à 320 px de large', async () => {
+  const page = await browser.newPage({ viewport: { width: 320, height: 640 } });
+  for (const path of ['/', '/compte/connexion']) {
+    await page.goto(baseUrl + path);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${path} déborde de ${overflow} px`);
+  }
+  await page.close();
+});

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need on a fresh machine, starts
+# moto (DynamoDB + SES) and the local portal on free 127.0.0.1 ports, runs
+# every check, then stops what it started.
+#
+#   tests/run.sh
+#
+# Checks, in order: cargo fmt --check, cargo clippy -D warnings, cargo test
+# --workspace (store conformance on SQLite and on DynamoDB/moto, SES on moto,
+# HTTP), cfn-lint on infra/template.yaml, and the browser smoke test
+# (headless Chromium + axe-core against the running portal).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+step() { printf '\n==> %s\n' "$*"; }
+
+# Never let the AWS SDK look for instance metadata; moto takes any key.
+export AWS_EC2_METADATA_DISABLED=true
+export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-west-3
+export CARGO_TERM_COLOR=never
+
+# ---------------------------------------------------------------- installs
+step "Installation des outils de test"
+if ! python3 -c 'import moto.server, flask, flask_cors, cfnlint' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' cfn-lint
+fi
+pybin=$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')
+if [ ! -x /usr/bin/chromium ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq chromium >/dev/null
+fi
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+rustup component add rustfmt clippy >/dev/null 2>&1 || true
+
+# ---------------------------------------------------------------- services
+pids=()
+tmp=$(mktemp -d)
+cleanup() {
+  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# Waits until a URL answers, or fails naming the service and its log.
+wait_for() {
+  local name=$1 url=$2 log=$3
+  for _ in $(seq 1 300); do
+    if curl -fsS -o /dev/null "$url" 2>/dev/null; then return 0; fi
+    sleep 0.2
+  done
+  echo "ERREUR : $name ne répond pas sur $url ; son journal :" >&2
+  tail -n 30 "$log" >&2
+  exit 1
+}
+
+step "Démarrage de moto (DynamoDB, SES)"
+moto_port=$(free_port)
+"$pybin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$tmp/moto.log" 2>&1 &
+pids+=($!)
+export EF_TEST_MOTO_URL="http://127.0.0.1:$moto_port"
+wait_for moto "$EF_TEST_MOTO_URL/moto-api/data.json" "$tmp/moto.log"
+
+# ---------------------------------------------------------------- checks
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "cargo test --workspace"
+cargo test --workspace 2>&1 | tee "$tmp/cargo-test.log"
+
+step "cfn-lint infra/template.yaml"
+"$pybin/cfn-lint" infra/template.yaml
+
+step "Test navigateur (Chromium headless + axe-core)"
+cargo build --quiet --bin portal
+portal_port=$(free_port)
+EF_BIND="127.0.0.1:$portal_port" \
+EF_SQLITE_PATH="$tmp/portal/portal.db" \
+EF_OUTBOX_DIR="$tmp/portal/outbox" \
+EF_SITE_DIR="$tmp/portal/site" \
+  "$root/target/debug/portal" >"$tmp/portal.log" 2>&1 &
+pids+=($!)
+export EF_TEST_PORTAL_URL="http://127.0.0.1:$portal_port"
+wait_for "le portail local" "$EF_TEST_PORTAL_URL/sante" "$tmp/portal.log"
+(cd tests/browser && node --test) 2>&1 | tee "$tmp/browser.log"
+
+# One closing line for the whole run (everything above stopped on failure).
+rust=$(awk '/^test result:/ {n += $4} END {print n+0}' "$tmp/cargo-test.log")
+browser=$(awk '/^# pass / {n += $3} END {print n+0}' "$tmp/browser.log")
+step "Tous les tests sont passés : $rust en Rust, $browser dans le navigateur."
+echo "total: $((rust + browser)) passed, 0 failed"
