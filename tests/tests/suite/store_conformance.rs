@@ -24,6 +24,12 @@ fn sks(items: &[Item]) -> Vec<String> {
     items.iter().map(|i| i.key.sk.clone()).collect()
 }
 
+/// One attribute of a live item.
+async fn attr(store: &dyn Store, pk: &str, sk: &str, name: &str) -> Value {
+    let item = store.get(&Key::new(pk, sk)).await.unwrap().expect("item");
+    item.attrs[name].clone()
+}
+
 async fn put(store: &dyn Store, it: Item) {
     store.put(it, Condition::Always).await.expect("put");
 }
@@ -190,26 +196,12 @@ async fn transactions_roll_back_and_name_the_failed_write(b: Backend) {
         Err(StoreError::TransactionCancelled { index: 2 })
     );
     assert_eq!(s.get(&Key::new("T", "new-1")).await.unwrap(), None);
-    assert_eq!(
-        s.get(&Key::new("T", "existing"))
-            .await
-            .unwrap()
-            .unwrap()
-            .attrs["n"],
-        json!(1)
-    );
+    assert_eq!(attr(s, "T", "existing", "n").await, json!(1));
     // The same transaction applies once its condition holds.
     put(s, item("T", "existing-2", json!({}))).await;
     s.transact(writes).await.unwrap();
     assert!(s.get(&Key::new("T", "new-1")).await.unwrap().is_some());
-    assert_eq!(
-        s.get(&Key::new("T", "existing"))
-            .await
-            .unwrap()
-            .unwrap()
-            .attrs["n"],
-        json!(2)
-    );
+    assert_eq!(attr(s, "T", "existing", "n").await, json!(2));
     // A check can guard a write on another item.
     let guarded = vec![
         Write::Check {
