@@ -15,6 +15,9 @@ pub struct App {
     pub mail: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    /// The key of the CSRF tokens, shared through the store; read at first
+    /// use, so that a store down at start-up gives 503 pages, not a crash.
+    secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +72,18 @@ impl App {
             mail,
             clock,
             config: Arc::new(config),
+            secret: Arc::default(),
         })
+    }
+
+    /// The CSRF key (read or made once per process).
+    pub async fn secret(&self) -> Result<&[u8], StoreError> {
+        self.secret
+            .get_or_try_init(|| {
+                crate::accounts::service::load_or_create_secret(self.store.as_ref())
+            })
+            .await
+            .map(Vec::as_slice)
     }
 }
 

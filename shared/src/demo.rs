@@ -100,6 +100,12 @@ pub async fn seed_if_empty(store: &dyn Store) -> Result<bool, StoreError> {
             condition: Condition::NotExists,
         },
     ];
+    for item in dossier::name_index_items(&d)? {
+        writes.push(Write::Put {
+            item,
+            condition: Condition::NotExists,
+        });
+    }
     for child in children() {
         writes.push(Write::Put {
             item: Item::from_record(dossier::child_key(&d.numero, &child.id), &child)?,

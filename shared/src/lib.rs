@@ -2,6 +2,7 @@
 //! (store, mail, clock) with their adapters, configuration, the `App` value
 //! every route group is built from, and the page layout.
 
+pub mod accounts;
 pub mod app;
 pub mod clock;
 pub mod config;

@@ -21,6 +21,8 @@ pub fn all() -> Vec<Built> {
         help(),
         accessibility(),
         legal(),
+        terms(),
+        rules(),
         sitemap(),
         not_found(),
     ]
@@ -162,6 +164,44 @@ fn legal() -> Built {
     )
 }
 
+fn terms() -> Built {
+    let c = &settings::get().commune;
+    page(
+        "/conditions-generales/",
+        "Conditions générales d'utilisation",
+        html! {
+            h2 { "Objet" }
+            p { "L'" (c.portail) " est le service en ligne de la " (c.nom) " pour les démarches liées à la restauration scolaire et aux accueils périscolaires et de loisirs. Son usage est gratuit et facultatif : les mêmes démarches restent possibles auprès de la mairie." }
+            h2 { "Compte" }
+            p { "Le compte est personnel. Vous choisissez un mot de passe d'au moins 12 caractères et le gardez secret. Plusieurs comptes peuvent être rattachés à un même dossier famille (par exemple les deux parents) ; chaque titulaire est informé d'un nouveau rattachement." }
+            p { "Un compte non activé dans les 24 heures est effacé. Vous pouvez supprimer votre compte à tout moment depuis « Mon compte » ; votre dossier à la mairie est conservé." }
+            h2 { "Réservations et paiements" }
+            p { "Les réservations, annulations et paiements faits en ligne engagent la famille dans les conditions du règlement intérieur, notamment ses délais." }
+            h2 { "Données personnelles" }
+            p { "Les données sont traitées par la mairie pour la gestion des services ; voir les " a href="/mentions-legales/" { "mentions légales" } "." }
+        },
+    )
+}
+
+fn rules() -> Built {
+    let c = &settings::get().commune;
+    page(
+        "/reglement-interieur/",
+        "Règlement intérieur",
+        html! {
+            p { "Le règlement intérieur des services de restauration scolaire et des accueils périscolaires et de loisirs de la " (c.nom) " fixe les conditions d'inscription, de réservation, d'annulation, de facturation et de vie collective." }
+            h2 { "Inscription" }
+            p { "L'inscription est annuelle et préalable à toute réservation ; elle est validée par le service Enfance-Éducation au vu des justificatifs demandés." }
+            h2 { "Réservations et annulations" }
+            p { "Les réservations et annulations se font sur l'Espace Famille dans les délais affichés pour chaque activité. Une absence pour maladie est justifiée par un certificat médical." }
+            h2 { "Facturation" }
+            p { "Les présences sont facturées chaque mois selon les tarifs votés par le conseil municipal, en fonction du quotient familial." }
+            h2 { "Contact" }
+            p { "Service Enfance-Éducation : " (c.telephone) ", " a href={ "mailto:" (c.courriel) } { (c.courriel) } "." }
+        },
+    )
+}
+
 fn sitemap() -> Built {
     page(
         "/plan-du-site/",
@@ -172,6 +212,8 @@ fn sitemap() -> Built {
                 li { a href="/compte/connexion" { "Connexion à mon espace famille" } }
                 li { a href="/compte/inscription" { "Créer mon compte" } }
                 li { a href="/aide/" { "Aide" } }
+                li { a href="/conditions-generales/" { "Conditions générales d'utilisation" } }
+                li { a href="/reglement-interieur/" { "Règlement intérieur" } }
                 li { a href="/accessibilite/" { "Déclaration d'accessibilité" } }
                 li { a href="/mentions-legales/" { "Mentions légales" } }
             }

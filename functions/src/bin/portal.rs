@@ -83,7 +83,8 @@ async fn serve() -> anyhow::Result<()> {
             tracing::warn!(error = %e, "TCP_NODELAY refusé");
         }
     });
-    axum::serve(listener, router)
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("portail arrêté");

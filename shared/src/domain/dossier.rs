@@ -1,7 +1,8 @@
 //! A family's dossier at the town: its number (kept as the town gave it), its
 //! responsables and its children. Only what the service needs (CNIL NS-058).
 
-use crate::store::Key;
+use crate::accounts::names::fold;
+use crate::store::{Item, Key, StoreError};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -48,4 +49,30 @@ pub fn key(numero: &str) -> Key {
 
 pub fn child_key(numero: &str, child_id: &str) -> Key {
     Key::new(partition(numero), format!("ENFANT#{child_id}"))
+}
+
+/// GSI1 partition where dossiers are found by a responsable's name.
+pub const BY_NAME_PARTITION: &str = "RESPONSABLE";
+
+/// One small index item per responsable, found through GSI1 by the folded
+/// name (without case or accents), pointing at the dossier.
+pub fn name_index_items(dossier: &Dossier) -> Result<Vec<Item>, StoreError> {
+    dossier
+        .responsables
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut item = Item::new(
+                Key::new(partition(&dossier.numero), format!("INDEX#RESPONSABLE#{i}")),
+                Default::default(),
+            )
+            .with_gsi1(
+                BY_NAME_PARTITION,
+                format!("{} {}#{}", fold(&r.nom), fold(&r.prenom), dossier.numero),
+            );
+            item.attrs
+                .insert("numero".into(), dossier.numero.clone().into());
+            Ok(item)
+        })
+        .collect()
 }

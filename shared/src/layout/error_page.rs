@@ -55,6 +55,15 @@ pub fn wording(status: StatusCode) -> (&'static str, &'static str) {
 /// The whole error page for a status.
 pub fn render_error(status: StatusCode, path: &str) -> Markup {
     let (title, text) = wording(status);
+    render_error_page(status, title, text, path)
+}
+
+/// An error page with its own title and explanation.
+pub fn render_error_with(status: StatusCode, title: &str, text: &str) -> Markup {
+    render_error_page(status, title, text, "")
+}
+
+fn render_error_page(status: StatusCode, title: &str, text: &str, path: &str) -> Markup {
     let c = &crate::settings::get().commune;
     render(Page {
         title,

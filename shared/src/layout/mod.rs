@@ -3,6 +3,7 @@
 //! commune's own stylesheet (the State's DSFR is reserved to State services).
 
 pub mod error_page;
+pub mod forms;
 
 use crate::settings;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
@@ -151,6 +152,28 @@ pub enum NoticeKind {
     Info,
     Success,
     Error,
+}
+
+/// The bar at the top of a signed-in page: who is signed in, the account
+/// link, and the logout button (a POST form with its CSRF field).
+pub fn account_bar(
+    name: &str,
+    account_href: &str,
+    logout_action: &str,
+    csrf_field: Markup,
+) -> Markup {
+    html! {
+        div.account-bar {
+            p {
+                "Connecté : " strong { (name) } " · "
+                a href=(account_href) { "Mon compte" }
+            }
+            form method="post" action=(logout_action) {
+                (csrf_field)
+                button.button-secondary type="submit" { "Se déconnecter" }
+            }
+        }
+    }
 }
 
 /// Raw HTML already escaped or produced by a trusted renderer.

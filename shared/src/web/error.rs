@@ -1,7 +1,7 @@
 //! The error a handler returns: rendered as a French page with its status.
 //! Causes go to the log, never to the page.
 
-use crate::layout::error_page::render_error;
+use crate::layout::error_page::{render_error, render_error_with};
 use crate::store::StoreError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -14,6 +14,11 @@ pub enum AppError {
     BadRequest,
     #[error("accès refusé")]
     Forbidden,
+    /// A POST without the right CSRF token.
+    #[error("jeton CSRF absent ou invalide")]
+    CsrfRejected,
+    #[error("trop de requêtes")]
+    TooManyRequests,
     /// The store or another backend does not answer: 503.
     #[error("indisponible : {0}")]
     Unavailable(String),
@@ -36,7 +41,8 @@ impl AppError {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest => StatusCode::BAD_REQUEST,
-            AppError::Forbidden => StatusCode::FORBIDDEN,
+            AppError::Forbidden | AppError::CsrfRejected => StatusCode::FORBIDDEN,
+            AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -51,7 +57,18 @@ impl IntoResponse for AppError {
             _ => {}
         }
         let status = self.status();
-        let mut response = (status, render_error(status, "")).into_response();
+        let page = match &self {
+            AppError::CsrfRejected => {
+                tracing::warn!("formulaire refusé : jeton CSRF absent ou invalide");
+                render_error_with(
+                    status,
+                    "Formulaire expiré",
+                    "Ce formulaire a expiré ou ne vient pas de ce site. Revenez à la page précédente, rechargez-la puis recommencez.",
+                )
+            }
+            _ => render_error(status, ""),
+        };
+        let mut response = (status, page).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()

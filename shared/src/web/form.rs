@@ -7,6 +7,7 @@ use super::AppError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode;
 use serde::de::DeserializeOwned;
 
@@ -24,33 +25,44 @@ pub fn is_valid_utf8_form(body: &[u8]) -> bool {
     })
 }
 
+/// The body of a form POST: an `application/x-www-form-urlencoded` body
+/// (415 otherwise) within the body limit (413), valid UTF-8 (400).
+pub async fn form_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes, Response> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return Err(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
+    }
+    // The body limit's own rejection (413) passes through as it is.
+    let body = Bytes::from_request(req, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    if !is_valid_utf8_form(&body) {
+        return Err(AppError::BadRequest.into_response());
+    }
+    Ok(body)
+}
+
+/// Reads a checked body into a record (unknown fields are ignored).
+pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest)
+}
+
 impl<T, S> FromRequest<S> for Form<T>
 where
     T: DeserializeOwned,
     S: Send + Sync,
 {
-    type Rejection = axum::response::Response;
+    type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        use axum::response::IntoResponse;
-        let is_form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-        if !is_form {
-            return Err(axum::http::StatusCode::UNSUPPORTED_MEDIA_TYPE.into_response());
-        }
-        // The body limit's own rejection (413) passes through as it is.
-        let body = Bytes::from_request(req, state)
-            .await
-            .map_err(IntoResponse::into_response)?;
-        if !is_valid_utf8_form(&body) {
-            return Err(AppError::BadRequest.into_response());
-        }
-        serde_urlencoded::from_bytes(&body)
+        let body = form_body(req, state).await?;
+        parse_form(&body)
             .map(Form)
-            .map_err(|_| AppError::BadRequest.into_response())
+            .map_err(IntoResponse::into_response)
     }
 }
 

@@ -2,6 +2,7 @@
 //! return, and the layers both hosts wrap routers in (French error pages,
 //! request log, body limit, panic guard).
 
+pub mod auth;
 pub mod error;
 pub mod form;
 pub mod layers;

@@ -9,7 +9,6 @@ use axum::routing::post;
 use http_body_util::BodyExt;
 use shared::App;
 use shared::clock::SystemClock;
-use shared::config::Config;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tower::ServiceExt;
@@ -19,25 +18,9 @@ struct Portal {
     _dir: tempfile::TempDir,
 }
 
-async fn config_in(dir: &std::path::Path, extra: &[(&str, String)]) -> Config {
-    let mut vars: HashMap<String, String> = HashMap::from([
-        (
-            "EF_SQLITE_PATH".into(),
-            dir.join("portal.db").display().to_string(),
-        ),
-        (
-            "EF_OUTBOX_DIR".into(),
-            dir.join("outbox").display().to_string(),
-        ),
-        ("EF_SITE_DIR".into(), dir.join("site").display().to_string()),
-    ]);
-    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
-    Config::from_lookup(|k| vars.get(k).cloned()).expect("config")
-}
-
 async fn portal_with(extra: &[(&str, String)]) -> Portal {
     let dir = tempfile::tempdir().unwrap();
-    let config = config_in(dir.path(), extra).await;
+    let config = crate::support::config_in(dir.path(), extra);
     site::build(&config.site_dir).unwrap();
     let app = App::from_config(config.clone(), Arc::new(SystemClock))
         .await

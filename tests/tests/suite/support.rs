@@ -69,3 +69,299 @@ pub async fn dynamodb() -> Backend {
         _dir: None,
     }
 }
+
+// ------------------------------------------------------------------ portal
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderMap, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use shared::App;
+use shared::config::Config;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use tower::ServiceExt;
+
+/// A configuration in a temporary folder, with extra variables.
+pub fn config_in(dir: &std::path::Path, extra: &[(&str, String)]) -> Config {
+    let mut vars: HashMap<String, String> = HashMap::from([
+        (
+            "EF_SQLITE_PATH".into(),
+            dir.join("portal.db").display().to_string(),
+        ),
+        (
+            "EF_OUTBOX_DIR".into(),
+            dir.join("outbox").display().to_string(),
+        ),
+        ("EF_SITE_DIR".into(), dir.join("site").display().to_string()),
+        ("EF_PUBLIC_URL".into(), "http://famille.test".into()),
+    ]);
+    vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
+    Config::from_lookup(|k| vars.get(k).cloned()).expect("config")
+}
+
+/// Where the test reads the messages the portal sent.
+pub enum Mailbox {
+    Outbox(std::path::PathBuf),
+    Moto,
+}
+
+/// The whole local portal on a fixed clock, with the demo data.
+pub struct TestPortal {
+    pub router: Router,
+    pub app: App,
+    pub clock: FixedClock,
+    pub mailbox: Mailbox,
+    _dir: tempfile::TempDir,
+}
+
+impl TestPortal {
+    pub async fn with(extra: &[(&str, String)], mailbox_is_moto: bool) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = config_in(dir.path(), extra);
+        site::build(&config.site_dir).unwrap();
+        let clock = start_clock();
+        let app = App::from_config(config.clone(), Arc::new(clock.clone()))
+            .await
+            .unwrap();
+        shared::demo::seed_if_empty(app.store.as_ref())
+            .await
+            .unwrap();
+        let mailbox = if mailbox_is_moto {
+            Mailbox::Moto
+        } else {
+            Mailbox::Outbox(dir.path().join("outbox"))
+        };
+        Self {
+            router: functions::local_portal(app.clone(), &config.site_dir),
+            app,
+            clock,
+            mailbox,
+            _dir: dir,
+        }
+    }
+
+    pub async fn sqlite() -> Self {
+        Self::with(&[], false).await
+    }
+
+    /// The portal on DynamoDB and SES, both on moto.
+    pub async fn aws() -> Self {
+        let sdk = aws_config().await;
+        let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+        let table = format!("t{}", ulid::Ulid::new()).to_lowercase();
+        DynamoStore::create_table(&dynamo, &table).await.unwrap();
+        let sender = format!("mairie-{}@ville.example.org", ulid::Ulid::new()).to_lowercase();
+        aws_sdk_ses::Client::new(&sdk)
+            .verify_email_identity()
+            .email_address(&sender)
+            .send()
+            .await
+            .unwrap();
+        // The SDK reads credentials from the environment (tests/run.sh sets
+        // test keys for moto).
+        Self::with(
+            &[
+                ("EF_STORE", "dynamodb".into()),
+                ("EF_DYNAMODB_TABLE", table),
+                ("EF_DYNAMODB_ENDPOINT", moto_url()),
+                ("EF_MAIL", "ses".into()),
+                ("EF_SES_ENDPOINT", moto_url()),
+                ("EF_MAIL_FROM", format!("Mairie <{sender}>")),
+            ],
+            true,
+        )
+        .await
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.router.clone(), "203.0.113.7:50000")
+    }
+
+    /// The raw messages sent to an address, oldest first.
+    pub async fn mails_to(&self, to: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        match &self.mailbox {
+            Mailbox::Outbox(dir) => {
+                let mut files: Vec<_> = std::fs::read_dir(dir)
+                    .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+                    .unwrap_or_default();
+                files.sort();
+                for f in files {
+                    let raw = std::fs::read_to_string(f).unwrap();
+                    if raw.contains(&format!("To: {to}")) {
+                        out.push(raw);
+                    }
+                }
+            }
+            Mailbox::Moto => {
+                let data: serde_json::Value =
+                    reqwest::get(format!("{}/moto-api/data.json", moto_url()))
+                        .await
+                        .unwrap()
+                        .json()
+                        .await
+                        .unwrap();
+                for m in data["ses"]["RawMessage"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+                {
+                    let raw = m["raw_data"].as_str().unwrap_or_default().to_owned();
+                    if raw.contains(&format!("To: {to}")) {
+                        out.push(raw);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The path and query of the last link to `path` sent to an address.
+    pub async fn last_link(&self, to: &str, path: &str) -> String {
+        let mails = self.mails_to(to).await;
+        let raw = mails.last().unwrap_or_else(|| panic!("no mail to {to}"));
+        let decoded = raw.replace("=\r\n", "").replace("=3D", "=");
+        let start = decoded
+            .find(&format!("http://famille.test{path}?jeton="))
+            .unwrap_or_else(|| panic!("no link to {path} in {decoded}"));
+        let link: String = decoded[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || "/:.?=_-".contains(*c))
+            .collect();
+        link.trim_start_matches("http://famille.test").to_owned()
+    }
+}
+
+/// A response as a test reads it.
+pub struct Page {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Page {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    /// The value of an input, as the page renders it.
+    pub fn input_value(&self, name: &str) -> Option<String> {
+        let at = self.body.find(&format!("name=\"{name}\""))?;
+        let tag_start = self.body[..at].rfind('<')?;
+        let tag_end = at + self.body[at..].find('>')?;
+        let tag = &self.body[tag_start..tag_end];
+        let v = tag.find("value=\"")? + 7;
+        Some(
+            tag[v..v + tag[v..].find('"')?]
+                .replace("&#39;", "'")
+                .replace("&amp;", "&"),
+        )
+    }
+}
+
+/// A browser: keeps cookies and the last CSRF token it was given.
+pub struct Browser {
+    router: Router,
+    pub cookies: HashMap<String, String>,
+    pub persistent: HashMap<String, bool>,
+    csrf: Option<String>,
+    address: SocketAddr,
+}
+
+impl Browser {
+    pub fn new(router: Router, address: &str) -> Self {
+        Self {
+            router,
+            cookies: HashMap::new(),
+            persistent: HashMap::new(),
+            csrf: None,
+            address: address.parse().unwrap(),
+        }
+    }
+
+    pub fn from_address(&self, address: &str) -> Self {
+        Self::new(self.router.clone(), address)
+    }
+
+    async fn send(&mut self, mut request: Request<Body>) -> Page {
+        let cookie_header: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !cookie_header.is_empty() {
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie_header.join("; ").parse().unwrap());
+        }
+        request.extensions_mut().insert(ConnectInfo(self.address));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        for set in headers.get_all(header::SET_COOKIE) {
+            let set = set.to_str().unwrap();
+            let (pair, attrs) = set.split_once(';').unwrap_or((set, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            let removed = attrs.contains("Max-Age=0") || attrs.contains("1970");
+            if removed {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+                self.persistent
+                    .insert(name.to_owned(), attrs.contains("Max-Age="));
+            }
+        }
+        let body =
+            String::from_utf8_lossy(&response.into_body().collect().await.unwrap().to_bytes())
+                .into_owned();
+        let page = Page {
+            status,
+            headers,
+            body,
+        };
+        if let Some(token) = page.input_value("_csrf") {
+            self.csrf = Some(token);
+        }
+        page
+    }
+
+    pub async fn get(&mut self, path: &str) -> Page {
+        self.send(Request::get(path).body(Body::empty()).unwrap())
+            .await
+    }
+
+    /// Follows a redirect (303) to its page.
+    pub async fn follow(&mut self, page: Page) -> Page {
+        assert!(
+            page.status.is_redirection(),
+            "expected a redirect, got {} {}",
+            page.status,
+            page.body
+        );
+        let to = page.location().to_owned();
+        self.get(&to).await
+    }
+
+    /// Posts a form with the CSRF token of the last page.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts a form as given (no CSRF token added).
+    pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).unwrap();
+        let request = Request::post(path)
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+}

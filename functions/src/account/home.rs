@@ -1,0 +1,67 @@
+//! "Mon espace famille": the page after login.
+
+use axum::extract::{Query, State};
+use axum::response::IntoResponse;
+use maud::html;
+use serde::Deserialize;
+use shared::App;
+use shared::accounts::Status;
+use shared::accounts::service;
+use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::web::AppError;
+use shared::web::auth::{Csrf, Family};
+
+#[derive(Debug, Deserialize)]
+pub struct HomeQuery {
+    bienvenue: Option<String>,
+}
+
+pub async fn show(
+    State(app): State<App>,
+    family: Family,
+    csrf: Csrf,
+    Query(q): Query<HomeQuery>,
+) -> Result<impl IntoResponse, AppError> {
+    let a = &family.account;
+    let dossier = match &a.dossier {
+        Some(n) if a.statut == Status::Active => service::dossier(app.store.as_ref(), n).await?,
+        _ => None,
+    };
+    let page = layout::render(Page {
+        title: "Mon espace famille",
+        path: "/compte",
+        main: html! {
+            (account_bar(&a.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+            @if q.bienvenue.is_some() {
+                (notice(NoticeKind::Success, "Votre compte est activé. Bienvenue !"))
+            }
+            @match a.statut {
+                Status::Review => {
+                    (notice(NoticeKind::Info, "Votre compte attend d'être rattaché à votre dossier famille par le service Enfance-Éducation. La réponse vous parviendra par e-mail sous 72 heures."))
+                }
+                Status::Refused => {
+                    div.notice.notice-error role="alert" {
+                        p { "Le service Enfance-Éducation n'a pas pu rattacher votre compte à un dossier famille." }
+                        @if let Some(reason) = &a.motif_refus { p { "Motif : " (reason) } }
+                        p { "Contactez la mairie pour en savoir plus." }
+                    }
+                }
+                _ => {}
+            }
+            dl.facts {
+                dt { "Famille" } dd { (a.display_name()) }
+                @if let Some(d) = &dossier {
+                    dt { "Dossier famille" } dd { "n° " (d.numero) }
+                }
+            }
+            h2 { "Mes rubriques" }
+            ul.cards {
+                li {
+                    h3 { a href="/compte/mon-compte" { "Mon compte" } }
+                    p { "Mot de passe, adresse e-mail, dossier rattaché, suppression du compte." }
+                }
+            }
+        },
+    });
+    Ok((csrf, page))
+}

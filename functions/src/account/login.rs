@@ -1,0 +1,245 @@
+//! Login, logout, and resending the activation link.
+
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use maud::{Markup, html};
+use serde::Deserialize;
+use shared::App;
+use shared::accounts::service::{self, LoginOutcome};
+use shared::accounts::validation::{FieldErrors, REQUIRED};
+use shared::accounts::{Kind, Status};
+use shared::layout::forms::{Field, error_summary, required_note};
+use shared::layout::{self, NoticeKind, Page, notice};
+use shared::web::AppError;
+use shared::web::auth::{
+    ClientAddress, Csrf, CsrfForm, FAMILY_COOKIE, Family, cookie, removal, safe_return,
+};
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginQuery {
+    retour: Option<String>,
+    message: Option<String>,
+}
+
+/// The fixed notices a redirect may ask the login page to show.
+fn message_notice(code: Option<&str>) -> Option<Markup> {
+    let (kind, text) = match code? {
+        "deconnecte" => (NoticeKind::Success, "Vous êtes déconnecté."),
+        "mot-de-passe-change" => (
+            NoticeKind::Success,
+            "Votre mot de passe a été changé : connectez-vous avec le nouveau.",
+        ),
+        "compte-supprime" => (
+            NoticeKind::Success,
+            "Votre compte a été supprimé. Votre dossier à la mairie est conservé.",
+        ),
+        "courriel-change" => (
+            NoticeKind::Success,
+            "Votre nouvelle adresse e-mail est confirmée.",
+        ),
+        "lien-envoye" => (
+            NoticeKind::Info,
+            "Si un compte en attente d'activation correspond, un nouveau lien vient de lui être envoyé.",
+        ),
+        _ => return None,
+    };
+    Some(notice(kind, text))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    identifiant: String,
+    #[serde(default)]
+    mot_de_passe: String,
+    #[serde(default)]
+    se_rappeler: Option<String>,
+    #[serde(default)]
+    retour: Option<String>,
+}
+
+const LABELS: &[(&str, &str)] = &[
+    ("identifiant", "Nom d'utilisateur ou adresse e-mail"),
+    ("mot_de_passe", "Mot de passe"),
+];
+
+fn login_page(csrf: &Csrf, form: &LoginForm, errors: &FieldErrors, top: Option<Markup>) -> Markup {
+    let c = &shared::settings::get().commune;
+    layout::render(Page {
+        title: "Connexion à mon espace famille",
+        path: "/compte/connexion",
+        main: html! {
+            @if let Some(top) = top { (top) }
+            (error_summary(errors, LABELS))
+            p { "Connectez-vous pour réserver les repas et les accueils, payer vos factures et écrire aux services de la " (c.nom) "." }
+            form.stack method="post" action="/compte/connexion" novalidate {
+                (csrf.field())
+                @if let Some(r) = &form.retour { input type="hidden" name="retour" value=(r); }
+                (required_note())
+                (Field::text("identifiant", LABELS[0].1, &form.identifiant).autocomplete("username").render(errors))
+                (Field::text("mot_de_passe", LABELS[1].1, "").kind("password").autocomplete("current-password").render(errors))
+                div.check {
+                    input #se_rappeler type="checkbox" name="se_rappeler" value="1" checked[form.se_rappeler.is_some()];
+                    label for="se_rappeler" { "Se rappeler de moi (30 jours sur cet appareil)" }
+                }
+                button type="submit" { "Se connecter" }
+            }
+            ul.links-after-form {
+                li { a href="/compte/mot-de-passe-oublie" { "Mot de passe oublié ?" } }
+                li { a href="/compte/inscription" { "Première connexion : créer mon compte" } }
+            }
+        },
+    })
+}
+
+pub async fn show(csrf: Csrf, Query(q): Query<LoginQuery>) -> impl IntoResponse {
+    let form = LoginForm {
+        retour: q.retour.clone(),
+        ..LoginForm::default()
+    };
+    let page = login_page(
+        &csrf,
+        &form,
+        &FieldErrors::new(),
+        message_notice(q.message.as_deref()),
+    );
+    (csrf, page)
+}
+
+pub async fn submit(
+    State(app): State<App>,
+    ClientAddress(address): ClientAddress,
+    jar: CookieJar,
+    csrf: Csrf,
+    CsrfForm(form): CsrfForm<LoginForm>,
+) -> Result<Response, AppError> {
+    let mut errors = FieldErrors::new();
+    if form.identifiant.trim().is_empty() {
+        errors.insert("identifiant", REQUIRED.into());
+    }
+    if form.mot_de_passe.is_empty() {
+        errors.insert("mot_de_passe", REQUIRED.into());
+    }
+    if !errors.is_empty() {
+        let page = login_page(&csrf, &form, &errors, None);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response());
+    }
+    let previous = jar.get(FAMILY_COOKIE).map(|c| c.value().to_owned());
+    let outcome = service::login(
+        &app,
+        Kind::Family,
+        &form.identifiant,
+        &form.mot_de_passe,
+        form.se_rappeler.is_some(),
+        &address,
+        previous.as_deref(),
+    )
+    .await
+    .map_err(account_error)?;
+    let refuse = |status: StatusCode, message: Markup, csrf: Csrf| {
+        let page = login_page(&csrf, &form, &FieldErrors::new(), Some(message));
+        (status, csrf, page).into_response()
+    };
+    Ok(match outcome {
+        LoginOutcome::SignedIn { token, .. } => {
+            let jar = jar.add(cookie(
+                &app,
+                FAMILY_COOKIE,
+                token,
+                form.se_rappeler.is_some(),
+            ));
+            let to = safe_return(form.retour.as_deref(), "/compte");
+            (jar, Redirect::to(&to)).into_response()
+        }
+        LoginOutcome::Refused => refuse(
+            StatusCode::UNAUTHORIZED,
+            notice(NoticeKind::Error, "Identifiant ou mot de passe incorrect."),
+            csrf,
+        ),
+        LoginOutcome::Locked { minutes } => refuse(
+            StatusCode::LOCKED,
+            notice(
+                NoticeKind::Error,
+                &format!(
+                    "Après 5 essais infructueux, ce compte est verrouillé pendant 15 minutes : réessayez dans {minutes} minute{}.",
+                    if minutes > 1 { "s" } else { "" }
+                ),
+            ),
+            csrf,
+        ),
+        LoginOutcome::Throttled => refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            notice(
+                NoticeKind::Error,
+                "Trop d'essais infructueux depuis cette connexion : patientez 15 minutes avant de réessayer.",
+            ),
+            csrf,
+        ),
+        LoginOutcome::NotActivated(account) => {
+            let message = not_activated(&account.identifiant, &csrf);
+            refuse(StatusCode::FORBIDDEN, message, csrf)
+        }
+    })
+}
+
+fn not_activated(identifiant: &str, csrf: &Csrf) -> Markup {
+    html! {
+        div.notice.notice-error role="alert" {
+            p { "Votre compte n'est pas encore activé : suivez le lien reçu par e-mail (valable 24 heures)." }
+            form method="post" action="/compte/activation/renvoyer" {
+                (csrf.field())
+                input type="hidden" name="identifiant" value=(identifiant);
+                button.link-button type="submit" { "Renvoyer le lien d'activation" }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ResendForm {
+    #[serde(default)]
+    identifiant: String,
+}
+
+pub async fn resend_activation(
+    State(app): State<App>,
+    CsrfForm(form): CsrfForm<ResendForm>,
+) -> Result<Redirect, AppError> {
+    if let Some(account) =
+        service::find_for_login(app.store.as_ref(), Kind::Family, &form.identifiant).await?
+        && account.statut == Status::Pending
+    {
+        service::resend_activation(&app, &account)
+            .await
+            .map_err(account_error)?;
+    }
+    Ok(Redirect::to("/compte/connexion?message=lien-envoye"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Empty {}
+
+pub async fn logout(
+    State(app): State<App>,
+    jar: CookieJar,
+    family: Family,
+    CsrfForm(_): CsrfForm<Empty>,
+) -> Result<impl IntoResponse, AppError> {
+    shared::accounts::sessions::close(app.store.as_ref(), &family.session).await?;
+    Ok((
+        jar.remove(removal(FAMILY_COOKIE)),
+        Redirect::to("/compte/connexion?message=deconnecte"),
+    ))
+}
+
+/// Account errors as the web sees them: store faults are 503, a mail that
+/// could not go is a 503 too (the family retries), the rest internal.
+pub fn account_error(e: service::AccountError) -> AppError {
+    match e {
+        service::AccountError::Store(s) => s.into(),
+        service::AccountError::Mail(m) => AppError::Unavailable(format!("courriel : {m}")),
+        other => AppError::Internal(other.to_string()),
+    }
+}

@@ -1,0 +1,988 @@
+//! Account operations on the store: sign-up, activation, login, passwords,
+//! e-mail change, deletion, agents and the town's review. Each change that
+//! touches several items is one transaction; uniqueness of usernames and
+//! e-mails rests on conditional writes, so it holds under races.
+
+use super::lockout;
+use super::names::fold;
+use super::sessions;
+use super::tokens::{new_token, token_hash};
+use super::{
+    ACTIVATION_TTL, AGENT_INVITE_TTL, Account, EMAIL_CHANGE_TTL, Kind, RESET_TTL, REVIEW_PARTITION,
+    Service, Status, account_gsi1, account_key, email_key, mails, username_key,
+};
+use crate::app::App;
+use crate::domain::dossier::{self, Dossier};
+use crate::domain::invoice::Invoice;
+use crate::mail::MailError;
+use crate::store::{Condition, Item, Key, Query, Store, StoreError, Update, Write};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AccountError {
+    #[error("nom d'utilisateur déjà pris")]
+    UsernameTaken,
+    #[error("adresse e-mail déjà utilisée")]
+    EmailTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Mail(#[from] MailError),
+}
+
+/// What a one-time link leads to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenUse {
+    Activation,
+    Reset,
+    EmailChange,
+    AgentInvite,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct TokenRecord {
+    compte: String,
+    usage: TokenUse,
+    #[serde(default)]
+    nouveau_courriel: Option<String>,
+    #[serde(default)]
+    utilise: bool,
+}
+
+fn token_key(token: &str) -> Key {
+    Key::new(format!("JETON#{}", token_hash(token)), "JETON")
+}
+
+/// What following a one-time link found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LinkOutcome<T> {
+    Done(T),
+    AlreadyUsed,
+    /// Expired, or never issued.
+    Expired,
+}
+
+// ------------------------------------------------------------------ secret
+
+/// The key of the CSRF tokens: made once, at the first start, and kept in
+/// the store so that every Lambda container and the local portal share it.
+pub async fn load_or_create_secret(store: &dyn Store) -> Result<Vec<u8>, StoreError> {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    let key = Key::new("META", "SECRET");
+    let candidate = Item::new(key.clone(), Default::default());
+    let mut candidate = candidate;
+    candidate.attrs.insert("valeur".into(), json!(new_token()));
+    match store.put(candidate, Condition::NotExists).await {
+        Ok(()) | Err(StoreError::ConditionFailed) => {}
+        Err(e) => return Err(e),
+    }
+    let item = store
+        .get(&key)
+        .await?
+        .ok_or_else(|| StoreError::Corrupt("secret absent".into()))?;
+    let value = item.attrs["valeur"].as_str().unwrap_or_default();
+    URL_SAFE_NO_PAD
+        .decode(value)
+        .map_err(|e| StoreError::Corrupt(format!("secret : {e}")))
+}
+
+// ------------------------------------------------------------------ look-ups
+
+async fn get_record<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    key: &Key,
+) -> Result<Option<(T, u64)>, StoreError> {
+    match store.get(key).await? {
+        Some(item) => Ok(Some((item.record()?, item.version))),
+        None => Ok(None),
+    }
+}
+
+pub async fn account(store: &dyn Store, id: &str) -> Result<Option<Account>, StoreError> {
+    Ok(get_record(store, &account_key(id)).await?.map(|(a, _)| a))
+}
+
+async fn account_via(store: &dyn Store, key: &Key) -> Result<Option<Account>, StoreError> {
+    let Some(item) = store.get(key).await? else {
+        return Ok(None);
+    };
+    let id = item.attrs["compte"].as_str().unwrap_or_default().to_owned();
+    account(store, &id).await
+}
+
+/// The account a login identifier names: a username or an e-mail address.
+pub async fn find_for_login(
+    store: &dyn Store,
+    kind: Kind,
+    identifier: &str,
+) -> Result<Option<Account>, StoreError> {
+    let id = identifier.trim().to_lowercase();
+    if id.is_empty() || id.len() > 200 {
+        return Ok(None);
+    }
+    let found = if id.contains('@') || kind == Kind::Agent {
+        account_via(store, &email_key(kind, &id)).await?
+    } else {
+        account_via(store, &username_key(&id)).await?
+    };
+    Ok(found.filter(|a| a.kind == kind))
+}
+
+// ------------------------------------------------------------------ dossier
+
+/// Whether the three references match one dossier: its number, the name of
+/// one of its responsables (without case or accents), and the last three
+/// digits of one of its invoices. Says nothing of which one failed.
+pub async fn dossier_matches(
+    store: &dyn Store,
+    numero: &str,
+    responsable: &str,
+    invoice_digits: &str,
+) -> Result<bool, StoreError> {
+    let numero = numero.trim().to_uppercase();
+    if numero.is_empty() || numero.len() > 40 {
+        return Ok(false);
+    }
+    let Some((d, _)) = get_record::<Dossier>(store, &dossier::key(&numero)).await? else {
+        return Ok(false);
+    };
+    let wanted = fold(responsable);
+    let name_ok = d.responsables.iter().any(|r| {
+        let (n, p) = (fold(&r.nom), fold(&r.prenom));
+        wanted == n || wanted == format!("{p} {n}") || wanted == format!("{n} {p}")
+    });
+    if !name_ok {
+        return Ok(false);
+    }
+    let invoices = store
+        .query_all(Query::partition(dossier::partition(&numero)).prefix("FACTURE#"))
+        .await?;
+    let digits = invoice_digits.trim();
+    Ok(invoices
+        .iter()
+        .filter_map(|i| i.record::<Invoice>().ok())
+        .any(|i| i.last_three_digits() == digits))
+}
+
+pub async fn dossier(store: &dyn Store, numero: &str) -> Result<Option<Dossier>, StoreError> {
+    Ok(get_record(store, &dossier::key(numero))
+        .await?
+        .map(|(d, _)| d))
+}
+
+// ------------------------------------------------------------------ sign-up
+
+/// A validated sign-up, its password already hashed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SignUp {
+    pub nom: String,
+    pub prenom: String,
+    pub courriel: String,
+    pub identifiant: String,
+    pub mot_de_passe: String,
+    /// The dossier whose references matched, or none ("continuer sans").
+    pub dossier: Option<String>,
+}
+
+fn link(app: &App, path: &str, token: &str) -> String {
+    format!("{}{path}?jeton={token}", app.config.public_url)
+}
+
+/// Creates the pending account (username, e-mail and activation link expire
+/// with it after 24 h) and sends the activation message.
+pub async fn register(app: &App, signup: SignUp) -> Result<Account, AccountError> {
+    let now = app.clock.now();
+    let expires = (now + ACTIVATION_TTL).timestamp();
+    let account = Account {
+        id: ulid::Ulid::new().to_string(),
+        kind: Kind::Family,
+        nom: signup.nom,
+        prenom: signup.prenom,
+        courriel: signup.courriel,
+        identifiant: signup.identifiant,
+        mot_de_passe: signup.mot_de_passe,
+        statut: Status::Pending,
+        dossier: signup.dossier,
+        cree_le: now,
+        echecs: 0,
+        verrouille_jusqua: None,
+        service: None,
+        motif_refus: None,
+    };
+    let token = new_token();
+    let pointer = |key: Key| -> Result<Item, StoreError> {
+        let mut item = Item::new(key, Default::default()).expiring_at(expires);
+        item.attrs.insert("compte".into(), json!(account.id));
+        Ok(item)
+    };
+    let writes = vec![
+        Write::Put {
+            item: Item::from_record(account_key(&account.id), &account)?.expiring_at(expires),
+            condition: Condition::NotExists,
+        },
+        Write::Put {
+            item: pointer(username_key(&account.identifiant))?,
+            condition: Condition::NotExists,
+        },
+        Write::Put {
+            item: pointer(email_key(Kind::Family, &account.courriel))?,
+            condition: Condition::NotExists,
+        },
+        Write::Put {
+            item: token_item(&token, &account.id, TokenUse::Activation, None, expires)?,
+            condition: Condition::NotExists,
+        },
+    ];
+    match app.store.transact(writes).await {
+        Ok(()) => {}
+        Err(StoreError::TransactionCancelled { index: 1 }) => {
+            return Err(AccountError::UsernameTaken);
+        }
+        Err(StoreError::TransactionCancelled { index: 2 }) => return Err(AccountError::EmailTaken),
+        Err(e) => return Err(e.into()),
+    }
+    let mail = mails::activation(
+        &account.courriel,
+        &link(app, "/compte/activation", &token),
+        account.dossier.is_none(),
+    );
+    app.mail.send(&mail).await?;
+    Ok(account)
+}
+
+fn token_item(
+    token: &str,
+    account_id: &str,
+    usage: TokenUse,
+    new_email: Option<String>,
+    expires: i64,
+) -> Result<Item, StoreError> {
+    let record = TokenRecord {
+        compte: account_id.to_owned(),
+        usage,
+        nouveau_courriel: new_email,
+        utilise: false,
+    };
+    Ok(Item::from_record(token_key(token), &record)?.expiring_at(expires))
+}
+
+/// Reads a one-time link: the token record if live, unused and of this use.
+async fn read_token(
+    store: &dyn Store,
+    token: &str,
+    usage: TokenUse,
+) -> Result<LinkOutcome<(TokenRecord, u64)>, StoreError> {
+    if !super::tokens::is_token_shaped(token) {
+        return Ok(LinkOutcome::Expired);
+    }
+    match get_record::<TokenRecord>(store, &token_key(token)).await? {
+        Some((record, _)) if record.usage != usage => Ok(LinkOutcome::Expired),
+        Some((record, _)) if record.utilise => Ok(LinkOutcome::AlreadyUsed),
+        Some((record, version)) => Ok(LinkOutcome::Done((record, version))),
+        None => Ok(LinkOutcome::Expired),
+    }
+}
+
+/// The write that marks a link used, guarded by the version read, so that a
+/// link followed twice at once works once.
+fn use_token(token: &str, version: u64) -> Write {
+    Write::Update {
+        key: token_key(token),
+        update: Update::default().set("utilise", true),
+        condition: Condition::VersionEquals(version),
+    }
+}
+
+/// Writes that make an account's item (and the pointers to it) permanent,
+/// with its new state.
+fn persist_account(account: &Account, version: u64) -> Result<Vec<Write>, StoreError> {
+    let mut item = Item::from_record(account_key(&account.id), account)?;
+    item.version = version;
+    item.gsi1 = account_gsi1(account);
+    let keep = |key: Key| Write::Update {
+        key,
+        update: Update {
+            expires_at: Some(None),
+            ..Update::default()
+        },
+        condition: Condition::Exists,
+    };
+    Ok(vec![
+        Write::Put {
+            item,
+            condition: Condition::VersionEquals(version),
+        },
+        keep(username_key(&account.identifiant)),
+        keep(email_key(account.kind, &account.courriel)),
+    ])
+}
+
+/// Follows an activation link: activates the account (for review when it has
+/// no dossier) and tells the accounts already linked to its dossier.
+pub async fn activate(app: &App, token: &str) -> Result<LinkOutcome<Account>, AccountError> {
+    let (record, token_version) =
+        match read_token(app.store.as_ref(), token, TokenUse::Activation).await? {
+            LinkOutcome::Done(found) => found,
+            LinkOutcome::AlreadyUsed => return Ok(LinkOutcome::AlreadyUsed),
+            LinkOutcome::Expired => return Ok(LinkOutcome::Expired),
+        };
+    let Some((mut account, version)) =
+        get_record::<Account>(app.store.as_ref(), &account_key(&record.compte)).await?
+    else {
+        return Ok(LinkOutcome::Expired);
+    };
+    if account.statut != Status::Pending {
+        return Ok(LinkOutcome::AlreadyUsed);
+    }
+    account.statut = if account.dossier.is_some() {
+        Status::Active
+    } else {
+        Status::Review
+    };
+    let mut writes = persist_account(&account, version)?;
+    writes.push(use_token(token, token_version));
+    match app.store.transact(writes).await {
+        Ok(()) => {}
+        Err(StoreError::TransactionCancelled { .. }) => return Ok(LinkOutcome::AlreadyUsed),
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(numero) = &account.dossier {
+        notify_dossier_accounts(app, numero, &account).await?;
+    }
+    Ok(LinkOutcome::Done(account))
+}
+
+/// Tells every other account linked to a dossier that one more was linked.
+async fn notify_dossier_accounts(
+    app: &App,
+    numero: &str,
+    newcomer: &Account,
+) -> Result<(), AccountError> {
+    let linked = app
+        .store
+        .query_all(Query::gsi1(dossier::partition(numero)).prefix("COMPTE#"))
+        .await?;
+    for item in linked {
+        let other: Account = item.record()?;
+        if other.id != newcomer.id && other.statut == Status::Active {
+            let mail =
+                mails::dossier_linked_notice(&other.courriel, numero, &newcomer.display_name());
+            app.mail.send(&mail).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Sends a new activation link to a pending account (valid until the account
+/// itself expires).
+pub async fn resend_activation(app: &App, account: &Account) -> Result<(), AccountError> {
+    let Some(item) = app.store.get(&account_key(&account.id)).await? else {
+        return Ok(());
+    };
+    let expires = item
+        .expires_at
+        .unwrap_or_else(|| (app.clock.now() + ACTIVATION_TTL).timestamp());
+    let token = new_token();
+    app.store
+        .put(
+            token_item(&token, &account.id, TokenUse::Activation, None, expires)?,
+            Condition::NotExists,
+        )
+        .await?;
+    let mail = mails::activation(
+        &account.courriel,
+        &link(app, "/compte/activation", &token),
+        account.dossier.is_none(),
+    );
+    app.mail.send(&mail).await?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------ login
+
+/// What a login attempt gives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LoginOutcome {
+    /// Signed in: the new session's token.
+    SignedIn { token: String, account: Account },
+    /// Wrong identifier or password (the same answer for both).
+    Refused,
+    /// Too many failures on this account.
+    Locked { minutes: i64 },
+    /// Too many failures from this address.
+    Throttled,
+    /// Right password, but the account awaits its activation.
+    NotActivated(Account),
+}
+
+fn throttle_key(address: &str, now: DateTime<Utc>) -> Key {
+    Key::new(
+        format!("LIMITE#{address}"),
+        lockout::address_window(now).to_string(),
+    )
+}
+
+async fn address_throttled(
+    store: &dyn Store,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let count = store
+        .get(&throttle_key(address, now))
+        .await?
+        .and_then(|i| i.attrs.get("echecs").and_then(serde_json::Value::as_i64))
+        .unwrap_or(0);
+    Ok(count >= lockout::ADDRESS_MAX_FAILURES)
+}
+
+async fn record_address_failure(
+    store: &dyn Store,
+    address: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let update = Update {
+        expires_at: Some(Some(now.timestamp() + 2 * lockout::ADDRESS_WINDOW_SECONDS)),
+        ..Update::default()
+    }
+    .add("echecs", 1);
+    store
+        .update(throttle_key(address, now), update, Condition::Always)
+        .await
+}
+
+/// Counts one failure on an account, locking it at the fifth.
+async fn record_account_failure(
+    store: &dyn Store,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for _ in 0..5 {
+        let Some((account, version)) = get_record::<Account>(store, &account_key(id)).await? else {
+            return Ok(());
+        };
+        let (failures, lock) = lockout::after_failure(account.echecs, now);
+        let mut update = Update::default().set("echecs", failures);
+        if let Some(until) = lock {
+            update = update.set("verrouille_jusqua", json!(until));
+        }
+        match store
+            .update(account_key(id), update, Condition::VersionEquals(version))
+            .await
+        {
+            Err(StoreError::ConditionFailed) => continue,
+            other => return other,
+        }
+    }
+    Ok(())
+}
+
+/// Checks a password; on success opens a session, ending the one of
+/// `previous` (the session token the visitor had, if any): the token rotates.
+pub async fn login(
+    app: &App,
+    kind: Kind,
+    identifier: &str,
+    password: &str,
+    remember: bool,
+    address: &str,
+    previous: Option<&str>,
+) -> Result<LoginOutcome, AccountError> {
+    let store = app.store.as_ref();
+    let now = app.clock.now();
+    if address_throttled(store, address, now).await? {
+        return Ok(LoginOutcome::Throttled);
+    }
+    let found = find_for_login(store, kind, identifier).await?;
+    if let Some(minutes) = found
+        .as_ref()
+        .and_then(|a| lockout::minutes_left(a.verrouille_jusqua, now))
+    {
+        return Ok(LoginOutcome::Locked { minutes });
+    }
+    let phc = found
+        .as_ref()
+        .map(|a| a.mot_de_passe.clone())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| super::password::decoy_hash().to_owned());
+    let candidate = password.to_owned();
+    let ok = tokio::task::spawn_blocking(move || super::password::verify(&phc, &candidate))
+        .await
+        .unwrap_or(false);
+    let Some(account) = found.filter(|_| ok) else {
+        record_address_failure(store, address, now).await?;
+        if let Some(account) = find_for_login(store, kind, identifier).await? {
+            record_account_failure(store, &account.id, now).await?;
+            let reloaded = self::account(store, &account.id).await?;
+            if let Some(minutes) =
+                reloaded.and_then(|a| lockout::minutes_left(a.verrouille_jusqua, now))
+            {
+                return Ok(LoginOutcome::Locked { minutes });
+            }
+        }
+        return Ok(LoginOutcome::Refused);
+    };
+    if account.statut == Status::Pending {
+        return Ok(LoginOutcome::NotActivated(account));
+    }
+    if account.echecs > 0 || account.verrouille_jusqua.is_some() {
+        let update = Update::default()
+            .set("echecs", 0)
+            .remove("verrouille_jusqua");
+        store
+            .update(account_key(&account.id), update, Condition::Exists)
+            .await?;
+    }
+    if let Some(previous) = previous {
+        sessions::close(store, previous).await?;
+    }
+    let token = sessions::open(store, &account, remember, now).await?;
+    Ok(LoginOutcome::SignedIn { token, account })
+}
+
+// ------------------------------------------------------------------ passwords
+
+/// Sends a reset link if the address is a family account's; says nothing
+/// either way.
+pub async fn request_reset(app: &App, email: &str) -> Result<(), AccountError> {
+    let Some(account) = account_via(app.store.as_ref(), &email_key(Kind::Family, email)).await?
+    else {
+        return Ok(());
+    };
+    if account.statut == Status::Pending {
+        return Ok(());
+    }
+    let token = new_token();
+    let expires = (app.clock.now() + RESET_TTL).timestamp();
+    app.store
+        .put(
+            token_item(&token, &account.id, TokenUse::Reset, None, expires)?,
+            Condition::NotExists,
+        )
+        .await?;
+    app.mail
+        .send(&mails::password_reset(
+            &account.courriel,
+            &link(app, "/compte/nouveau-mot-de-passe", &token),
+        ))
+        .await?;
+    Ok(())
+}
+
+/// Whether a reset (or agent invitation) link is still usable, without using it.
+pub async fn check_link(
+    app: &App,
+    token: &str,
+    usage: TokenUse,
+) -> Result<LinkOutcome<()>, StoreError> {
+    Ok(match read_token(app.store.as_ref(), token, usage).await? {
+        LinkOutcome::Done(_) => LinkOutcome::Done(()),
+        LinkOutcome::AlreadyUsed => LinkOutcome::AlreadyUsed,
+        LinkOutcome::Expired => LinkOutcome::Expired,
+    })
+}
+
+/// Uses a reset (or agent invitation) link: sets the new password, lifts a
+/// lock, and ends every session of the account.
+pub async fn reset_password(
+    app: &App,
+    token: &str,
+    usage: TokenUse,
+    new_hash: String,
+) -> Result<LinkOutcome<Account>, AccountError> {
+    let (record, token_version) = match read_token(app.store.as_ref(), token, usage).await? {
+        LinkOutcome::Done(found) => found,
+        LinkOutcome::AlreadyUsed => return Ok(LinkOutcome::AlreadyUsed),
+        LinkOutcome::Expired => return Ok(LinkOutcome::Expired),
+    };
+    let Some((mut account, version)) =
+        get_record::<Account>(app.store.as_ref(), &account_key(&record.compte)).await?
+    else {
+        return Ok(LinkOutcome::Expired);
+    };
+    account.mot_de_passe = new_hash;
+    account.echecs = 0;
+    account.verrouille_jusqua = None;
+    let mut writes = persist_account(&account, version)?;
+    writes.push(use_token(token, token_version));
+    match app.store.transact(writes).await {
+        Ok(()) => {}
+        Err(StoreError::TransactionCancelled { .. }) => return Ok(LinkOutcome::AlreadyUsed),
+        Err(e) => return Err(e.into()),
+    }
+    sessions::close_all(app.store.as_ref(), &account.id, None).await?;
+    Ok(LinkOutcome::Done(account))
+}
+
+/// Changes the password of a signed-in account; its other sessions end.
+pub async fn change_password(
+    app: &App,
+    account_id: &str,
+    new_hash: String,
+    current_session: &str,
+) -> Result<(), AccountError> {
+    app.store
+        .update(
+            account_key(account_id),
+            Update::default().set("mot_de_passe", new_hash),
+            Condition::Exists,
+        )
+        .await?;
+    sessions::close_all(app.store.as_ref(), account_id, Some(current_session)).await?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------ e-mail
+
+/// Sends a confirmation link to the new address and tells the old one.
+pub async fn request_email_change(
+    app: &App,
+    account: &Account,
+    new_email: &str,
+) -> Result<(), AccountError> {
+    if app
+        .store
+        .get(&email_key(account.kind, new_email))
+        .await?
+        .is_some()
+    {
+        return Err(AccountError::EmailTaken);
+    }
+    let token = new_token();
+    let expires = (app.clock.now() + EMAIL_CHANGE_TTL).timestamp();
+    app.store
+        .put(
+            token_item(
+                &token,
+                &account.id,
+                TokenUse::EmailChange,
+                Some(new_email.into()),
+                expires,
+            )?,
+            Condition::NotExists,
+        )
+        .await?;
+    app.mail
+        .send(&mails::email_change_confirm(
+            new_email,
+            &link(app, "/compte/courriel/confirmer", &token),
+        ))
+        .await?;
+    app.mail
+        .send(&mails::email_change_notice(&account.courriel, new_email))
+        .await?;
+    Ok(())
+}
+
+/// Follows an e-mail change link: the new address replaces the old one, if
+/// nobody took it meanwhile.
+pub async fn confirm_email_change(
+    app: &App,
+    token: &str,
+) -> Result<LinkOutcome<Account>, AccountError> {
+    let (record, token_version) =
+        match read_token(app.store.as_ref(), token, TokenUse::EmailChange).await? {
+            LinkOutcome::Done(found) => found,
+            LinkOutcome::AlreadyUsed => return Ok(LinkOutcome::AlreadyUsed),
+            LinkOutcome::Expired => return Ok(LinkOutcome::Expired),
+        };
+    let Some(new_email) = record.nouveau_courriel else {
+        return Ok(LinkOutcome::Expired);
+    };
+    let Some((mut account, version)) =
+        get_record::<Account>(app.store.as_ref(), &account_key(&record.compte)).await?
+    else {
+        return Ok(LinkOutcome::Expired);
+    };
+    let old = std::mem::replace(&mut account.courriel, new_email.clone());
+    let mut item = Item::from_record(account_key(&account.id), &account)?;
+    item.version = version;
+    item.gsi1 = account_gsi1(&account);
+    let mut pointer = Item::new(email_key(account.kind, &new_email), Default::default());
+    pointer.attrs.insert("compte".into(), json!(account.id));
+    let writes = vec![
+        Write::Put {
+            item,
+            condition: Condition::VersionEquals(version),
+        },
+        Write::Put {
+            item: pointer,
+            condition: Condition::NotExists,
+        },
+        Write::Delete {
+            key: email_key(account.kind, &old),
+            condition: Condition::Always,
+        },
+        use_token(token, token_version),
+    ];
+    match app.store.transact(writes).await {
+        Ok(()) => Ok(LinkOutcome::Done(account)),
+        Err(StoreError::TransactionCancelled { index: 1 }) => Err(AccountError::EmailTaken),
+        Err(StoreError::TransactionCancelled { .. }) => Ok(LinkOutcome::AlreadyUsed),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ------------------------------------------------------------------ deletion
+
+/// Deletes a web account, its username, e-mail and sessions; the town's
+/// dossier stays.
+pub async fn delete_account(app: &App, account: &Account) -> Result<(), AccountError> {
+    let store = app.store.as_ref();
+    sessions::close_all(store, &account.id, None).await?;
+    let delete = |key: Key| Write::Delete {
+        key,
+        condition: Condition::Always,
+    };
+    store
+        .transact(vec![
+            delete(account_key(&account.id)),
+            delete(username_key(&account.identifiant)),
+            delete(email_key(account.kind, &account.courriel)),
+        ])
+        .await?;
+    Ok(())
+}
+
+// ------------------------------------------------------------------ agents
+
+/// Creates an agent account without password; returns the one-time link to
+/// set it.
+pub async fn create_agent(
+    app: &App,
+    nom: &str,
+    prenom: &str,
+    email: &str,
+    service: Service,
+) -> Result<String, AccountError> {
+    let now = app.clock.now();
+    let agent = Account {
+        id: ulid::Ulid::new().to_string(),
+        kind: Kind::Agent,
+        nom: nom.into(),
+        prenom: prenom.into(),
+        courriel: email.into(),
+        identifiant: email.into(),
+        mot_de_passe: String::new(),
+        statut: Status::Active,
+        dossier: None,
+        cree_le: now,
+        echecs: 0,
+        verrouille_jusqua: None,
+        service: Some(service),
+        motif_refus: None,
+    };
+    let token = new_token();
+    let mut pointer = Item::new(email_key(Kind::Agent, email), Default::default());
+    pointer.attrs.insert("compte".into(), json!(agent.id));
+    let expires = (now + AGENT_INVITE_TTL).timestamp();
+    let writes = vec![
+        Write::Put {
+            item: Item::from_record(account_key(&agent.id), &agent)?,
+            condition: Condition::NotExists,
+        },
+        Write::Put {
+            item: pointer,
+            condition: Condition::NotExists,
+        },
+        Write::Put {
+            item: token_item(&token, &agent.id, TokenUse::AgentInvite, None, expires)?,
+            condition: Condition::NotExists,
+        },
+    ];
+    match app.store.transact(writes).await {
+        Ok(()) => Ok(link(app, "/agents/mot-de-passe", &token)),
+        Err(StoreError::TransactionCancelled { index: 1 }) => Err(AccountError::EmailTaken),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// One line of the review queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingReview {
+    pub account: Account,
+    pub waiting_hours: i64,
+}
+
+/// Sign-ups without dossier awaiting the town, oldest first.
+pub async fn review_queue(app: &App) -> Result<Vec<PendingReview>, StoreError> {
+    let now = app.clock.now();
+    let items = app.store.query_all(Query::gsi1(REVIEW_PARTITION)).await?;
+    items
+        .into_iter()
+        .map(|item| {
+            let account: Account = item.record()?;
+            let waiting_hours = (now - account.cree_le).num_hours();
+            Ok(PendingReview {
+                account,
+                waiting_hours,
+            })
+        })
+        .collect()
+}
+
+/// One agent action, kept per dossier or account.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub agent: String,
+    pub agent_nom: String,
+    pub le: DateTime<Utc>,
+    pub action: String,
+    pub detail: String,
+}
+
+fn audit_write(subject: &str, entry: &AuditEntry) -> Result<Write, StoreError> {
+    let key = Key::new(
+        format!("AUDIT#{subject}"),
+        format!("{}#{}", entry.le.to_rfc3339(), ulid::Ulid::new()),
+    );
+    Ok(Write::Put {
+        item: Item::from_record(key, entry)?,
+        condition: Condition::NotExists,
+    })
+}
+
+/// The audit trail of a subject (a dossier number or an account id), newest first.
+pub async fn audit_trail(store: &dyn Store, subject: &str) -> Result<Vec<AuditEntry>, StoreError> {
+    store
+        .query_all(Query::partition(format!("AUDIT#{subject}")).descending())
+        .await?
+        .iter()
+        .map(Item::record)
+        .collect()
+}
+
+/// What an agent decides about a sign-up without dossier.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReviewDecision {
+    Link { dossier: String },
+    Refuse { reason: String },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReviewError {
+    #[error("compte introuvable ou déjà traité")]
+    NotPending,
+    #[error("dossier introuvable")]
+    UnknownDossier,
+    #[error(transparent)]
+    Account(#[from] AccountError),
+}
+
+impl From<StoreError> for ReviewError {
+    fn from(e: StoreError) -> Self {
+        ReviewError::Account(AccountError::Store(e))
+    }
+}
+
+/// Links a sign-up to a dossier or refuses it; the family is told by e-mail
+/// and the decision joins the audit trail of the account (and the dossier).
+pub async fn decide_review(
+    app: &App,
+    agent: &Account,
+    account_id: &str,
+    decision: ReviewDecision,
+) -> Result<Account, ReviewError> {
+    let store = app.store.as_ref();
+    let Some((mut account, version)) =
+        get_record::<Account>(store, &account_key(account_id)).await?
+    else {
+        return Err(ReviewError::NotPending);
+    };
+    if account.statut != Status::Review {
+        return Err(ReviewError::NotPending);
+    }
+    let entry = |action: &str, detail: String| AuditEntry {
+        agent: agent.id.clone(),
+        agent_nom: agent.display_name(),
+        le: app.clock.now(),
+        action: action.into(),
+        detail,
+    };
+    let mut writes = Vec::new();
+    let mail = match &decision {
+        ReviewDecision::Link { dossier: numero } => {
+            let numero = numero.trim().to_uppercase();
+            if self::dossier(store, &numero).await?.is_none() {
+                return Err(ReviewError::UnknownDossier);
+            }
+            account.statut = Status::Active;
+            account.dossier = Some(numero.clone());
+            let e = entry(
+                "compte rattaché",
+                format!(
+                    "compte {} rattaché au dossier {numero}",
+                    account.identifiant
+                ),
+            );
+            writes.push(audit_write(&numero, &e)?);
+            writes.push(audit_write(&format!("COMPTE#{}", account.id), &e)?);
+            mails::review_linked(
+                &account.courriel,
+                &numero,
+                &format!("{}/compte/connexion", app.config.public_url),
+            )
+        }
+        ReviewDecision::Refuse { reason } => {
+            account.statut = Status::Refused;
+            account.motif_refus = Some(reason.clone());
+            writes.push(audit_write(
+                &format!("COMPTE#{}", account.id),
+                &entry("compte refusé", format!("motif : {reason}")),
+            )?);
+            mails::review_refused(&account.courriel, reason)
+        }
+    };
+    let mut item = Item::from_record(account_key(&account.id), &account)?;
+    item.version = version;
+    item.gsi1 = account_gsi1(&account);
+    writes.insert(
+        0,
+        Write::Put {
+            item,
+            condition: Condition::VersionEquals(version),
+        },
+    );
+    match store.transact(writes).await {
+        Ok(()) => {}
+        Err(StoreError::TransactionCancelled { .. }) => return Err(ReviewError::NotPending),
+        Err(e) => return Err(e.into()),
+    }
+    app.mail.send(&mail).await.map_err(AccountError::from)?;
+    if let ReviewDecision::Link { dossier: numero } = &decision {
+        notify_dossier_accounts(app, &numero.trim().to_uppercase(), &account).await?;
+    }
+    Ok(account)
+}
+
+/// Dossiers whose number or responsable's name matches a search (for the
+/// review queue). Numbers are matched exactly; names through GSI1.
+pub async fn search_dossiers(store: &dyn Store, query: &str) -> Result<Vec<Dossier>, StoreError> {
+    let q = query.trim();
+    if q.is_empty() || q.len() > 200 {
+        return Ok(vec![]);
+    }
+    if let Some(d) = dossier(store, &q.to_uppercase()).await? {
+        return Ok(vec![d]);
+    }
+    let folded = fold(q);
+    let items = store
+        .query(
+            &Query::gsi1(dossier::BY_NAME_PARTITION)
+                .prefix(folded)
+                .limit(20),
+        )
+        .await?;
+    let mut found = Vec::new();
+    for item in items.items {
+        if let Some(numero) = item.attrs.get("numero").and_then(|v| v.as_str())
+            && let Some(d) = dossier(store, numero).await?
+            && !found.iter().any(|f: &Dossier| f.numero == d.numero)
+        {
+            found.push(d);
+        }
+    }
+    Ok(found)
+}
