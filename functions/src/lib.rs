@@ -2,6 +2,7 @@
 //! [`App`]. A Lambda binary serves one group; the local portal serves them all.
 
 pub mod account;
+pub mod backoffice;
 
 use axum::Router;
 use shared::App;
@@ -10,7 +11,9 @@ use tower_http::services::ServeDir;
 
 /// Every route group, merged (the local portal).
 pub fn all_routes(app: App) -> Router {
-    Router::new().merge(account::router(app))
+    Router::new()
+        .merge(account::router(app.clone()))
+        .merge(backoffice::router(app))
 }
 
 /// The local portal's whole service: every route group, the static site

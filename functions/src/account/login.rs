@@ -17,6 +17,28 @@ use shared::web::auth::{
     ClientAddress, Csrf, CsrfForm, FAMILY_COOKIE, Family, cookie, removal, safe_return,
 };
 
+/// The family's or the agents' login: same form, same protections, its own
+/// cookie and pages.
+pub struct Side {
+    pub kind: Kind,
+    pub title: &'static str,
+    pub action: &'static str,
+    pub cookie: &'static str,
+    pub home: &'static str,
+    pub logged_out: &'static str,
+    pub identifier_label: &'static str,
+}
+
+pub const FAMILY_SIDE: Side = Side {
+    kind: Kind::Family,
+    title: "Connexion à mon espace famille",
+    action: "/compte/connexion",
+    cookie: FAMILY_COOKIE,
+    home: "/compte",
+    logged_out: "/compte/connexion?message=deconnecte",
+    identifier_label: "Nom d'utilisateur ou adresse e-mail",
+};
+
 #[derive(Debug, Default, Deserialize)]
 pub struct LoginQuery {
     retour: Option<String>,
@@ -60,46 +82,65 @@ pub struct LoginForm {
     retour: Option<String>,
 }
 
-const LABELS: &[(&str, &str)] = &[
-    ("identifiant", "Nom d'utilisateur ou adresse e-mail"),
-    ("mot_de_passe", "Mot de passe"),
-];
-
-fn login_page(csrf: &Csrf, form: &LoginForm, errors: &FieldErrors, top: Option<Markup>) -> Markup {
+fn login_page(
+    side: &Side,
+    csrf: &Csrf,
+    form: &LoginForm,
+    errors: &FieldErrors,
+    top: Option<Markup>,
+) -> Markup {
     let c = &shared::settings::get().commune;
+    let labels = [
+        ("identifiant", side.identifier_label),
+        ("mot_de_passe", "Mot de passe"),
+    ];
+    let family = side.kind == Kind::Family;
     layout::render(Page {
-        title: "Connexion à mon espace famille",
-        path: "/compte/connexion",
+        title: side.title,
+        path: side.action,
         main: html! {
             @if let Some(top) = top { (top) }
-            (error_summary(errors, LABELS))
-            p { "Connectez-vous pour réserver les repas et les accueils, payer vos factures et écrire aux services de la " (c.nom) "." }
-            form.stack method="post" action="/compte/connexion" novalidate {
+            (error_summary(errors, &labels))
+            @if family {
+                p { "Connectez-vous pour réserver les repas et les accueils, payer vos factures et écrire aux services de la " (c.nom) "." }
+            } @else {
+                p { "Espace réservé aux agents de la " (c.nom) "." }
+            }
+            form.stack method="post" action=(side.action) novalidate {
                 (csrf.field())
                 @if let Some(r) = &form.retour { input type="hidden" name="retour" value=(r); }
                 (required_note())
-                (Field::text("identifiant", LABELS[0].1, &form.identifiant).autocomplete("username").render(errors))
-                (Field::text("mot_de_passe", LABELS[1].1, "").kind("password").autocomplete("current-password").render(errors))
-                div.check {
-                    input #se_rappeler type="checkbox" name="se_rappeler" value="1" checked[form.se_rappeler.is_some()];
-                    label for="se_rappeler" { "Se rappeler de moi (30 jours sur cet appareil)" }
+                (Field::text("identifiant", side.identifier_label, &form.identifiant).autocomplete("username").render(errors))
+                (Field::text("mot_de_passe", "Mot de passe", "").kind("password").autocomplete("current-password").render(errors))
+                @if family {
+                    div.check {
+                        input #se_rappeler type="checkbox" name="se_rappeler" value="1" checked[form.se_rappeler.is_some()];
+                        label for="se_rappeler" { "Se rappeler de moi (30 jours sur cet appareil)" }
+                    }
                 }
                 button type="submit" { "Se connecter" }
             }
-            ul.links-after-form {
-                li { a href="/compte/mot-de-passe-oublie" { "Mot de passe oublié ?" } }
-                li { a href="/compte/inscription" { "Première connexion : créer mon compte" } }
+            @if family {
+                ul.links-after-form {
+                    li { a href="/compte/mot-de-passe-oublie" { "Mot de passe oublié ?" } }
+                    li { a href="/compte/inscription" { "Première connexion : créer mon compte" } }
+                }
             }
         },
     })
 }
 
-pub async fn show(csrf: Csrf, Query(q): Query<LoginQuery>) -> impl IntoResponse {
+pub async fn show(csrf: Csrf, q: Query<LoginQuery>) -> impl IntoResponse {
+    show_for(&FAMILY_SIDE, csrf, q)
+}
+
+pub fn show_for(side: &Side, csrf: Csrf, Query(q): Query<LoginQuery>) -> impl IntoResponse + use<> {
     let form = LoginForm {
         retour: q.retour.clone(),
         ..LoginForm::default()
     };
     let page = login_page(
+        side,
         &csrf,
         &form,
         &FieldErrors::new(),
@@ -109,6 +150,17 @@ pub async fn show(csrf: Csrf, Query(q): Query<LoginQuery>) -> impl IntoResponse 
 }
 
 pub async fn submit(
+    app: State<App>,
+    address: ClientAddress,
+    jar: CookieJar,
+    csrf: Csrf,
+    form: CsrfForm<LoginForm>,
+) -> Result<Response, AppError> {
+    submit_for(&FAMILY_SIDE, app, address, jar, csrf, form).await
+}
+
+pub async fn submit_for(
+    side: &Side,
     State(app): State<App>,
     ClientAddress(address): ClientAddress,
     jar: CookieJar,
@@ -123,13 +175,13 @@ pub async fn submit(
         errors.insert("mot_de_passe", REQUIRED.into());
     }
     if !errors.is_empty() {
-        let page = login_page(&csrf, &form, &errors, None);
+        let page = login_page(side, &csrf, &form, &errors, None);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response());
     }
-    let previous = jar.get(FAMILY_COOKIE).map(|c| c.value().to_owned());
+    let previous = jar.get(side.cookie).map(|c| c.value().to_owned());
     let outcome = service::login(
         &app,
-        Kind::Family,
+        side.kind,
         &form.identifiant,
         &form.mot_de_passe,
         form.se_rappeler.is_some(),
@@ -139,18 +191,14 @@ pub async fn submit(
     .await
     .map_err(account_error)?;
     let refuse = |status: StatusCode, message: Markup, csrf: Csrf| {
-        let page = login_page(&csrf, &form, &FieldErrors::new(), Some(message));
+        let page = login_page(side, &csrf, &form, &FieldErrors::new(), Some(message));
         (status, csrf, page).into_response()
     };
     Ok(match outcome {
         LoginOutcome::SignedIn { token, .. } => {
-            let jar = jar.add(cookie(
-                &app,
-                FAMILY_COOKIE,
-                token,
-                form.se_rappeler.is_some(),
-            ));
-            let to = safe_return(form.retour.as_deref(), "/compte");
+            let remember = side.kind == Kind::Family && form.se_rappeler.is_some();
+            let jar = jar.add(cookie(&app, side.cookie, token, remember));
+            let to = safe_return(form.retour.as_deref(), side.home);
             (jar, Redirect::to(&to)).into_response()
         }
         LoginOutcome::Refused => refuse(
@@ -227,10 +275,20 @@ pub async fn logout(
     family: Family,
     CsrfForm(_): CsrfForm<Empty>,
 ) -> Result<impl IntoResponse, AppError> {
-    shared::accounts::sessions::close(app.store.as_ref(), &family.session).await?;
+    end_session(&app, &FAMILY_SIDE, jar, &family.session).await
+}
+
+/// Ends a session and removes its cookie.
+pub async fn end_session(
+    app: &App,
+    side: &Side,
+    jar: CookieJar,
+    session: &str,
+) -> Result<impl IntoResponse + use<>, AppError> {
+    shared::accounts::sessions::close(app.store.as_ref(), session).await?;
     Ok((
-        jar.remove(removal(FAMILY_COOKIE)),
-        Redirect::to("/compte/connexion?message=deconnecte"),
+        jar.remove(removal(side.cookie)),
+        Redirect::to(side.logged_out),
     ))
 }
 

@@ -1,11 +1,11 @@
 //! The `account` route group: sign-up, activation, login, passwords, the
 //! family's home and "Mon compte".
 
-mod home;
-mod login;
-mod password;
+pub mod home;
+pub mod login;
+pub mod password;
 mod profile;
-mod signup;
+pub mod signup;
 
 use axum::Router;
 use axum::extract::State;

@@ -75,13 +75,31 @@ pub async fn forgotten_submit(
     Ok((csrf, page).into_response())
 }
 
-fn reset_page(csrf: &Csrf, token: &str, errors: &FieldErrors) -> Markup {
+/// A page where a one-time link sets a password: the family's reset, or an
+/// agent's first password.
+pub struct ResetSide {
+    pub usage: TokenUse,
+    pub action: &'static str,
+    pub title: &'static str,
+    pub done: &'static str,
+    pub new_link: (&'static str, &'static str),
+}
+
+pub const FAMILY_RESET: ResetSide = ResetSide {
+    usage: TokenUse::Reset,
+    action: "/compte/nouveau-mot-de-passe",
+    title: "Choisir un nouveau mot de passe",
+    done: "/compte/connexion?message=mot-de-passe-change",
+    new_link: ("/compte/mot-de-passe-oublie", "Demander un nouveau lien"),
+};
+
+fn reset_page(side: &ResetSide, csrf: &Csrf, token: &str, errors: &FieldErrors) -> Markup {
     layout::render(Page {
-        title: "Choisir un nouveau mot de passe",
-        path: "/compte/nouveau-mot-de-passe",
+        title: side.title,
+        path: side.action,
         main: html! {
             (error_summary(errors, &[("mot_de_passe", "Nouveau mot de passe"), ("mot_de_passe_confirmation", "Confirmation du mot de passe")]))
-            form.stack method="post" action="/compte/nouveau-mot-de-passe" novalidate {
+            form.stack method="post" action=(side.action) novalidate {
                 (csrf.field())
                 input type="hidden" name="jeton" value=(token);
                 (required_note())
@@ -94,33 +112,38 @@ fn reset_page(csrf: &Csrf, token: &str, errors: &FieldErrors) -> Markup {
     })
 }
 
-fn unusable(outcome: &LinkOutcome<impl Sized>) -> Option<Response> {
+fn unusable(side: &ResetSide, outcome: &LinkOutcome<impl Sized>) -> Option<Response> {
     match outcome {
         LinkOutcome::Done(_) => None,
         LinkOutcome::AlreadyUsed => Some(link_page(
             "Lien déjà utilisé",
             "Ce lien a déjà servi. Pour changer à nouveau de mot de passe, demandez un nouveau lien.",
-            ("/compte/mot-de-passe-oublie", "Demander un nouveau lien"),
+            side.new_link,
         )),
         LinkOutcome::Expired => Some(link_page(
             "Lien expiré",
-            "Ce lien a expiré : il n'est valable qu'une heure. Demandez-en un nouveau.",
-            ("/compte/mot-de-passe-oublie", "Demander un nouveau lien"),
+            "Ce lien a expiré. Demandez-en un nouveau.",
+            side.new_link,
         )),
     }
 }
 
-pub async fn reset(
+pub async fn reset(app: State<App>, csrf: Csrf, q: Query<LinkQuery>) -> Result<Response, AppError> {
+    reset_for(&FAMILY_RESET, app, csrf, q).await
+}
+
+pub async fn reset_for(
+    side: &ResetSide,
     State(app): State<App>,
     csrf: Csrf,
     Query(q): Query<LinkQuery>,
 ) -> Result<Response, AppError> {
     let token = q.jeton.unwrap_or_default();
-    let outcome = service::check_link(&app, &token, TokenUse::Reset).await?;
-    if let Some(r) = unusable(&outcome) {
+    let outcome = service::check_link(&app, &token, side.usage).await?;
+    if let Some(r) = unusable(side, &outcome) {
         return Ok(r);
     }
-    let page = reset_page(&csrf, &token, &FieldErrors::new());
+    let page = reset_page(side, &csrf, &token, &FieldErrors::new());
     Ok((csrf, page).into_response())
 }
 
@@ -160,12 +183,21 @@ pub async fn new_password_hash(
 }
 
 pub async fn reset_submit(
+    app: State<App>,
+    csrf: Csrf,
+    form: CsrfForm<ResetForm>,
+) -> Result<Response, AppError> {
+    reset_submit_for(&FAMILY_RESET, app, csrf, form).await
+}
+
+pub async fn reset_submit_for(
+    side: &ResetSide,
     State(app): State<App>,
     csrf: Csrf,
     CsrfForm(f): CsrfForm<ResetForm>,
 ) -> Result<Response, AppError> {
-    let outcome = service::check_link(&app, &f.jeton, TokenUse::Reset).await?;
-    if let Some(r) = unusable(&outcome) {
+    let outcome = service::check_link(&app, &f.jeton, side.usage).await?;
+    if let Some(r) = unusable(side, &outcome) {
         return Ok(r);
     }
     let mut errors = FieldErrors::new();
@@ -178,14 +210,14 @@ pub async fn reset_submit(
     )
     .await?
     else {
-        let page = reset_page(&csrf, &f.jeton, &errors);
+        let page = reset_page(side, &csrf, &f.jeton, &errors);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response());
     };
-    let outcome = service::reset_password(&app, &f.jeton, TokenUse::Reset, hash)
+    let outcome = service::reset_password(&app, &f.jeton, side.usage, hash)
         .await
         .map_err(account_error)?;
-    if let Some(r) = unusable(&outcome) {
+    if let Some(r) = unusable(side, &outcome) {
         return Ok(r);
     }
-    Ok(Redirect::to("/compte/connexion?message=mot-de-passe-change").into_response())
+    Ok(Redirect::to(side.done).into_response())
 }

@@ -24,6 +24,32 @@ struct Cli {
 enum Command {
     /// Sert le portail (par défaut).
     Serve,
+    /// Comptes des agents de la mairie.
+    #[command(subcommand)]
+    Agent(AgentCommand),
+}
+
+#[derive(Subcommand)]
+enum AgentCommand {
+    /// Crée un compte d'agent et affiche le lien, valable 72 heures, qui lui
+    /// permet de choisir son mot de passe.
+    Add {
+        /// Prénom et nom de l'agent, par exemple « Claire Martin ».
+        #[arg(long)]
+        name: String,
+        /// Adresse e-mail professionnelle (son identifiant de connexion).
+        #[arg(long)]
+        email: String,
+        /// Service de l'agent.
+        #[arg(long, value_enum)]
+        service: ServiceArg,
+    },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ServiceArg {
+    Regie,
+    Enfance,
 }
 
 #[tokio::main]
@@ -31,6 +57,11 @@ async fn main() -> std::process::ExitCode {
     shared::telemetry::init();
     let result = match Cli::parse().command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
+        Command::Agent(AgentCommand::Add {
+            name,
+            email,
+            service,
+        }) => add_agent(&name, &email, service).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -88,6 +119,29 @@ async fn serve() -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
     tracing::info!("portail arrêté");
+    Ok(())
+}
+
+async fn add_agent(name: &str, email: &str, service: ServiceArg) -> anyhow::Result<()> {
+    use shared::accounts::{Service, validation};
+    let name = validation::text(name).map_err(|e| anyhow::anyhow!("--name : {e}"))?;
+    let email = validation::email(email).map_err(|e| anyhow::anyhow!("--email : {e}"))?;
+    let (prenom, nom) = name.split_once(' ').unwrap_or(("", name.as_str()));
+    let service = match service {
+        ServiceArg::Regie => Service::Regie,
+        ServiceArg::Enfance => Service::Enfance,
+    };
+    let config = Config::from_env()?;
+    let app = App::from_config(config, Arc::new(SystemClock)).await?;
+    let link = shared::accounts::service::create_agent(&app, nom, prenom, &email, service)
+        .await
+        .map_err(|e| anyhow::anyhow!("création du compte : {e}"))?;
+    println!(
+        "Compte d'agent créé pour {name} ({email}, service {}).",
+        service.label()
+    );
+    println!("Transmettez-lui ce lien, valable 72 heures, pour choisir son mot de passe :");
+    println!("  {link}");
     Ok(())
 }
 

@@ -98,7 +98,7 @@ pub struct Account {
 
 impl Account {
     pub fn display_name(&self) -> String {
-        format!("{} {}", self.prenom, self.nom)
+        format!("{} {}", self.prenom, self.nom).trim().to_owned()
     }
 }
 

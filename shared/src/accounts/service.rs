@@ -310,14 +310,18 @@ fn persist_account(account: &Account, version: u64) -> Result<Vec<Write>, StoreE
         },
         condition: Condition::Exists,
     };
-    Ok(vec![
+    let mut writes = vec![
         Write::Put {
             item,
             condition: Condition::VersionEquals(version),
         },
-        keep(username_key(&account.identifiant)),
         keep(email_key(account.kind, &account.courriel)),
-    ])
+    ];
+    // Agents sign in with their e-mail: they have no username item.
+    if account.kind == Kind::Family {
+        writes.push(keep(username_key(&account.identifiant)));
+    }
+    Ok(writes)
 }
 
 /// Follows an activation link: activates the account (for review when it has

@@ -7,6 +7,7 @@
 //! that says so: they never pass silently.
 
 mod accounts;
+mod agents;
 mod http;
 mod ses;
 mod store_conformance;

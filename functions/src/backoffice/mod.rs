@@ -1,0 +1,123 @@
+//! The `backoffice` route group: the town's agents. Login with its own
+//! cookie (30 min idle), the first password from the operator's link, and
+//! the review of sign-ups without dossier.
+
+mod reviews;
+
+use crate::account::login::{self, LoginForm, LoginQuery, Side};
+use crate::account::password::{self, ResetForm, ResetSide};
+use crate::account::signup::LinkQuery;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum_extra::extract::CookieJar;
+use maud::html;
+use shared::App;
+use shared::accounts::Kind;
+use shared::accounts::service::TokenUse;
+use shared::layout::{self, Page, account_bar};
+use shared::web::AppError;
+use shared::web::auth::{AGENT_COOKIE, Agent, ClientAddress, Csrf, CsrfForm};
+
+pub const AGENT_SIDE: Side = Side {
+    kind: Kind::Agent,
+    title: "Connexion des agents",
+    action: "/agents/connexion",
+    cookie: AGENT_COOKIE,
+    home: "/agents",
+    logged_out: "/agents/connexion?message=deconnecte",
+    identifier_label: "Adresse e-mail professionnelle",
+};
+
+const AGENT_PASSWORD: ResetSide = ResetSide {
+    usage: TokenUse::AgentInvite,
+    action: "/agents/mot-de-passe",
+    title: "Choisir mon mot de passe d'agent",
+    done: "/agents/connexion?message=mot-de-passe-change",
+    new_link: ("/agents/connexion", "Connexion des agents"),
+};
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/agents", get(home))
+        .route("/agents/connexion", get(login_show).post(login_submit))
+        .route("/agents/deconnexion", post(logout))
+        .route(
+            "/agents/mot-de-passe",
+            get(set_password).post(set_password_submit),
+        )
+        .route("/agents/comptes", get(reviews::queue))
+        .route("/agents/comptes/{id}", get(reviews::detail))
+        .route("/agents/comptes/{id}/rattacher", post(reviews::link))
+        .route("/agents/comptes/{id}/refuser", post(reviews::refuse))
+        .with_state(app)
+}
+
+async fn login_show(csrf: Csrf, q: Query<LoginQuery>) -> impl IntoResponse {
+    login::show_for(&AGENT_SIDE, csrf, q)
+}
+
+async fn login_submit(
+    app: State<App>,
+    address: ClientAddress,
+    jar: CookieJar,
+    csrf: Csrf,
+    form: CsrfForm<LoginForm>,
+) -> Result<Response, AppError> {
+    login::submit_for(&AGENT_SIDE, app, address, jar, csrf, form).await
+}
+
+async fn logout(
+    State(app): State<App>,
+    jar: CookieJar,
+    agent: Agent,
+    CsrfForm(_): CsrfForm<login::Empty>,
+) -> Result<impl IntoResponse, AppError> {
+    login::end_session(&app, &AGENT_SIDE, jar, &agent.session).await
+}
+
+async fn set_password(
+    app: State<App>,
+    csrf: Csrf,
+    q: Query<LinkQuery>,
+) -> Result<Response, AppError> {
+    password::reset_for(&AGENT_PASSWORD, app, csrf, q).await
+}
+
+async fn set_password_submit(
+    app: State<App>,
+    csrf: Csrf,
+    form: CsrfForm<ResetForm>,
+) -> Result<Response, AppError> {
+    password::reset_submit_for(&AGENT_PASSWORD, app, csrf, form).await
+}
+
+/// The agents' bar: who is signed in, and the logout button.
+pub fn agent_bar(agent: &Agent, csrf: &Csrf) -> maud::Markup {
+    account_bar(
+        &agent.account.display_name(),
+        "/agents",
+        "/agents/deconnexion",
+        csrf.field(),
+    )
+}
+
+async fn home(agent: Agent, csrf: Csrf) -> impl IntoResponse {
+    let service = agent.account.service.map_or("", |s| s.label());
+    let page = layout::render(Page {
+        title: "Espace agents",
+        path: "/agents",
+        main: html! {
+            (agent_bar(&agent, &csrf))
+            p { "Service : " (service) }
+            ul.cards {
+                li {
+                    h2 { a href="/agents/comptes" { "Comptes à rattacher" } }
+                    p { "Demandes de compte sans références de dossier, à rattacher ou à refuser." }
+                }
+            }
+        },
+    });
+    (csrf, page)
+}

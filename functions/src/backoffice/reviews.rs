@@ -1,0 +1,266 @@
+//! The review of sign-ups without dossier: the queue (oldest first, over
+//! 72 h highlighted), a dossier search, link or refuse with a reason; every
+//! decision joins the audit trail.
+
+use super::agent_bar;
+use crate::account::login::account_error;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use shared::App;
+use shared::accounts::service::{self, ReviewDecision, ReviewError};
+use shared::accounts::validation::{self, FieldErrors};
+use shared::accounts::{REVIEW_DELAY, Status};
+use shared::layout::forms::{Field, error_summary};
+use shared::layout::{self, Page};
+use shared::web::AppError;
+use shared::web::auth::{Agent, Csrf, CsrfForm};
+
+/// Account ids are ULIDs: anything else is a 404 before any look-up.
+fn account_id(raw: &str) -> Result<String, AppError> {
+    raw.parse::<ulid::Ulid>()
+        .map(|u| u.to_string())
+        .map_err(|_| AppError::NotFound)
+}
+
+pub async fn queue(
+    State(app): State<App>,
+    agent: Agent,
+    csrf: Csrf,
+) -> Result<impl IntoResponse, AppError> {
+    let pending = service::review_queue(&app).await?;
+    let late = REVIEW_DELAY.num_hours();
+    let page = layout::render(Page {
+        title: "Comptes à rattacher",
+        path: "/agents/comptes",
+        main: html! {
+            (agent_bar(&agent, &csrf))
+            @if pending.is_empty() {
+                p { "Aucune demande en attente." }
+            } @else {
+                p { (pending.len()) " demande(s) en attente, la plus ancienne en premier. Le délai promis aux familles est de " (late) " heures." }
+                table.data {
+                    caption.visually-hidden { "Demandes de compte sans dossier" }
+                    thead { tr { th scope="col" { "Demandeur" } th scope="col" { "Adresse e-mail" } th scope="col" { "Demandé le" } th scope="col" { "Attente" } } }
+                    tbody {
+                        @for p in &pending {
+                            tr class=[(p.waiting_hours >= late).then_some("late")] {
+                                td { a href={ "/agents/comptes/" (p.account.id) } { (p.account.display_name()) } }
+                                td { (p.account.courriel) }
+                                td { (paris(p.account.cree_le)) }
+                                td {
+                                    (p.waiting_hours) " h"
+                                    @if p.waiting_hours >= late { " — " strong { "délai dépassé" } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    });
+    Ok((csrf, page))
+}
+
+fn paris(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y à %H:%M")
+        .to_string()
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DetailQuery {
+    recherche: Option<String>,
+}
+
+async fn detail_page(
+    app: &App,
+    agent: &Agent,
+    csrf: &Csrf,
+    id: &str,
+    search: &str,
+    errors: &FieldErrors,
+    reason: &str,
+) -> Result<Markup, AppError> {
+    let account = service::account(app.store.as_ref(), id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if account.kind != shared::accounts::Kind::Family {
+        return Err(AppError::NotFound);
+    }
+    let results = if search.trim().is_empty() {
+        vec![]
+    } else {
+        service::search_dossiers(app.store.as_ref(), search).await?
+    };
+    let trail = service::audit_trail(app.store.as_ref(), &format!("COMPTE#{}", account.id)).await?;
+    Ok(layout::render(Page {
+        title: &format!("Demande de {}", account.display_name()),
+        path: "/agents/comptes",
+        main: html! {
+            (agent_bar(agent, csrf))
+            (error_summary(errors, &[("dossier", "Dossier"), ("motif", "Motif du refus")]))
+            p { a href="/agents/comptes" { "← Retour à la liste" } }
+            dl.facts {
+                dt { "Nom" } dd { (account.display_name()) }
+                dt { "Adresse e-mail" } dd { (account.courriel) }
+                dt { "Nom d'utilisateur" } dd { (account.identifiant) }
+                dt { "Demandé le" } dd { (paris(account.cree_le)) }
+                dt { "État" } dd { (match account.statut { Status::Review => "à rattacher", Status::Active => "rattaché", Status::Refused => "refusé", Status::Pending => "non activé" }) }
+            }
+            @if account.statut == Status::Review {
+                h2 { "Trouver le dossier" }
+                form method="get" action={ "/agents/comptes/" (account.id) } {
+                    (Field::text("recherche", "Numéro de dossier ou nom du responsable", search).hint("Exemple : D2026-0142 ou Lefèvre").optional().render(&FieldErrors::new()))
+                    button type="submit" { "Rechercher" }
+                }
+                @if !search.trim().is_empty() {
+                    @if results.is_empty() {
+                        p { "Aucun dossier ne correspond à « " (search) " »." }
+                    } @else {
+                        table.data {
+                            thead { tr { th scope="col" { "Dossier" } th scope="col" { "Responsables" } th scope="col" { "Adresse" } th scope="col" { "Action" } } }
+                            tbody {
+                                @for d in &results {
+                                    tr {
+                                        td { (d.numero) }
+                                        td { @for (i, r) in d.responsables.iter().enumerate() { @if i > 0 { ", " } (r.prenom) " " (r.nom) } }
+                                        td { (d.adresse) }
+                                        td {
+                                            form method="post" action={ "/agents/comptes/" (account.id) "/rattacher" } {
+                                                (csrf.field())
+                                                input type="hidden" name="dossier" value=(d.numero);
+                                                button type="submit" { "Rattacher au dossier " (d.numero) }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                h2 { "Refuser la demande" }
+                form.stack method="post" action={ "/agents/comptes/" (account.id) "/refuser" } novalidate {
+                    (csrf.field())
+                    div.field {
+                        label for="motif" { "Motif du refus (envoyé à la famille)" }
+                        textarea #motif name="motif" rows="3" required
+                            aria-describedby=[errors.get("motif").map(|_| "motif-erreur")]
+                            aria-invalid=[errors.get("motif").map(|_| "true")] { (reason) }
+                        @if let Some(e) = errors.get("motif") { span.error #motif-erreur { "Erreur : " (e) } }
+                    }
+                    button type="submit" { "Refuser" }
+                }
+            }
+            h2 { "Historique" }
+            @if trail.is_empty() {
+                p { "Aucune décision pour l'instant." }
+            } @else {
+                ul {
+                    @for e in &trail {
+                        li { (paris(e.le)) " — " (e.agent_nom) " : " (e.action) " (" (e.detail) ")" }
+                    }
+                }
+            }
+        },
+    }))
+}
+
+pub async fn detail(
+    State(app): State<App>,
+    agent: Agent,
+    csrf: Csrf,
+    Path(raw): Path<String>,
+    Query(q): Query<DetailQuery>,
+) -> Result<Response, AppError> {
+    let id = account_id(&raw)?;
+    let search: String = q.recherche.unwrap_or_default().chars().take(200).collect();
+    let page = detail_page(&app, &agent, &csrf, &id, &search, &FieldErrors::new(), "").await?;
+    Ok((csrf, page).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LinkForm {
+    #[serde(default)]
+    dossier: String,
+}
+
+pub async fn link(
+    State(app): State<App>,
+    agent: Agent,
+    csrf: Csrf,
+    Path(raw): Path<String>,
+    CsrfForm(f): CsrfForm<LinkForm>,
+) -> Result<Response, AppError> {
+    let id = account_id(&raw)?;
+    let decision = ReviewDecision::Link {
+        dossier: f.dossier.clone(),
+    };
+    decide(&app, &agent, csrf, &id, decision, &f.dossier).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RefuseForm {
+    #[serde(default)]
+    motif: String,
+}
+
+pub async fn refuse(
+    State(app): State<App>,
+    agent: Agent,
+    csrf: Csrf,
+    Path(raw): Path<String>,
+    CsrfForm(f): CsrfForm<RefuseForm>,
+) -> Result<Response, AppError> {
+    let id = account_id(&raw)?;
+    let reason = match validation::text(&f.motif) {
+        Ok(r) => r,
+        Err(e) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("motif", e);
+            let typed: String = f
+                .motif
+                .chars()
+                .filter(|c| !c.is_control() || *c == '\n')
+                .take(200)
+                .collect();
+            let page = detail_page(&app, &agent, &csrf, &id, "", &errors, &typed).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response());
+        }
+    };
+    decide(
+        &app,
+        &agent,
+        csrf,
+        &id,
+        ReviewDecision::Refuse { reason },
+        "",
+    )
+    .await
+}
+
+async fn decide(
+    app: &App,
+    agent: &Agent,
+    csrf: Csrf,
+    id: &str,
+    decision: ReviewDecision,
+    search: &str,
+) -> Result<Response, AppError> {
+    match service::decide_review(app, &agent.account, id, decision).await {
+        Ok(_) => Ok(Redirect::to(&format!("/agents/comptes/{id}")).into_response()),
+        Err(ReviewError::UnknownDossier) => {
+            let mut errors = FieldErrors::new();
+            errors.insert("dossier", "Ce dossier n'existe pas.".into());
+            let page = detail_page(app, agent, &csrf, id, search, &errors, "").await?;
+            Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response())
+        }
+        // Decided meanwhile by another agent: its page shows the decision.
+        Err(ReviewError::NotPending) => {
+            Ok(Redirect::to(&format!("/agents/comptes/{id}")).into_response())
+        }
+        Err(ReviewError::Account(e)) => Err(account_error(e)),
+    }
+}

@@ -1,0 +1,274 @@
+//! The agents' side over HTTP: the operator's invitation link, agent login
+//! with its own cookie and idle timeout, and the review of sign-ups without
+//! dossier (queue, search, link, refuse, audit trail, e-mails).
+
+use crate::support::{Browser, TestPortal};
+use axum::http::StatusCode;
+use chrono::Duration;
+use shared::accounts::Service;
+use shared::accounts::service;
+
+const AGENT_PASSWORD: &str = "Fougere-horloge-93-piano";
+const FAMILY_PASSWORD: &str = "Grenadine-tulipe-42-velo";
+
+/// An agent invited as `portal agent add` does, who set a password and
+/// signed in.
+async fn signed_in_agent(portal: &TestPortal) -> Browser {
+    let link = service::create_agent(
+        &portal.app,
+        "Martin",
+        "Claire",
+        "claire.martin@ville.example.org",
+        Service::Enfance,
+    )
+    .await
+    .unwrap();
+    let path = link.trim_start_matches("http://famille.test").to_owned();
+    let mut b = portal.browser();
+    let form = b.get(&path).await;
+    assert_eq!(form.status, StatusCode::OK);
+    let token = form.input_value("jeton").unwrap();
+    let r = b
+        .post(
+            "/agents/mot-de-passe",
+            &[
+                ("jeton", &token),
+                ("mot_de_passe", AGENT_PASSWORD),
+                ("mot_de_passe_confirmation", AGENT_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(
+        r.location(),
+        "/agents/connexion?message=mot-de-passe-change"
+    );
+    // The invitation works once.
+    assert_eq!(b.get(&path).await.status, StatusCode::GONE);
+    b.get("/agents/connexion").await;
+    let r = b
+        .post(
+            "/agents/connexion",
+            &[
+                ("identifiant", "claire.martin@ville.example.org"),
+                ("mot_de_passe", AGENT_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.location(), "/agents");
+    assert!(b.cookies.contains_key("ef_agent"));
+    b
+}
+
+/// A family account awaiting review ("continuer sans"), activated.
+async fn family_without_dossier(portal: &TestPortal, username: &str, email: &str) -> Browser {
+    let mut b = portal.browser();
+    b.get("/compte/inscription").await;
+    let r = b
+        .post(
+            "/compte/inscription/etape-1",
+            &[
+                ("nom", "Lefèvre"),
+                ("prenom", "Marc"),
+                ("courriel", email),
+                ("courriel_confirmation", email),
+                ("identifiant", username),
+                ("mot_de_passe", FAMILY_PASSWORD),
+                ("mot_de_passe_confirmation", FAMILY_PASSWORD),
+            ],
+        )
+        .await;
+    b.follow(r).await;
+    let r = b
+        .post("/compte/inscription/etape-2", &[("action", "sans")])
+        .await;
+    b.follow(r).await;
+    let r = b
+        .post(
+            "/compte/inscription/etape-3",
+            &[("cgu", "1"), ("reglement", "1")],
+        )
+        .await;
+    b.follow(r).await;
+    b.post("/compte/inscription/etape-4", &[("action", "valider")])
+        .await;
+    let link = portal.last_link(email, "/compte/activation").await;
+    b.get(&link).await;
+    b
+}
+
+fn account_path(page: &str, name: &str) -> String {
+    let at = page
+        .find(name)
+        .unwrap_or_else(|| panic!("{name} not in queue"));
+    let href = page[..at].rfind("href=\"").unwrap() + 6;
+    page[href..href + page[href..].find('"').unwrap()].to_owned()
+}
+
+#[tokio::test]
+async fn agents_review_sign_ups_without_dossier() {
+    let portal = TestPortal::sqlite().await;
+    let mut marc = family_without_dossier(&portal, "marc.l", "marc@example.org").await;
+    portal.clock.advance(Duration::hours(73));
+    family_without_dossier(&portal, "zoe.l", "zoe@example.org").await;
+    let mut agent = signed_in_agent(&portal).await;
+
+    let queue = agent.get("/agents/comptes").await;
+    assert_eq!(queue.status, StatusCode::OK);
+    let (marc_at, zoe_at) = (
+        queue.body.find("marc@example.org").unwrap(),
+        queue.body.find("zoe@example.org").unwrap(),
+    );
+    assert!(marc_at < zoe_at, "oldest first");
+    assert_eq!(
+        queue.body.matches("délai dépassé").count(),
+        1,
+        "only the one over 72 h"
+    );
+
+    let marc_page = account_path(&queue.body, "Marc Lefèvre");
+    let found = agent.get(&format!("{marc_page}?recherche=lefevre")).await;
+    assert!(
+        found.body.contains("Rattacher au dossier D2026-0142"),
+        "{}",
+        found.body
+    );
+    let by_number = agent
+        .get(&format!("{marc_page}?recherche=d2026-0142"))
+        .await;
+    assert!(by_number.body.contains("Rattacher au dossier D2026-0142"));
+    let unknown = agent
+        .post(&format!("{marc_page}/rattacher"), &[("dossier", "D0000")])
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = agent
+        .post(
+            &format!("{marc_page}/rattacher"),
+            &[("dossier", "D2026-0142")],
+        )
+        .await;
+    assert_eq!(r.location(), marc_page);
+    let decided = agent.follow(r).await;
+    assert!(decided.body.contains("compte rattaché"));
+    assert!(decided.body.contains("Claire Martin"));
+    assert!(
+        portal
+            .mails_to("marc@example.org")
+            .await
+            .last()
+            .unwrap()
+            .contains("D2026-0142")
+    );
+    // The family now sees its dossier (its session ended while it waited).
+    marc.get("/compte/connexion").await;
+    let r = marc
+        .post(
+            "/compte/connexion",
+            &[("identifiant", "marc.l"), ("mot_de_passe", FAMILY_PASSWORD)],
+        )
+        .await;
+    assert!(marc.follow(r).await.body.contains("D2026-0142"));
+    // The dossier's audit trail has it too.
+    let trail = service::audit_trail(portal.app.store.as_ref(), "D2026-0142")
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 1);
+    assert_eq!(trail[0].agent_nom, "Claire Martin");
+
+    // Refusal needs a reason, which the family receives.
+    let queue = agent.get("/agents/comptes").await;
+    assert!(!queue.body.contains("marc@example.org"));
+    let zoe_page = account_path(&queue.body, "Marc Lefèvre");
+    agent.get(&zoe_page).await;
+    let empty = agent
+        .post(&format!("{zoe_page}/refuser"), &[("motif", "  ")])
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("id=\"motif-erreur\""));
+    let r = agent
+        .post(
+            &format!("{zoe_page}/refuser"),
+            &[("motif", "Aucun enfant inscrit dans nos écoles.")],
+        )
+        .await;
+    assert!(r.status.is_redirection());
+    let mail = portal.mails_to("zoe@example.org").await;
+    assert!(mail.last().unwrap().contains("Motif"));
+    assert!(
+        agent
+            .get("/agents/comptes")
+            .await
+            .body
+            .contains("Aucune demande en attente")
+    );
+    // Deciding twice changes nothing.
+    let again = agent
+        .post(
+            &format!("{zoe_page}/rattacher"),
+            &[("dossier", "D2026-0142")],
+        )
+        .await;
+    assert!(again.status.is_redirection());
+    let zoe = service::find_for_login(
+        portal.app.store.as_ref(),
+        shared::accounts::Kind::Family,
+        "zoe.l",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    assert_eq!(zoe.statut, shared::accounts::Status::Refused);
+}
+
+#[tokio::test]
+async fn each_side_keeps_to_its_own_pages() {
+    let portal = TestPortal::sqlite().await;
+    let mut family = family_without_dossier(&portal, "marc.l", "marc@example.org").await;
+    let mut agent = signed_in_agent(&portal).await;
+    for path in ["/agents", "/agents/comptes"] {
+        let r = family.get(path).await;
+        assert!(r.location().starts_with("/agents/connexion"), "{path}");
+    }
+    let r = agent.get("/compte").await;
+    assert!(r.location().starts_with("/compte/connexion"));
+    // A family's password does not open the agents' side either.
+    let mut b = portal.browser();
+    b.get("/agents/connexion").await;
+    let r = b
+        .post(
+            "/agents/connexion",
+            &[
+                ("identifiant", "marc@example.org"),
+                ("mot_de_passe", FAMILY_PASSWORD),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // Path parameters are checked before any look-up.
+    assert_eq!(
+        agent.get("/agents/comptes/pas-un-id").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        agent
+            .get("/agents/comptes/01ARZ3NDEKTSV4RRFFQ69G5FAV")
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
+}
+
+#[tokio::test]
+async fn agent_sessions_end_after_30_minutes_idle() {
+    let portal = TestPortal::sqlite().await;
+    let mut agent = signed_in_agent(&portal).await;
+    portal.clock.advance(Duration::minutes(29));
+    assert_eq!(agent.get("/agents").await.status, StatusCode::OK);
+    portal.clock.advance(Duration::minutes(31));
+    assert!(
+        agent
+            .get("/agents")
+            .await
+            .location()
+            .starts_with("/agents/connexion")
+    );
+}
