@@ -88,6 +88,7 @@ EF_SITE_DIR="$tmp/portal/site" \
   "$root/target/debug/portal" >"$tmp/portal.log" 2>&1 &
 pids+=($!)
 export EF_TEST_PORTAL_URL="http://127.0.0.1:$portal_port"
+export EF_TEST_OUTBOX="$tmp/portal/outbox"
 wait_for "le portail local" "$EF_TEST_PORTAL_URL/sante" "$tmp/portal.log"
 (cd tests/browser && node --test) 2>&1 | tee "$tmp/browser.log"
 

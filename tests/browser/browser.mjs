@@ -2,7 +2,8 @@
 // (no browser download), the portal's address, and an axe-core check.
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
 const require = createRequire(import.meta.url);
@@ -36,4 +37,20 @@ export async function assertNoAxeViolations(page) {
     (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
   );
   assert.deepEqual(lines, [], `axe-core sur ${page.url()}`);
+}
+
+// The last link to `path` in the messages the local portal wrote for `to`
+// (its outbox folder is EF_TEST_OUTBOX), quoted-printable decoded.
+export function lastMailedLink(to, path) {
+  const dir = process.env.EF_TEST_OUTBOX;
+  if (!dir) throw new Error('EF_TEST_OUTBOX manque : lancez tests/run.sh.');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
+  for (const f of files.reverse()) {
+    const raw = readFileSync(join(dir, f), 'utf8');
+    if (!raw.includes(`To: ${to}`)) continue;
+    const text = raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+    const match = text.match(new RegExp(`https?://[^\\s"<>]*${path.replace(/[/?]/g, '\\$&')}\\?jeton=[A-Za-z0-9_-]+`));
+    if (match) return new URL(match[0]).pathname + new URL(match[0]).search;
+  }
+  throw new Error(`aucun lien ${path} envoyé à ${to}`);
 }

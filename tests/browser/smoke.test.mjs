@@ -12,6 +12,11 @@ const pages = [
   { path: '/accessibilite/', status: 200 },
   { path: '/mentions-legales/', status: 200 },
   { path: '/plan-du-site/', status: 200 },
+  { path: '/conditions-generales/', status: 200 },
+  { path: '/reglement-interieur/', status: 200 },
+  { path: '/compte/inscription', status: 200 },
+  { path: '/compte/mot-de-passe-oublie', status: 200 },
+  { path: '/agents/connexion', status: 200 },
   { path: '/page-qui-n-existe-pas', status: 404 },
 ];
 

@@ -176,10 +176,10 @@ pub async fn new_password_hash(
         errors.insert("mot_de_passe_confirmation", e);
         return Ok(None);
     }
-    tokio::task::spawn_blocking(move || password::hash(&p))
+    password::hash_async(p)
         .await
         .map(Some)
-        .map_err(|e| AppError::Internal(e.to_string()))
+        .ok_or_else(|| AppError::Internal("hachage du mot de passe impossible".into()))
 }
 
 pub async fn reset_submit(

@@ -160,10 +160,7 @@ fn refused(csrf: Csrf, v: &View) -> Response {
 }
 
 async fn password_ok(account: &Account, candidate: &str) -> bool {
-    let (phc, candidate) = (account.mot_de_passe.clone(), candidate.to_owned());
-    tokio::task::spawn_blocking(move || password::verify(&phc, &candidate))
-        .await
-        .unwrap_or(false)
+    password::verify_async(account.mot_de_passe.clone(), candidate.to_owned()).await
 }
 
 #[derive(Debug, Deserialize)]

@@ -332,9 +332,9 @@ pub async fn details(
         return Ok(refused(1, csrf, &d, &typed, &errors));
     }
     if let Some(p) = new_password {
-        d.mot_de_passe = tokio::task::spawn_blocking(move || password::hash(&p))
+        d.mot_de_passe = password::hash_async(p)
             .await
-            .map_err(|e| AppError::Internal(e.to_string()))?;
+            .ok_or_else(|| AppError::Internal("hachage du mot de passe impossible".into()))?;
     }
     d.etape = d.etape.max(2);
     save_and_go(&app, jar, token, &d, 2).await

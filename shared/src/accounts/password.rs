@@ -39,6 +39,35 @@ pub fn verify(phc: &str, password: &str) -> bool {
         .unwrap_or(false)
 }
 
+/// At most one hash per core at a time: argon2id is CPU- and memory-bound,
+/// and 64 at once on 2 cores thrash the caches (BENCHMARKS.md); the others
+/// wait their turn.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+    tokio::sync::Semaphore::new(cores)
+});
+
+async fn on_hashing_pool<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let _permit = HASHING.acquire().await.ok()?;
+    tokio::task::spawn_blocking(work).await.ok()
+}
+
+/// [`hash`] off the async threads, one per core at a time.
+pub async fn hash_async(password: String) -> Option<String> {
+    on_hashing_pool(move || hash(&password))
+        .await
+        .filter(|h| !h.is_empty())
+}
+
+/// [`verify`] off the async threads, one per core at a time.
+pub async fn verify_async(phc: String, password: String) -> bool {
+    on_hashing_pool(move || verify(&phc, &password))
+        .await
+        .unwrap_or(false)
+}
+
 /// A hash of a password nobody has, verified when the account does not
 /// exist so that the answer takes as long either way.
 pub fn decoy_hash() -> &'static str {

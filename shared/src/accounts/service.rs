@@ -511,10 +511,7 @@ pub async fn login(
         .map(|a| a.mot_de_passe.clone())
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| super::password::decoy_hash().to_owned());
-    let candidate = password.to_owned();
-    let ok = tokio::task::spawn_blocking(move || super::password::verify(&phc, &candidate))
-        .await
-        .unwrap_or(false);
+    let ok = super::password::verify_async(phc, password.to_owned()).await;
     let Some(account) = found.filter(|_| ok) else {
         record_address_failure(store, address, now).await?;
         if let Some(account) = find_for_login(store, kind, identifier).await? {

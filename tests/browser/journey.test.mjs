@@ -1,0 +1,109 @@
+// A family's whole journey in headless Chromium, fields found by their
+// labels: sign up with the demo dossier → activation link from the outbox →
+// activate → log out → log in → forgotten password → reset → log in.
+// axe-core must find nothing on every page visited.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, baseUrl, assertNoAxeViolations, lastMailedLink } from './browser.mjs';
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const email = `parent.${Date.now()}@example.org`;
+const username = `parent${Date.now()}`;
+const password = 'Grenadine-tulipe-42-velo';
+const newPassword = 'Marmotte-cerise-17-kayak';
+
+// A field by its label's text (the required fields' label ends with an
+// asterisk hidden from screen readers).
+function field(page, label) {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return page.getByLabel(new RegExp(`^${escaped}( \\*)?$`));
+}
+
+async function visit(page, action) {
+  await action();
+  await page.waitForLoadState('load');
+  await assertNoAxeViolations(page);
+}
+
+async function logIn(page, who, secret) {
+  await visit(page, () => page.goto(baseUrl + '/compte/connexion'));
+  await field(page, "Nom d'utilisateur ou adresse e-mail").fill(who);
+  await field(page, 'Mot de passe').fill(secret);
+  await visit(page, () => page.getByRole('button', { name: 'Se connecter' }).click());
+  assert.equal(new URL(page.url()).pathname, '/compte');
+  assert.match(await page.locator('main').innerText(), /D2026-0142/);
+}
+
+async function logOut(page) {
+  await visit(page, () => page.getByRole('button', { name: 'Se déconnecter' }).click());
+  assert.match(await page.locator('main').innerText(), /Vous êtes déconnecté/);
+}
+
+test('inscription, activation, connexion, mot de passe oublié', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+
+  // Step 1, first with an error announced next to its field.
+  await visit(page, () => page.goto(baseUrl + '/compte/inscription'));
+  assert.match(await page.locator('main').innerText(), /Étape 1\/4/);
+  await field(page, 'Nom').fill('Lefèvre');
+  await field(page, 'Prénom').fill('Émilie');
+  await field(page, 'Adresse e-mail').fill(email);
+  await field(page, "Confirmation de l'adresse e-mail").fill(email);
+  await field(page, "Nom d'utilisateur").fill(username);
+  await field(page, 'Mot de passe').fill('court');
+  await field(page, 'Confirmation du mot de passe').fill('court');
+  await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
+  assert.match(await page.getByRole('alert').innerText(), /12 caractères au moins/);
+  assert.equal(await field(page, 'Prénom').inputValue(), 'Émilie');
+  await field(page, 'Mot de passe').fill(password);
+  await field(page, 'Confirmation du mot de passe').fill(password);
+  await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
+
+  // Step 2: the demo dossier's references.
+  assert.match(await page.locator('main').innerText(), /Étape 2\/4/);
+  await field(page, 'Numéro de dossier famille').fill('D2026-0142');
+  await field(page, 'Nom du responsable du dossier').fill('lefevre');
+  await field(page, "3 derniers chiffres d'une facture").fill('587');
+  await visit(page, () => page.getByRole('button', { name: 'Vérifier et continuer' }).click());
+
+  // Step 3: both boxes.
+  assert.match(await page.locator('main').innerText(), /Étape 3\/4/);
+  await field(page, "J'ai lu et j'accepte les conditions générales d'utilisation").check();
+  await field(page, "J'ai lu et j'accepte le règlement intérieur").check();
+  await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
+
+  // Step 4: summary, then Valider.
+  assert.match(await page.locator('main').innerText(), /Étape 4\/4[\s\S]*D2026-0142/);
+  await visit(page, () => page.getByRole('button', { name: 'Valider' }).click());
+  assert.match(await page.locator('h1').innerText(), /Vérifiez votre messagerie/);
+
+  // Activation signs the family in.
+  await visit(page, () => page.goto(baseUrl + lastMailedLink(email, '/compte/activation')));
+  assert.equal(new URL(page.url()).pathname, '/compte');
+  assert.match(await page.locator('main').innerText(), /Votre compte est activé/);
+  await logOut(page);
+  await logIn(page, username, password);
+  await logOut(page);
+
+  // Forgotten password.
+  await visit(page, () => page.goto(baseUrl + '/compte/connexion'));
+  await visit(page, () => page.getByRole('link', { name: 'Mot de passe oublié ?' }).click());
+  await field(page, 'Adresse e-mail').fill(email);
+  await visit(page, () => page.getByRole('button', { name: 'Recevoir un lien' }).click());
+  assert.match(await page.locator('main').innerText(), /Si cette adresse correspond/);
+  await visit(page, () => page.goto(baseUrl + lastMailedLink(email, '/compte/nouveau-mot-de-passe')));
+  await field(page, 'Nouveau mot de passe').fill(newPassword);
+  await field(page, 'Confirmation du mot de passe').fill(newPassword);
+  await visit(page, () => page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click());
+  assert.match(await page.locator('main').innerText(), /mot de passe a été changé/);
+  await logIn(page, email, newPassword);
+
+  // Mon compte is reachable and clean too.
+  await visit(page, () => page.getByRole('link', { name: 'Mon compte' }).first().click());
+  assert.match(await page.locator('h1').innerText(), /Mon compte/);
+  await context.close();
+});
