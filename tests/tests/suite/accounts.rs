@@ -424,7 +424,7 @@ async fn failures_from_one_address_are_throttled() {
     let r = login(&mut b, "inconnu", PASSWORD, false).await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS);
     // Another address is not concerned.
-    let mut elsewhere = b.from_address("198.51.100.4:40000");
+    let mut elsewhere = b.elsewhere("198.51.100.4:40000");
     assert_eq!(
         login(&mut elsewhere, "inconnu", PASSWORD, false)
             .await
@@ -688,7 +688,7 @@ async fn reset_links_are_single_use_expire_and_say_nothing_of_unknown_addresses(
     let token = link.split("jeton=").nth(1).unwrap().to_owned();
     let reset = |b: &mut Browser| {
         let token = token.clone();
-        let mut b2 = b.from_address("203.0.113.7:50001");
+        let mut b2 = b.elsewhere("203.0.113.7:50001");
         async move {
             b2.get("/compte/mot-de-passe-oublie").await;
             b2.post(

@@ -284,7 +284,7 @@ impl Browser {
         }
     }
 
-    pub fn from_address(&self, address: &str) -> Self {
+    pub fn elsewhere(&self, address: &str) -> Self {
         Self::new(self.router.clone(), address)
     }
 
