@@ -296,12 +296,59 @@ fn use_token(token: &str, version: u64) -> Write {
     }
 }
 
-/// Writes that make an account's item (and the pointers to it) permanent,
-/// with its new state.
-fn persist_account(account: &Account, version: u64) -> Result<Vec<Write>, StoreError> {
+/// A live, unused one-time link and the account it belongs to, with the
+/// versions read (the writes that use them are guarded by those versions).
+struct OpenLink {
+    record: TokenRecord,
+    token_version: u64,
+    account: Account,
+    version: u64,
+}
+
+async fn open_link(
+    store: &dyn Store,
+    token: &str,
+    usage: TokenUse,
+) -> Result<LinkOutcome<OpenLink>, StoreError> {
+    let (record, token_version) = match read_token(store, token, usage).await? {
+        LinkOutcome::Done(found) => found,
+        LinkOutcome::AlreadyUsed => return Ok(LinkOutcome::AlreadyUsed),
+        LinkOutcome::Expired => return Ok(LinkOutcome::Expired),
+    };
+    match get_record::<Account>(store, &account_key(&record.compte)).await? {
+        Some((account, version)) => Ok(LinkOutcome::Done(OpenLink {
+            record,
+            token_version,
+            account,
+            version,
+        })),
+        None => Ok(LinkOutcome::Expired),
+    }
+}
+
+/// Unwraps an open link, or returns what the link was.
+macro_rules! open_or_return {
+    ($outcome:expr) => {
+        match $outcome {
+            LinkOutcome::Done(link) => link,
+            LinkOutcome::AlreadyUsed => return Ok(LinkOutcome::AlreadyUsed),
+            LinkOutcome::Expired => return Ok(LinkOutcome::Expired),
+        }
+    };
+}
+
+/// An account's item as read at `version`, with its GSI1 key.
+fn account_item(account: &Account, version: u64) -> Result<Item, StoreError> {
     let mut item = Item::from_record(account_key(&account.id), account)?;
     item.version = version;
     item.gsi1 = account_gsi1(account);
+    Ok(item)
+}
+
+/// Writes that make an account's item (and the pointers to it) permanent,
+/// with its new state.
+fn persist_account(account: &Account, version: u64) -> Result<Vec<Write>, StoreError> {
+    let item = account_item(account, version)?;
     let keep = |key: Key| Write::Update {
         key,
         update: Update {
@@ -327,17 +374,12 @@ fn persist_account(account: &Account, version: u64) -> Result<Vec<Write>, StoreE
 /// Follows an activation link: activates the account (for review when it has
 /// no dossier) and tells the accounts already linked to its dossier.
 pub async fn activate(app: &App, token: &str) -> Result<LinkOutcome<Account>, AccountError> {
-    let (record, token_version) =
-        match read_token(app.store.as_ref(), token, TokenUse::Activation).await? {
-            LinkOutcome::Done(found) => found,
-            LinkOutcome::AlreadyUsed => return Ok(LinkOutcome::AlreadyUsed),
-            LinkOutcome::Expired => return Ok(LinkOutcome::Expired),
-        };
-    let Some((mut account, version)) =
-        get_record::<Account>(app.store.as_ref(), &account_key(&record.compte)).await?
-    else {
-        return Ok(LinkOutcome::Expired);
-    };
+    let OpenLink {
+        token_version,
+        mut account,
+        version,
+        ..
+    } = open_or_return!(open_link(app.store.as_ref(), token, TokenUse::Activation).await?);
     if account.statut != Status::Pending {
         return Ok(LinkOutcome::AlreadyUsed);
     }
@@ -593,16 +635,12 @@ pub async fn reset_password(
     usage: TokenUse,
     new_hash: String,
 ) -> Result<LinkOutcome<Account>, AccountError> {
-    let (record, token_version) = match read_token(app.store.as_ref(), token, usage).await? {
-        LinkOutcome::Done(found) => found,
-        LinkOutcome::AlreadyUsed => return Ok(LinkOutcome::AlreadyUsed),
-        LinkOutcome::Expired => return Ok(LinkOutcome::Expired),
-    };
-    let Some((mut account, version)) =
-        get_record::<Account>(app.store.as_ref(), &account_key(&record.compte)).await?
-    else {
-        return Ok(LinkOutcome::Expired);
-    };
+    let OpenLink {
+        token_version,
+        mut account,
+        version,
+        ..
+    } = open_or_return!(open_link(app.store.as_ref(), token, usage).await?);
     account.mot_de_passe = new_hash;
     account.echecs = 0;
     account.verrouille_jusqua = None;
@@ -683,24 +721,17 @@ pub async fn confirm_email_change(
     app: &App,
     token: &str,
 ) -> Result<LinkOutcome<Account>, AccountError> {
-    let (record, token_version) =
-        match read_token(app.store.as_ref(), token, TokenUse::EmailChange).await? {
-            LinkOutcome::Done(found) => found,
-            LinkOutcome::AlreadyUsed => return Ok(LinkOutcome::AlreadyUsed),
-            LinkOutcome::Expired => return Ok(LinkOutcome::Expired),
-        };
+    let OpenLink {
+        record,
+        token_version,
+        mut account,
+        version,
+    } = open_or_return!(open_link(app.store.as_ref(), token, TokenUse::EmailChange).await?);
     let Some(new_email) = record.nouveau_courriel else {
         return Ok(LinkOutcome::Expired);
     };
-    let Some((mut account, version)) =
-        get_record::<Account>(app.store.as_ref(), &account_key(&record.compte)).await?
-    else {
-        return Ok(LinkOutcome::Expired);
-    };
     let old = std::mem::replace(&mut account.courriel, new_email.clone());
-    let mut item = Item::from_record(account_key(&account.id), &account)?;
-    item.version = version;
-    item.gsi1 = account_gsi1(&account);
+    let item = account_item(&account, version)?;
     let mut pointer = Item::new(email_key(account.kind, &new_email), Default::default());
     pointer.attrs.insert("compte".into(), json!(account.id));
     let writes = vec![
@@ -936,9 +967,7 @@ pub async fn decide_review(
             mails::review_refused(&account.courriel, reason)
         }
     };
-    let mut item = Item::from_record(account_key(&account.id), &account)?;
-    item.version = version;
-    item.gsi1 = account_gsi1(&account);
+    let item = account_item(&account, version)?;
     writes.insert(
         0,
         Write::Put {

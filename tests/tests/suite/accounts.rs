@@ -744,3 +744,71 @@ async fn a_second_account_on_a_dossier_tells_the_first() {
         told.last()
     );
 }
+
+#[tokio::test]
+async fn login_and_account_forms_refuse_bad_input_with_422() {
+    let portal = TestPortal::sqlite().await;
+    let mut b = portal.browser();
+    b.get("/compte/connexion").await;
+    let empty = b
+        .post(
+            "/compte/connexion",
+            &[("identifiant", " "), ("mot_de_passe", "")],
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(empty.body.contains("id=\"identifiant-erreur\""));
+    assert!(empty.body.contains("id=\"mot_de_passe-erreur\""));
+    let long = "x".repeat(500);
+    let r = b
+        .post(
+            "/compte/connexion",
+            &[("identifiant", &long), ("mot_de_passe", "y")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let activation = sign_up(&portal, &mut b, &EMILIE, true).await;
+    b.get(&activation).await;
+    b.get("/compte/mon-compte").await;
+    let r = b
+        .post(
+            "/compte/mon-compte/courriel",
+            &[
+                ("nouveau_courriel", "pas-une-adresse"),
+                ("nouveau_courriel_confirmation", "pas-une-adresse"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("Adresse e-mail invalide"));
+    assert_eq!(
+        r.input_value("nouveau_courriel").as_deref(),
+        Some("pas-une-adresse")
+    );
+    let r = b
+        .post(
+            "/compte/mon-compte/mot-de-passe",
+            &[
+                ("actuel", PASSWORD),
+                ("mot_de_passe", "court"),
+                ("mot_de_passe_confirmation", "court"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("12 caractères au moins"));
+    // A wrong step number or a garbage link never gives a 500.
+    assert_eq!(
+        b.get("/compte/inscription?etape=99").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        b.get("/compte/inscription?etape=abc").await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        b.get("/compte/activation?jeton=%00%ff").await.status,
+        StatusCode::GONE
+    );
+    assert_eq!(b.get("/compte/activation").await.status, StatusCode::GONE);
+}
