@@ -10,6 +10,7 @@ pub mod demo;
 pub mod domain;
 pub mod layout;
 pub mod mail;
+pub mod pricing;
 pub mod settings;
 pub mod store;
 pub mod telemetry;

@@ -1,0 +1,236 @@
+//! The commune's settings: one TOML file in the site content
+//! (`site/content/commune.toml`), embedded at build time so that the static
+//! site and the functions always read the same values. [`parse`] checks it
+//! and names the line of any problem.
+
+mod check;
+
+use crate::pricing::Grid;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use std::sync::LazyLock;
+
+/// The settings file, as built into this binary.
+pub const SOURCE: &str = include_str!("../../../site/content/commune.toml");
+/// The settings file's path, in error messages.
+pub const PATH: &str = "site/content/commune.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub commune: Commune,
+    pub calendrier: Calendar,
+    pub services: Vec<Service>,
+    pub themes: Vec<Theme>,
+    pub activites: Vec<Activity>,
+    pub secteurs: Vec<Sector>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calendar {
+    #[serde(deserialize_with = "toml_date::one")]
+    pub annee_debut: NaiveDate,
+    #[serde(deserialize_with = "toml_date::one")]
+    pub annee_fin: NaiveDate,
+    #[serde(deserialize_with = "toml_date::many")]
+    pub jours_feries: Vec<NaiveDate>,
+    pub vacances: Vec<Period>,
+}
+
+/// TOML's own dates (`2026-09-01`, unquoted) read as calendar dates.
+mod toml_date {
+    use chrono::NaiveDate;
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    fn convert<E: Error>(d: toml::value::Datetime) -> Result<NaiveDate, E> {
+        match (d.date, d.time) {
+            (Some(date), None) => NaiveDate::from_ymd_opt(
+                i32::from(date.year),
+                u32::from(date.month),
+                u32::from(date.day),
+            )
+            .ok_or_else(|| E::custom(format!("date invalide : {date}"))),
+            _ => Err(E::custom(format!(
+                "une date seule est attendue (AAAA-MM-JJ), pas « {d} »"
+            ))),
+        }
+    }
+
+    pub fn one<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
+        convert(toml::value::Datetime::deserialize(d)?)
+    }
+
+    pub fn many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NaiveDate>, D::Error> {
+        Vec::<toml::value::Datetime>::deserialize(d)?
+            .into_iter()
+            .map(convert)
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    pub nom: String,
+    #[serde(deserialize_with = "toml_date::one")]
+    pub debut: NaiveDate,
+    #[serde(deserialize_with = "toml_date::one")]
+    pub fin: NaiveDate,
+}
+
+/// A theme of the messages families write to a service.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Theme {
+    pub nom: String,
+    pub service: String,
+    #[serde(default)]
+    pub activite: Option<String>,
+}
+
+/// One priced unit of an activity (a meal, the evening care until 18 h…).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Unit {
+    pub id: String,
+    pub nom: String,
+    pub tarif: Grid,
+}
+
+/// A school's sector: the streets (or parts of them) it takes.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sector {
+    pub ecole: String,
+    pub rues: Vec<Street>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreetSide {
+    Pairs,
+    Impairs,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Street {
+    pub nom: String,
+    #[serde(default)]
+    pub de: Option<u32>,
+    #[serde(default)]
+    pub a: Option<u32>,
+    #[serde(default)]
+    pub cote: Option<StreetSide>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Commune {
+    /// "Ville de …", as written in titles.
+    pub nom: String,
+    pub nom_court: String,
+    /// The portal's name, e.g. "Espace Famille".
+    pub portail: String,
+    pub adresse: String,
+    pub telephone: String,
+    pub courriel: String,
+    pub site_web: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Service {
+    pub id: String,
+    pub nom: String,
+    pub courriel: String,
+    pub telephone: String,
+    pub horaires: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Category {
+    Restauration,
+    Periscolaire,
+    Mercredis,
+    Vacances,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Activity {
+    pub id: String,
+    pub nom: String,
+    pub categorie: Category,
+    /// The class levels it takes (PS … CM2).
+    pub niveaux: Vec<String>,
+    pub unites: Vec<Unit>,
+}
+
+/// Parses and checks settings; the error names the file, the line and what
+/// is wrong.
+pub fn parse(source: &str) -> Result<Settings, String> {
+    let settings: Settings = toml::from_str(source).map_err(|e| {
+        let line = e
+            .span()
+            .map(|span| source[..span.start.min(source.len())].matches('\n').count() + 1);
+        match line {
+            Some(l) => format!("{PATH}, ligne {l} : {}", e.message()),
+            None => format!("{PATH} : {}", e.message()),
+        }
+    })?;
+    check::check(&settings, source)?;
+    Ok(settings)
+}
+
+static SETTINGS: LazyLock<Settings> = LazyLock::new(|| {
+    // Checked by the unit test below and by the site build: a binary with
+    // invalid settings is never produced by the test command.
+    parse(SOURCE).unwrap_or_else(|e| panic!("{e}"))
+});
+
+/// The settings built into this binary.
+pub fn get() -> &'static Settings {
+    &SETTINGS
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_settings_parse() {
+        let s = parse(SOURCE).unwrap();
+        assert!(!s.commune.nom.is_empty());
+        assert!(
+            s.activites
+                .iter()
+                .any(|a| a.categorie == Category::Restauration)
+        );
+    }
+
+    #[test]
+    fn type_errors_name_the_line() {
+        let broken = SOURCE.replacen("prix = \"1.00\"", "prix = 1.00", 1);
+        let err = parse(&broken).unwrap_err();
+        // The line of the unit's grid that holds the bad value (serde reads a
+        // grid whole, so its first line is the one named).
+        let value = SOURCE
+            .lines()
+            .position(|l| l.contains("prix = \"1.00\""))
+            .unwrap()
+            + 1;
+        let grid = SOURCE
+            .lines()
+            .position(|l| l.contains("tarif.type"))
+            .unwrap()
+            + 1;
+        let named: Vec<String> = (grid..=value)
+            .map(|l| format!("site/content/commune.toml, ligne {l} :"))
+            .collect();
+        assert!(named.iter().any(|n| err.starts_with(n)), "{err}");
+        assert!(err.contains("Decimal"), "{err}");
+    }
+}
