@@ -80,6 +80,8 @@ step "cfn-lint infra/template.yaml"
 
 step "Test navigateur (Chromium headless + axe-core)"
 cargo build --quiet --bin portal
+cargo run --quiet -p site --bin simulation-cases >"$tmp/simulation-cases.json"
+export EF_SIMULATION_CASES="$tmp/simulation-cases.json"
 portal_port=$(free_port)
 EF_BIND="127.0.0.1:$portal_port" \
 EF_SQLITE_PATH="$tmp/portal/portal.db" \

@@ -77,8 +77,10 @@ pub fn quotient_familial(h: &Household) -> Result<Decimal, HouseholdError> {
     if h.aeeh_children > h.children {
         return Err(HouseholdError::MoreAeehThanChildren);
     }
-    let monthly = h.annual_income / Decimal::from(12) + h.monthly_benefits;
-    Ok((monthly / parts(h.children, h.aeeh_children)).floor())
+    // One exact division: (income + 12 × benefits) ÷ (12 × parts).
+    let twelve = Decimal::from(12);
+    let numerator = h.annual_income + twelve * h.monthly_benefits;
+    Ok((numerator / (twelve * parts(h.children, h.aeeh_children))).floor())
 }
 
 /// One QF bracket: from `qf_min` to `qf_max` included (open-ended when none).

@@ -3,6 +3,7 @@
 //! layout of the functions (`shared::layout`).
 
 mod pages;
+pub mod simulation;
 
 use anyhow::Context;
 use std::path::Path;
@@ -39,8 +40,13 @@ pub fn build(out: &Path) -> anyhow::Result<Report> {
     }
     write(
         out,
-        shared::layout::STYLESHEET_PATH.trim_start_matches('/'),
+        shared::layout::stylesheet_path().trim_start_matches('/'),
         shared::layout::STYLESHEET.as_bytes(),
+    )?;
+    write(
+        out,
+        simulation::script_path().trim_start_matches('/'),
+        simulation::SCRIPT.as_bytes(),
     )?;
     Ok(Report { pages: pages.len() })
 }
@@ -70,7 +76,9 @@ mod tests {
         let report = build(dir.path()).unwrap();
         assert_eq!(report.pages, pages::all().len());
         assert!(dir.path().join("index.html").exists());
-        assert!(dir.path().join("assets/portail.css").exists());
+        let css = shared::layout::stylesheet_path();
+        assert!(css.starts_with("/assets/portail.") && css.ends_with(".css"));
+        assert!(dir.path().join(css.trim_start_matches('/')).exists());
         // Every internal link of the site points at a built page or a route
         // the functions serve.
         let dynamic = [

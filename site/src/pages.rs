@@ -18,6 +18,7 @@ fn page(path: &'static str, title: &str, main: Markup) -> Built {
 pub fn all() -> Vec<Built> {
     vec![
         home(),
+        crate::simulation::page(),
         help(),
         accessibility(),
         legal(),
@@ -64,6 +65,7 @@ fn home() -> Built {
                 a href="/compte/inscription" { "Créez votre compte" }
                 " avec votre numéro de dossier, ou sans : le service Enfance-Éducation étudiera votre demande."
             }
+            p { a href="/simulation/" { "Estimer mes tarifs selon mon quotient familial" } }
             h2 { "Les activités proposées" }
             ul {
                 @for a in &s.activites { li { (a.nom) } }
@@ -211,6 +213,7 @@ fn sitemap() -> Built {
                 li { a href="/" { "Accueil" } }
                 li { a href="/compte/connexion" { "Connexion à mon espace famille" } }
                 li { a href="/compte/inscription" { "Créer mon compte" } }
+                li { a href="/simulation/" { "Simulation tarifaire" } }
                 li { a href="/aide/" { "Aide" } }
                 li { a href="/conditions-generales/" { "Conditions générales d'utilisation" } }
                 li { a href="/reglement-interieur/" { "Règlement intérieur" } }

@@ -12,6 +12,7 @@ const pages = [
   { path: '/accessibilite/', status: 200 },
   { path: '/mentions-legales/', status: 200 },
   { path: '/plan-du-site/', status: 200 },
+  { path: '/simulation/', status: 200 },
   { path: '/conditions-generales/', status: 200 },
   { path: '/reglement-interieur/', status: 200 },
   { path: '/compte/inscription', status: 200 },
@@ -50,12 +51,19 @@ test('le lien d\'évitement est le premier arrêt du clavier et mène au contenu
   await page.close();
 });
 
-test('rien ne déborde à 320 px de large', async () => {
-  const page = await browser.newPage({ viewport: { width: 320, height: 640 } });
-  for (const path of ['/', '/compte/connexion']) {
-    await page.goto(baseUrl + path);
-    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    assert.ok(overflow <= 0, `${path} déborde de ${overflow} px`);
-  }
-  await page.close();
-});
+for (const width of [320, 375]) {
+  test(`rien ne déborde à ${width} px de large`, async () => {
+    const page = await browser.newPage({ viewport: { width, height: 700 } });
+    const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    for (const path of ['/', '/compte/connexion', '/compte/inscription', '/simulation/']) {
+      await page.goto(baseUrl + path);
+      assert.ok(await overflow() <= 0, `${path} déborde de ${await overflow()} px`);
+    }
+    // With the calculator's results shown too.
+    await page.getByLabel('Revenu annuel imposable du foyer, en euros').fill('36000');
+    await page.getByRole('button', { name: 'Calculer' }).click();
+    await page.locator('#qf-resultat').waitFor();
+    assert.ok(await overflow() <= 0, `/simulation/ avec résultats déborde de ${await overflow()} px`);
+    await page.close();
+  });
+}

@@ -8,9 +8,24 @@ pub mod forms;
 use crate::settings;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 
-/// The stylesheet, served at [`STYLESHEET_PATH`] by the static site.
+/// The stylesheet, served at [`stylesheet_path`] by the static site.
 pub const STYLESHEET: &str = include_str!("../../assets/portail.css");
-pub const STYLESHEET_PATH: &str = "/assets/portail.css";
+
+/// An asset's path with a hash of its content in the name, so that it can be
+/// cached for a year and still change with the next build.
+pub fn hashed_asset_path(stem: &str, extension: &str, content: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(content.as_bytes());
+    let hex: String = digest.iter().take(5).map(|b| format!("{b:02x}")).collect();
+    format!("/assets/{stem}.{hex}.{extension}")
+}
+
+/// Where the stylesheet is served, its name holding a hash of its content.
+pub fn stylesheet_path() -> &'static str {
+    static PATH: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hashed_asset_path("portail", "css", STYLESHEET));
+    &PATH
+}
 
 /// One entry of the main navigation.
 struct NavLink {
@@ -80,7 +95,7 @@ pub fn render(page: Page) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (document_title(page.title)) }
-                link rel="stylesheet" href=(STYLESHEET_PATH);
+                link rel="stylesheet" href=(stylesheet_path());
             }
             body {
                 a.skip-link href="#contenu" { "Aller au contenu" }

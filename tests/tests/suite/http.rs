@@ -68,7 +68,7 @@ async fn static_home_page_and_dynamic_login_page_share_the_layout() {
     // One layout: the same header and footer on both.
     let footer = |html: &str| html[html.find("<footer").unwrap()..].to_owned();
     assert_eq!(footer(&home), footer(&login));
-    let (status, kind, css) = send(&p.router, get("/assets/portail.css")).await;
+    let (status, kind, css) = send(&p.router, get(shared::layout::stylesheet_path())).await;
     assert_eq!(status, StatusCode::OK);
     assert!(kind.starts_with("text/css"), "{kind}");
     assert!(css.contains("--teal"));
