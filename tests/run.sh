@@ -31,6 +31,11 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
 fi
+if ! command -v java >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq default-jre-headless >/dev/null
+fi
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
 rustup component add rustfmt clippy >/dev/null 2>&1 || true
 
@@ -93,6 +98,16 @@ export EF_TEST_PORTAL_URL="http://127.0.0.1:$portal_port"
 export EF_TEST_OUTBOX="$tmp/portal/outbox"
 wait_for "le portail local" "$EF_TEST_PORTAL_URL/sante" "$tmp/portal.log"
 (cd tests/browser && node --test) 2>&1 | tee "$tmp/browser.log"
+
+step "Nu HTML Checker (vnu) : site statique et pages dynamiques"
+mkdir -p "$tmp/dynamic"
+for page in /compte/connexion /compte/inscription /compte/mot-de-passe-oublie /agents/connexion /sante-absente; do
+  curl -s -o "$tmp/dynamic/$(echo "$page" | tr / _).html" "$EF_TEST_PORTAL_URL$page"
+done
+curl -s -o "$tmp/dynamic/_compte_connexion_refus.html" -X POST -d "identifiant=x" "$EF_TEST_PORTAL_URL/compte/connexion"
+java -jar tests/browser/node_modules/vnu-jar/build/dist/vnu.jar --errors-only --skip-non-html \
+  "$tmp/portal/site" "$tmp/dynamic"
+echo "vnu : aucune erreur"
 
 # One closing line for the whole run (everything above stopped on failure).
 rust=$(awk '/^test result:/ {n += $4} END {print n+0}' "$tmp/cargo-test.log")

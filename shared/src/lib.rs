@@ -11,6 +11,7 @@ pub mod domain;
 pub mod layout;
 pub mod mail;
 pub mod pricing;
+pub mod sectors;
 pub mod settings;
 pub mod store;
 pub mod telemetry;

@@ -7,29 +7,30 @@ use shared::layout::error_page::Status;
 use shared::layout::{self, Page};
 use shared::settings;
 
-fn page(path: &'static str, title: &str, main: Markup) -> Built {
+fn page(path: &str, title: &str, main: Markup) -> Built {
     Built {
-        path,
+        path: path.to_owned(),
         html: layout::render(Page { title, path, main }).into_string(),
     }
 }
 
-/// Every page of the site.
-pub fn all() -> Vec<Built> {
+/// Every page of the site but the news.
+pub fn all(news: &[crate::news::Item], docs: &[crate::documents::Document]) -> Vec<Built> {
     vec![
-        home(),
+        home(news),
         crate::simulation::page(),
         help(),
         accessibility(),
         legal(),
         terms(),
-        rules(),
+        rules(docs),
+        privacy(),
         sitemap(),
         not_found(),
     ]
 }
 
-fn home() -> Built {
+fn home(news: &[crate::news::Item]) -> Built {
     let s = settings::get();
     page(
         "/",
@@ -70,6 +71,13 @@ fn home() -> Built {
             ul {
                 @for a in &s.activites { li { (a.nom) } }
             }
+            h2 { "Actualités" }
+            @if news.is_empty() {
+                p { "Aucune actualité pour l'instant." }
+            } @else {
+                ul.cards { @for item in news.iter().take(3) { (crate::news::card(item, 3)) } }
+                p { a href="/actualites/" { "Toutes les actualités" } }
+            }
             h2 { "Accessibilité" }
             p {
                 "Ce site est "
@@ -96,18 +104,85 @@ fn services() -> Markup {
 }
 
 fn help() -> Built {
+    let faq: &[(&str, &str)] = &[
+        (
+            "Je n'ai pas reçu l'e-mail d'activation.",
+            "Vérifiez le dossier des courriers indésirables. Depuis la page de connexion, en saisissant votre nom d'utilisateur et votre mot de passe, vous pouvez demander un nouveau lien tant que votre demande a moins de 24 heures ; au-delà, recommencez l'inscription.",
+        ),
+        (
+            "Où trouver mon numéro de dossier ?",
+            "Il figure en haut de chacune de vos factures, avec le nom du responsable du dossier. Les trois derniers chiffres demandés sont ceux du numéro de la facture.",
+        ),
+        (
+            "Les deux parents peuvent-ils avoir un compte ?",
+            "Oui : chacun crée son compte avec les mêmes références de dossier. Les titulaires déjà rattachés en sont informés par e-mail.",
+        ),
+        (
+            "J'ai oublié mon mot de passe.",
+            "Utilisez « Mot de passe oublié ? » sur la page de connexion : un lien valable une heure vous est envoyé.",
+        ),
+        (
+            "Mon compte est verrouillé.",
+            "Après cinq mots de passe erronés, le compte est verrouillé pendant 15 minutes. Patientez, ou changez de mot de passe avec « Mot de passe oublié ? ».",
+        ),
+        (
+            "Comment connaître mes tarifs ?",
+            "La simulation tarifaire calcule votre quotient familial et le prix de chaque prestation ; les grilles complètes y figurent aussi.",
+        ),
+    ];
     page(
         "/aide/",
         "Aide",
         html! {
             h2 { "Créer mon compte" }
-            p {
-                "Pour créer votre compte, munissez-vous de votre numéro de dossier famille, du nom du responsable "
-                "et des trois derniers chiffres d'une de vos factures. Sans ces informations, vous pouvez "
-                "continuer : votre demande sera étudiée par la mairie sous 72 heures."
+            ol {
+                li { "Ouvrez " a href="/compte/inscription" { "Créer mon compte" } " et indiquez vos nom, prénom, adresse e-mail, un nom d'utilisateur et un mot de passe d'au moins 12 caractères." }
+                li { "Saisissez les références de votre dossier famille : numéro de dossier, nom du responsable et les 3 derniers chiffres d'une facture. Sans ces informations, choisissez « continuer sans » : la mairie rattachera votre compte sous 72 heures." }
+                li { "Acceptez les conditions d'utilisation et le règlement intérieur, vérifiez le récapitulatif et validez." }
+                li { "Suivez le lien reçu par e-mail dans les 24 heures : votre compte est activé et vous êtes connecté." }
+            }
+            h2 { "Réserver" }
+            p { "Les réservations se font jour par jour pour chaque enfant inscrit, dans les délais indiqués pour chaque activité. Une inscription validée par la mairie est nécessaire avant toute réservation." }
+            h2 { "Payer" }
+            p { "Les factures sont mensuelles. Elles se paient en ligne par carte bancaire, par prélèvement automatique ou auprès de la régie." }
+            h2 { "Questions fréquentes" }
+            dl {
+                @for (q, a) in faq {
+                    dt { strong { (q) } }
+                    dd { (a) }
+                }
             }
             h2 { "Nous contacter" }
             (services())
+        },
+    )
+}
+
+fn privacy() -> Built {
+    let c = &settings::get().commune;
+    page(
+        "/donnees-personnelles/",
+        "Données personnelles",
+        html! {
+            p { "La " (c.nom) " traite les données personnelles des familles pour gérer la restauration scolaire et les accueils périscolaires et de loisirs (mission de service public). Seules les données nécessaires au service sont collectées (référentiel de la CNIL pour la restauration scolaire et les accueils périscolaires)." }
+            h2 { "Données collectées et usage" }
+            ul {
+                li { "Responsables du dossier : nom, prénom, adresse, téléphone, adresse e-mail — pour vous joindre et facturer." }
+                li { "Quotient familial et sa date — pour appliquer le tarif." }
+                li { "Enfants : nom, prénom, date de naissance, école, classe, régime alimentaire (par exemple « sans porc », « sans viande »), existence d'un PAI — pour l'accueil et les repas. Aucune conviction religieuse ni nature de handicap n'est enregistrée." }
+                li { "Compte de l'Espace Famille : nom d'utilisateur, adresse e-mail, mot de passe conservé sous forme chiffrée irréversible (argon2id)." }
+            }
+            h2 { "Durées de conservation" }
+            ul {
+                li { "Dossier famille : tant que vos enfants fréquentent les services, puis 3 ans." }
+                li { "Factures : 10 ans, comme toute pièce comptable." }
+                li { "Demande de compte non activée : effacée après 24 heures." }
+                li { "Journaux de connexion : 1 an." }
+            }
+            h2 { "Vos droits" }
+            p { "Vous pouvez accéder à vos données, les faire rectifier, demander leur effacement ou la limitation de leur traitement. Le compte web se supprime depuis « Mon compte » ; le dossier à la mairie est conservé tant que la loi l'impose." }
+            h2 { "Contact du délégué à la protection des données" }
+            p { "Délégué à la protection des données, " (c.nom) ", " (c.adresse) " — " a href={ "mailto:" (c.courriel) } { (c.courriel) } ". En cas de difficulté, vous pouvez adresser une réclamation à la CNIL." }
         },
     )
 }
@@ -157,11 +232,7 @@ fn legal() -> Built {
             h2 { "Hébergement" }
             p { "Amazon Web Services EMEA SARL, 38 avenue John F. Kennedy, L-1855 Luxembourg ; données hébergées dans la région AWS de Paris (eu-west-3)." }
             h2 { "Données personnelles" }
-            p {
-                "Les données de votre dossier sont traitées par la mairie pour la gestion de la restauration scolaire et des accueils "
-                "périscolaires et de loisirs. Pour exercer vos droits (accès, rectification, effacement, limitation), écrivez à "
-                a href={ "mailto:" (c.courriel) } { (c.courriel) } "."
-            }
+            p { "Voir la page " a href="/donnees-personnelles/" { "Données personnelles" } "." }
         },
     )
 }
@@ -185,12 +256,17 @@ fn terms() -> Built {
     )
 }
 
-fn rules() -> Built {
+/// The règlement intérieur page, with the document itself when published.
+fn rules(docs: &[crate::documents::Document]) -> Built {
+    let pdf = docs.iter().find(|d| d.category == "Règlements");
     let c = &settings::get().commune;
     page(
         "/reglement-interieur/",
         "Règlement intérieur",
         html! {
+            @if let Some(d) = pdf {
+                p { a href={ "/documents/" (d.file) } download { "Télécharger : " (d.title) " (PDF, " (crate::documents::size_fr(d.bytes)) ")" } }
+            }
             p { "Le règlement intérieur des services de restauration scolaire et des accueils périscolaires et de loisirs de la " (c.nom) " fixe les conditions d'inscription, de réservation, d'annulation, de facturation et de vie collective." }
             h2 { "Inscription" }
             p { "L'inscription est annuelle et préalable à toute réservation ; elle est validée par le service Enfance-Éducation au vu des justificatifs demandés." }
@@ -213,12 +289,16 @@ fn sitemap() -> Built {
                 li { a href="/" { "Accueil" } }
                 li { a href="/compte/connexion" { "Connexion à mon espace famille" } }
                 li { a href="/compte/inscription" { "Créer mon compte" } }
+                li { a href="/actualites/" { "Actualités" } }
                 li { a href="/simulation/" { "Simulation tarifaire" } }
+                li { a href="/documents/" { "Documents" } }
+                li { a href="/ecole-de-secteur/" { "École de secteur" } }
                 li { a href="/aide/" { "Aide" } }
                 li { a href="/conditions-generales/" { "Conditions générales d'utilisation" } }
                 li { a href="/reglement-interieur/" { "Règlement intérieur" } }
                 li { a href="/accessibilite/" { "Déclaration d'accessibilité" } }
                 li { a href="/mentions-legales/" { "Mentions légales" } }
+                li { a href="/donnees-personnelles/" { "Données personnelles" } }
             }
         },
     )
@@ -228,7 +308,7 @@ fn sitemap() -> Built {
 /// same page for its 404 answers).
 fn not_found() -> Built {
     Built {
-        path: "/404.html",
+        path: "/404.html".into(),
         html: shared::layout::error_page::render_error(Status::NOT_FOUND, "/404.html")
             .into_string(),
     }

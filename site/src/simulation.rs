@@ -203,7 +203,7 @@ pub fn page() -> Built {
         script src=(script_path()) defer {}
     };
     Built {
-        path: PATH,
+        path: PATH.into(),
         html: layout::render(Page {
             title: "Simulation tarifaire",
             path: PATH,

@@ -13,6 +13,11 @@ const pages = [
   { path: '/mentions-legales/', status: 200 },
   { path: '/plan-du-site/', status: 200 },
   { path: '/simulation/', status: 200 },
+  { path: '/actualites/', status: 200 },
+  { path: '/actualites/2026-11-16-inscriptions-vacances-noel/', status: 200 },
+  { path: '/documents/', status: 200 },
+  { path: '/ecole-de-secteur/', status: 200 },
+  { path: '/donnees-personnelles/', status: 200 },
   { path: '/conditions-generales/', status: 200 },
   { path: '/reglement-interieur/', status: 200 },
   { path: '/compte/inscription', status: 200 },
@@ -55,11 +60,12 @@ for (const width of [320, 375]) {
   test(`rien ne déborde à ${width} px de large`, async () => {
     const page = await browser.newPage({ viewport: { width, height: 700 } });
     const overflow = () => page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-    for (const path of ['/', '/compte/connexion', '/compte/inscription', '/simulation/']) {
+    for (const path of ['/', '/compte/connexion', '/compte/inscription', '/simulation/', '/actualites/', '/ecole-de-secteur/']) {
       await page.goto(baseUrl + path);
       assert.ok(await overflow() <= 0, `${path} déborde de ${await overflow()} px`);
     }
     // With the calculator's results shown too.
+    await page.goto(baseUrl + '/simulation/');
     await page.getByLabel('Revenu annuel imposable du foyer, en euros').fill('36000');
     await page.getByRole('button', { name: 'Calculer' }).click();
     await page.locator('#qf-resultat').waitFor();
@@ -67,3 +73,36 @@ for (const width of [320, 375]) {
     await page.close();
   });
 }
+
+test("l'école de secteur se trouve sans accents ni majuscules", async () => {
+  const page = await browser.newPage();
+  await page.goto(baseUrl + '/ecole-de-secteur/');
+  await page.getByLabel('Nom de la rue').fill('AVENUE DE LA GARE');
+  await page.getByLabel('Numéro (facultatif)').fill('80');
+  const schools = () => page.locator('#ecoles-trouvees li').evaluateAll((lis) => lis.map((li) => li.dataset.ecole).sort());
+  assert.deepEqual(await schools(), ['École élémentaire Les Allymes', 'École maternelle Les Tilleuls'].sort());
+  await page.getByLabel('Nom de la rue').fill('chemin des ecoliers');
+  await page.getByLabel('Numéro (facultatif)').fill('7');
+  assert.deepEqual(await schools(), ['École élémentaire Jean-Jaurès', 'École maternelle Les Tilleuls'].sort());
+  await page.getByLabel('Numéro (facultatif)').fill('douze');
+  assert.match(await page.locator('#resultat-secteur').innerText(), /doit être un nombre/);
+  await assertNoAxeViolations(page);
+  await page.close();
+});
+
+test("les actualités : liste, article, flux Atom, et l'accueil montre les trois dernières", async () => {
+  const page = await browser.newPage();
+  await page.goto(baseUrl + '/');
+  const titles = await page.locator('main .cards h3 a').allInnerTexts();
+  assert.equal(titles.length, 3);
+  assert.match(titles[0], /grève/);
+  await page.goto(baseUrl + '/actualites/');
+  await page.getByRole('link', { name: /Vacances de Noël/ }).click();
+  assert.match(await page.locator('h1').innerText(), /Vacances de Noël/);
+  const feed = await page.request.get(baseUrl + '/actualites/atom.xml');
+  assert.equal(feed.status(), 200);
+  assert.match(await feed.text(), /<feed xmlns="http:\/\/www.w3.org\/2005\/Atom"/);
+  await page.goto(baseUrl + '/documents/');
+  assert.match(await page.locator('main').innerText(), /\(PDF, \d+ Ko\)/);
+  await page.close();
+});

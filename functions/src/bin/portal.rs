@@ -75,7 +75,12 @@ async fn main() -> std::process::ExitCode {
 
 async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let report = site::build(&config.site_dir).context("construction du site statique")?;
+    let options = site::Options {
+        content_dir: site::default_content_dir(),
+        site_url: config.public_url.clone(),
+    };
+    let report =
+        site::build(&config.site_dir, &options).context("construction du site statique")?;
     tracing::info!(pages = report.pages, dir = %config.site_dir.display(), "site statique construit");
 
     let app = App::from_config(config.clone(), Arc::new(SystemClock)).await?;

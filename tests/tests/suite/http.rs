@@ -21,7 +21,14 @@ struct Portal {
 async fn portal_with(extra: &[(&str, String)]) -> Portal {
     let dir = tempfile::tempdir().unwrap();
     let config = crate::support::config_in(dir.path(), extra);
-    site::build(&config.site_dir).unwrap();
+    site::build(
+        &config.site_dir,
+        &site::Options {
+            content_dir: site::default_content_dir(),
+            site_url: config.public_url.clone(),
+        },
+    )
+    .unwrap();
     let app = App::from_config(config.clone(), Arc::new(SystemClock))
         .await
         .unwrap();

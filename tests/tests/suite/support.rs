@@ -120,7 +120,14 @@ impl TestPortal {
     pub async fn with(extra: &[(&str, String)], mailbox_is_moto: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = config_in(dir.path(), extra);
-        site::build(&config.site_dir).unwrap();
+        site::build(
+            &config.site_dir,
+            &site::Options {
+                content_dir: site::default_content_dir(),
+                site_url: config.public_url.clone(),
+            },
+        )
+        .unwrap();
         let clock = start_clock();
         let app = App::from_config(config.clone(), Arc::new(clock.clone()))
             .await

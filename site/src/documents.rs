@@ -1,0 +1,196 @@
+//! Documents: PDF files in `content/documents/`, described in
+//! `content/documents/documents.toml` (title, category from the file's own
+//! list, date). The page groups them by category; each link states format
+//! and size ("PDF, 240 Ko"), as RGAA asks.
+
+use crate::{Built, BuiltFile};
+use chrono::NaiveDate;
+use maud::html;
+use serde::Deserialize;
+use shared::layout::{self, Page};
+use std::path::Path;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Index {
+    categories: Vec<String>,
+    #[serde(default)]
+    document: Vec<Entry>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Entry {
+    fichier: String,
+    titre: String,
+    categorie: String,
+    date: toml::value::Datetime,
+}
+
+/// One published document.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub file: String,
+    pub title: String,
+    pub category: String,
+    pub date: NaiveDate,
+    pub bytes: u64,
+}
+
+/// "240 Ko", "1,2 Mo" (rounded up, as a download is never smaller than said).
+pub fn size_fr(bytes: u64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{} Ko", bytes.div_ceil(1024).max(1))
+    } else {
+        let tenths = (bytes * 10).div_ceil(1024 * 1024);
+        format!("{},{} Mo", tenths / 10, tenths % 10)
+    }
+}
+
+/// The categories in their order, and the documents; every problem names
+/// the file.
+pub fn load(dir: &Path) -> Result<(Vec<String>, Vec<Document>), String> {
+    let index_path = dir.join("documents.toml");
+    let name = index_path.display();
+    let text = match std::fs::read_to_string(&index_path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((vec![], vec![])),
+        Err(e) => return Err(format!("{name} : {e}")),
+    };
+    let index: Index = toml::from_str(&text).map_err(|e| format!("{name} : {}", e.message()))?;
+    let mut docs = Vec::new();
+    for e in index.document {
+        let what = format!("{name}, document « {} »", e.fichier);
+        if !index.categories.contains(&e.categorie) {
+            return Err(format!(
+                "{what} : catégorie inconnue « {} » (catégories : {})",
+                e.categorie,
+                index.categories.join(", ")
+            ));
+        }
+        if e.fichier.contains('/') || e.fichier.contains("..") || !e.fichier.ends_with(".pdf") {
+            return Err(format!(
+                "{what} : un nom de fichier PDF de ce dossier est attendu"
+            ));
+        }
+        let path = dir.join(&e.fichier);
+        let bytes =
+            std::fs::read(&path).map_err(|err| format!("{what} : fichier illisible ({err})"))?;
+        if !bytes.starts_with(b"%PDF-") {
+            return Err(format!("{what} : ce n'est pas un fichier PDF"));
+        }
+        let date = match (e.date.date, e.date.time) {
+            (Some(d), None) => {
+                NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+            }
+            _ => None,
+        }
+        .ok_or_else(|| format!("{what} : date invalide « {} »", e.date))?;
+        if e.titre.trim().is_empty() {
+            return Err(format!("{what} : titre vide"));
+        }
+        docs.push(Document {
+            file: e.fichier,
+            title: e.titre,
+            category: e.categorie,
+            date,
+            bytes: bytes.len() as u64,
+        });
+    }
+    docs.sort_by_key(|d| std::cmp::Reverse(d.date));
+    Ok((index.categories, docs))
+}
+
+pub fn build(categories: &[String], docs: &[Document], dir: &Path) -> (Built, Vec<BuiltFile>) {
+    let main = html! {
+        @if docs.is_empty() {
+            p { "Aucun document publié pour l'instant." }
+        }
+        @for category in categories {
+            @let in_category: Vec<&Document> = docs.iter().filter(|d| &d.category == category).collect();
+            @if !in_category.is_empty() {
+                h2 { (category) }
+                ul {
+                    @for d in in_category {
+                        li {
+                            a href={ "/documents/" (d.file) } download { (d.title) " (PDF, " (size_fr(d.bytes)) ")" }
+                            " — publié le " time datetime=(d.date.to_string()) { (d.date.format("%d/%m/%Y")) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let page = Built {
+        path: "/documents/".into(),
+        html: layout::render(Page {
+            title: "Documents",
+            path: "/documents/",
+            main,
+        })
+        .into_string(),
+    };
+    let files = docs
+        .iter()
+        .map(|d| BuiltFile::Copy {
+            from: dir.join(&d.file),
+            path: format!("documents/{}", d.file),
+        })
+        .collect();
+    (page, files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_round_up() {
+        assert_eq!(size_fr(1), "1 Ko");
+        assert_eq!(size_fr(240 * 1024), "240 Ko");
+        assert_eq!(size_fr(240 * 1024 + 1), "241 Ko");
+        assert_eq!(size_fr(1024 * 1024 + 1), "1,1 Mo");
+    }
+
+    fn broken(index: &str, pdf: &[u8]) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.pdf"), pdf).unwrap();
+        std::fs::write(dir.path().join("documents.toml"), index).unwrap();
+        load(dir.path()).unwrap_err()
+    }
+
+    #[test]
+    fn bad_documents_name_the_problem() {
+        let entry = |cat: &str, file: &str, date: &str| {
+            format!(
+                "categories = [\"Menus\"]\n[[document]]\nfichier = \"{file}\"\ntitre = \"T\"\ncategorie = \"{cat}\"\ndate = {date}\n"
+            )
+        };
+        assert!(
+            broken(&entry("Piscine", "a.pdf", "2026-01-01"), b"%PDF-1.4")
+                .contains("catégorie inconnue « Piscine »")
+        );
+        assert!(
+            broken(&entry("Menus", "b.pdf", "2026-01-01"), b"%PDF-1.4")
+                .contains("fichier illisible")
+        );
+        assert!(
+            broken(&entry("Menus", "a.pdf", "2026-01-01"), b"GIF89a")
+                .contains("pas un fichier PDF")
+        );
+        assert!(
+            broken(&entry("Menus", "../a.pdf", "2026-01-01"), b"%PDF-1.4")
+                .contains("nom de fichier PDF")
+        );
+        assert!(
+            broken(&entry("Menus", "a.pdf", "\"hier\""), b"%PDF-1.4").contains("documents.toml")
+        );
+    }
+
+    #[test]
+    fn the_shipped_documents_load() {
+        let (cats, docs) = load(&crate::default_content_dir().join("documents")).unwrap();
+        assert_eq!(cats.len(), 3);
+        assert!(docs.iter().any(|d| d.title.contains("Règlement intérieur")));
+    }
+}

@@ -1,0 +1,437 @@
+//! Actualités: one Markdown file per item under `content/actualites/`, with
+//! TOML front matter between `+++` lines:
+//!
+//! ```text
+//! +++
+//! titre = "Inscriptions aux mercredis"
+//! date = 2026-11-20
+//! resume = "Les inscriptions pour la période de janvier à mars sont ouvertes."
+//! image = "images/mercredis.jpg"        # optional, in content/actualites/
+//! image_alt = "Enfants jouant au centre de loisirs"   # required with image
+//! brouillon = false                     # optional: true keeps it unpublished
+//! +++
+//! Le texte, en Markdown.
+//! ```
+//!
+//! The build makes a list (newest first, 10 a page), a page per item and an
+//! Atom feed; a file with a problem stops the build, naming it.
+
+use crate::{Built, BuiltFile};
+use chrono::NaiveDate;
+use maud::{Markup, PreEscaped, html};
+use pulldown_cmark::{Event, Options, Parser, html::push_html};
+use serde::Deserialize;
+use shared::layout::{self, Page};
+use std::path::{Path, PathBuf};
+
+pub const PER_PAGE: usize = 10;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FrontMatter {
+    titre: String,
+    date: toml::value::Datetime,
+    resume: String,
+    #[serde(default)]
+    image: Option<String>,
+    #[serde(default)]
+    image_alt: Option<String>,
+    #[serde(default)]
+    brouillon: bool,
+}
+
+/// One published item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub slug: String,
+    pub title: String,
+    pub date: NaiveDate,
+    pub summary: String,
+    pub image: Option<(String, String)>,
+    pub body_html: String,
+    pub draft: bool,
+}
+
+impl Item {
+    pub fn path(&self) -> String {
+        format!("/actualites/{}/", self.slug)
+    }
+}
+
+/// Reads one file; the error names the file and what is wrong.
+pub fn parse(file: &Path, text: &str) -> Result<Item, String> {
+    let name = file.display();
+    let fail = |what: String| format!("{name} : {what}");
+    let rest = text
+        .strip_prefix("+++\n")
+        .or_else(|| text.strip_prefix("+++\r\n"))
+        .ok_or_else(|| {
+            fail("en-tête absent : le fichier doit commencer par une ligne +++".into())
+        })?;
+    let end = rest
+        .find("\n+++")
+        .ok_or_else(|| fail("en-tête non fermé : une ligne +++ doit le terminer".into()))?;
+    let (front, body) = (&rest[..end], &rest[end + 4..]);
+    let fm: FrontMatter =
+        toml::from_str(front).map_err(|e| fail(format!("en-tête invalide : {}", e.message())))?;
+    let date = match (fm.date.date, fm.date.time) {
+        (Some(d), None) => {
+            NaiveDate::from_ymd_opt(i32::from(d.year), u32::from(d.month), u32::from(d.day))
+        }
+        _ => None,
+    }
+    .ok_or_else(|| {
+        fail(format!(
+            "date invalide « {} » : AAAA-MM-JJ attendu",
+            fm.date
+        ))
+    })?;
+    if fm.titre.trim().is_empty() {
+        return Err(fail("titre vide".into()));
+    }
+    if fm.resume.trim().is_empty() {
+        return Err(fail("résumé vide".into()));
+    }
+    let image = match (fm.image, fm.image_alt) {
+        (None, _) => None,
+        (Some(_), None) => return Err(fail("image sans texte alternatif (image_alt)".into())),
+        (Some(_), Some(alt)) if alt.trim().is_empty() => {
+            return Err(fail("image sans texte alternatif (image_alt vide)".into()));
+        }
+        (Some(src), Some(alt)) => {
+            if src.contains("..") || src.starts_with('/') {
+                return Err(fail(format!("chemin d'image invalide « {src} »")));
+            }
+            Some((src, alt))
+        }
+    };
+    let slug = file
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .filter(|s| !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'))
+        .ok_or_else(|| fail("nom de fichier invalide : minuscules, chiffres et tirets seulement (ex. 2026-11-20-mercredis.md)".into()))?
+        .to_owned();
+    Ok(Item {
+        slug,
+        title: fm.titre,
+        date,
+        summary: fm.resume,
+        image,
+        body_html: markdown(body),
+        draft: fm.brouillon,
+    })
+}
+
+/// Markdown to HTML; raw HTML in the file is shown as text, not trusted.
+pub fn markdown(text: &str) -> String {
+    let parser =
+        Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|e| {
+            match e {
+                Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+                // The item's title is the page's h1: a # heading in the file becomes h2.
+                Event::Start(pulldown_cmark::Tag::Heading {
+                    level,
+                    id,
+                    classes,
+                    attrs,
+                }) => Event::Start(pulldown_cmark::Tag::Heading {
+                    level: demote(level),
+                    id,
+                    classes,
+                    attrs,
+                }),
+                Event::End(pulldown_cmark::TagEnd::Heading(level)) => {
+                    Event::End(pulldown_cmark::TagEnd::Heading(demote(level)))
+                }
+                other => other,
+            }
+        });
+    let mut out = String::new();
+    push_html(&mut out, parser);
+    out
+}
+
+fn demote(level: pulldown_cmark::HeadingLevel) -> pulldown_cmark::HeadingLevel {
+    match level {
+        pulldown_cmark::HeadingLevel::H1 => pulldown_cmark::HeadingLevel::H2,
+        other => other,
+    }
+}
+
+/// Every published item of a folder, newest first (drafts left out); the
+/// images they name must exist.
+pub fn load(dir: &Path) -> Result<Vec<Item>, String> {
+    let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+        Ok(entries) => entries
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "md"))
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => vec![],
+        Err(e) => return Err(format!("{} : {e}", dir.display())),
+    };
+    files.sort();
+    let mut items = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| format!("{} : {e}", f.display()))?;
+        let item = parse(&f, &text)?;
+        if let Some((src, _)) = &item.image
+            && !dir.join(src).is_file()
+        {
+            return Err(format!("{} : image introuvable « {src} »", f.display()));
+        }
+        if !item.draft {
+            items.push(item);
+        }
+    }
+    items.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.slug.cmp(&b.slug)));
+    Ok(items)
+}
+
+fn date_fr(d: NaiveDate) -> String {
+    const MONTHS: [&str; 12] = [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ];
+    format!(
+        "{} {} {}",
+        chrono::Datelike::day(&d),
+        MONTHS[chrono::Datelike::month0(&d) as usize],
+        chrono::Datelike::year(&d)
+    )
+}
+
+/// The short form of an item, in lists (`h2`) and on the home page (`h3`,
+/// under its "Actualités" heading).
+pub fn card(item: &Item, heading_level: u8) -> Markup {
+    let title = html! { a href=(item.path()) { (item.title) } };
+    html! {
+        li {
+            @if heading_level == 2 { h2 { (title) } } @else { h3 { (title) } }
+            p.hint { time datetime=(item.date.to_string()) { (date_fr(item.date)) } }
+            p { (item.summary) }
+        }
+    }
+}
+
+fn list_page(items: &[Item], page: usize, pages: usize) -> Built {
+    let path = if page == 1 {
+        "/actualites/".to_owned()
+    } else {
+        format!("/actualites/page/{page}/")
+    };
+    let title = if page == 1 {
+        "Actualités".to_owned()
+    } else {
+        format!("Actualités — page {page} sur {pages}")
+    };
+    let main = html! {
+        p { a href="/actualites/atom.xml" { "S'abonner aux actualités (flux Atom)" } }
+        @if items.is_empty() {
+            p { "Aucune actualité pour l'instant." }
+        } @else {
+            ul.cards { @for i in items { (card(i, 2)) } }
+        }
+        @if pages > 1 {
+            nav aria-label="Pages des actualités" {
+                ul.footer-links {
+                    @if page > 1 {
+                        li { a href=(if page == 2 { "/actualites/".to_owned() } else { format!("/actualites/page/{}/", page - 1) }) rel="prev" { "Page précédente" } }
+                    }
+                    li { "Page " (page) " sur " (pages) }
+                    @if page < pages {
+                        li { a href={ "/actualites/page/" (page + 1) "/" } rel="next" { "Page suivante" } }
+                    }
+                }
+            }
+        }
+    };
+    Built {
+        path,
+        html: layout::render(Page {
+            title: &title,
+            path: "/actualites/",
+            main,
+        })
+        .into_string(),
+    }
+}
+
+fn item_page(item: &Item) -> Built {
+    let path = item.path();
+    let main = html! {
+        p.hint { "Publié le " time datetime=(item.date.to_string()) { (date_fr(item.date)) } }
+        @if let Some((src, alt)) = &item.image {
+            img.news-image src={ "/actualites/" (src) } alt=(alt);
+        }
+        p.lead { (item.summary) }
+        (PreEscaped(&item.body_html))
+        p { a href="/actualites/" { "Toutes les actualités" } }
+    };
+    Built {
+        path,
+        html: layout::render(Page {
+            title: &item.title,
+            path: "/actualites/",
+            main,
+        })
+        .into_string(),
+    }
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The Atom feed of the 20 latest items.
+pub fn atom(items: &[Item], site_url: &str) -> String {
+    let c = &shared::settings::get().commune;
+    let updated = items
+        .first()
+        .map_or_else(|| "1970-01-01".to_owned(), |i| i.date.to_string());
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"fr\">\n\
+         <title>{} — actualités</title>\n<id>{site_url}/actualites/</id>\n\
+         <link rel=\"self\" href=\"{site_url}/actualites/atom.xml\"/>\n<link href=\"{site_url}/actualites/\"/>\n\
+         <updated>{updated}T00:00:00Z</updated>\n<author><name>{}</name></author>\n",
+        xml_escape(&c.portail),
+        xml_escape(&c.nom)
+    );
+    for i in items.iter().take(20) {
+        out.push_str(&format!(
+            "<entry>\n<title>{}</title>\n<id>{site_url}{}</id>\n<link href=\"{site_url}{}\"/>\n\
+             <updated>{}T00:00:00Z</updated>\n<summary>{}</summary>\n<content type=\"html\">{}</content>\n</entry>\n",
+            xml_escape(&i.title),
+            i.path(),
+            i.path(),
+            i.date,
+            xml_escape(&i.summary),
+            xml_escape(&i.body_html)
+        ));
+    }
+    out.push_str("</feed>\n");
+    out
+}
+
+/// Every news page, and the files they need (feed, images).
+pub fn build(items: &[Item], content_dir: &Path, site_url: &str) -> (Vec<Built>, Vec<BuiltFile>) {
+    let pages = items.len().div_ceil(PER_PAGE).max(1);
+    let mut built: Vec<Built> = (1..=pages)
+        .map(|p| {
+            let chunk = items
+                .iter()
+                .skip((p - 1) * PER_PAGE)
+                .take(PER_PAGE)
+                .cloned()
+                .collect::<Vec<_>>();
+            list_page(&chunk, p, pages)
+        })
+        .collect();
+    built.extend(items.iter().map(item_page));
+    let mut files = vec![BuiltFile::Text {
+        path: "actualites/atom.xml".into(),
+        text: atom(items, site_url),
+    }];
+    for i in items {
+        if let Some((src, _)) = &i.image {
+            files.push(BuiltFile::Copy {
+                from: content_dir.join("actualites").join(src),
+                path: format!("actualites/{src}"),
+            });
+        }
+    }
+    (built, files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(text: &str) -> Result<Item, String> {
+        parse(Path::new("content/actualites/2026-11-20-essai.md"), text)
+    }
+
+    const GOOD: &str = "+++\ntitre = \"Essai\"\ndate = 2026-11-20\nresume = \"Court.\"\n+++\n# Titre\n\nTexte <b>gras</b> **vrai**.\n";
+
+    #[test]
+    fn a_good_item() {
+        let i = p(GOOD).unwrap();
+        assert_eq!(i.slug, "2026-11-20-essai");
+        assert_eq!(i.date, NaiveDate::from_ymd_opt(2026, 11, 20).unwrap());
+        assert!(i.body_html.contains("<h2>Titre</h2>"), "{}", i.body_html);
+        assert!(
+            p(&GOOD.replace("# Titre", "## Sous-titre"))
+                .unwrap()
+                .body_html
+                .contains("<h2>Sous-titre</h2>")
+        );
+        assert!(
+            i.body_html.contains("&lt;b&gt;gras&lt;/b&gt;"),
+            "raw HTML is text: {}",
+            i.body_html
+        );
+        assert!(i.body_html.contains("<strong>vrai</strong>"));
+    }
+
+    #[test]
+    fn bad_items_name_the_file_and_the_problem() {
+        let cases = [
+            ("pas d'en-tête", "en-tête absent"),
+            ("+++\ntitre = \"x\"\n", "en-tête non fermé"),
+            (
+                "+++\ntitre = \"x\"\nresume = \"y\"\n+++\n",
+                "en-tête invalide",
+            ),
+            (
+                "+++\ntitre = \"x\"\ndate = \"hier\"\nresume = \"y\"\n+++\n",
+                "en-tête invalide",
+            ),
+            (
+                "+++\ntitre = \"x\"\ndate = 2026-13-01\nresume = \"y\"\n+++\n",
+                "en-tête invalide",
+            ),
+            (
+                "+++\ntitre = \"x\"\ndate = 2026-11-20\nresume = \"y\"\nimage = \"a.jpg\"\n+++\n",
+                "texte alternatif",
+            ),
+            (
+                "+++\ntitre = \"\"\ndate = 2026-11-20\nresume = \"y\"\n+++\n",
+                "titre vide",
+            ),
+            (
+                "+++\ntitre = \"x\"\ndate = 2026-11-20\nresume = \"y\"\ninconnu = 1\n+++\n",
+                "en-tête invalide",
+            ),
+        ];
+        for (text, expected) in cases {
+            let e = p(text).unwrap_err();
+            assert!(
+                e.starts_with("content/actualites/2026-11-20-essai.md : "),
+                "{e}"
+            );
+            assert!(e.contains(expected), "{text:?} → {e}");
+        }
+    }
+
+    #[test]
+    fn feed_escapes_and_lists_newest_first() {
+        let mut a = p(GOOD).unwrap();
+        a.title = "Fête & jeux".into();
+        let feed = atom(&[a], "https://famille.example.org");
+        assert!(feed.contains("<title>Fête &amp; jeux</title>"));
+        assert!(feed.contains("<id>https://famille.example.org/actualites/2026-11-20-essai/</id>"));
+    }
+}
