@@ -371,6 +371,24 @@ fn persist_account(account: &Account, version: u64) -> Result<Vec<Write>, StoreE
     Ok(writes)
 }
 
+/// Saves an account's new state and marks the link used, in one transaction;
+/// `false` when the link was used (or the account changed) meanwhile.
+async fn save_using_link(
+    store: &dyn Store,
+    account: &Account,
+    version: u64,
+    token: &str,
+    token_version: u64,
+) -> Result<bool, StoreError> {
+    let mut writes = persist_account(account, version)?;
+    writes.push(use_token(token, token_version));
+    match store.transact(writes).await {
+        Ok(()) => Ok(true),
+        Err(StoreError::TransactionCancelled { .. }) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
 /// Follows an activation link: activates the account (for review when it has
 /// no dossier) and tells the accounts already linked to its dossier.
 pub async fn activate(app: &App, token: &str) -> Result<LinkOutcome<Account>, AccountError> {
@@ -388,12 +406,8 @@ pub async fn activate(app: &App, token: &str) -> Result<LinkOutcome<Account>, Ac
     } else {
         Status::Review
     };
-    let mut writes = persist_account(&account, version)?;
-    writes.push(use_token(token, token_version));
-    match app.store.transact(writes).await {
-        Ok(()) => {}
-        Err(StoreError::TransactionCancelled { .. }) => return Ok(LinkOutcome::AlreadyUsed),
-        Err(e) => return Err(e.into()),
+    if !save_using_link(app.store.as_ref(), &account, version, token, token_version).await? {
+        return Ok(LinkOutcome::AlreadyUsed);
     }
     if let Some(numero) = &account.dossier {
         notify_dossier_accounts(app, numero, &account).await?;
@@ -644,12 +658,8 @@ pub async fn reset_password(
     account.mot_de_passe = new_hash;
     account.echecs = 0;
     account.verrouille_jusqua = None;
-    let mut writes = persist_account(&account, version)?;
-    writes.push(use_token(token, token_version));
-    match app.store.transact(writes).await {
-        Ok(()) => {}
-        Err(StoreError::TransactionCancelled { .. }) => return Ok(LinkOutcome::AlreadyUsed),
-        Err(e) => return Err(e.into()),
+    if !save_using_link(app.store.as_ref(), &account, version, token, token_version).await? {
+        return Ok(LinkOutcome::AlreadyUsed);
     }
     sessions::close_all(app.store.as_ref(), &account.id, None).await?;
     Ok(LinkOutcome::Done(account))

@@ -21,14 +21,7 @@ struct Portal {
 async fn portal_with(extra: &[(&str, String)]) -> Portal {
     let dir = tempfile::tempdir().unwrap();
     let config = crate::support::config_in(dir.path(), extra);
-    site::build(
-        &config.site_dir,
-        &site::Options {
-            content_dir: site::default_content_dir(),
-            site_url: config.public_url.clone(),
-        },
-    )
-    .unwrap();
+    crate::support::build_site(&config);
     let app = App::from_config(config.clone(), Arc::new(SystemClock))
         .await
         .unwrap();

@@ -101,6 +101,15 @@ pub fn config_in(dir: &std::path::Path, extra: &[(&str, String)]) -> Config {
     Config::from_lookup(|k| vars.get(k).cloned()).expect("config")
 }
 
+/// Builds the static site where the configuration says, from the demo content.
+pub fn build_site(config: &Config) {
+    let options = site::Options {
+        content_dir: site::default_content_dir(),
+        site_url: config.public_url.clone(),
+    };
+    site::build(&config.site_dir, &options).unwrap();
+}
+
 /// Where the test reads the messages the portal sent.
 pub enum Mailbox {
     Outbox(std::path::PathBuf),
@@ -120,14 +129,7 @@ impl TestPortal {
     pub async fn with(extra: &[(&str, String)], mailbox_is_moto: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = config_in(dir.path(), extra);
-        site::build(
-            &config.site_dir,
-            &site::Options {
-                content_dir: site::default_content_dir(),
-                site_url: config.public_url.clone(),
-            },
-        )
-        .unwrap();
+        build_site(&config);
         let clock = start_clock();
         let app = App::from_config(config.clone(), Arc::new(clock.clone()))
             .await
