@@ -95,3 +95,16 @@ test('le simulateur est accessible, résultats affichés', async () => {
   await simulate({ revenu: 'abc' });
   await assertNoAxeViolations(page);
 });
+
+test('le simulateur se remplit et se valide au clavier', async () => {
+  await page.goto(baseUrl + '/simulation/');
+  await page.getByLabel(label.qf).focus();
+  await page.keyboard.type('1000');
+  // Tab through every field to the button, then Enter.
+  for (let i = 0; i < 12 && (await page.evaluate(() => document.activeElement.textContent)) !== 'Calculer'; i++) {
+    await page.keyboard.press('Tab');
+  }
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Calculer');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.locator('#qf-resultat').getAttribute('data-qf'), '1000');
+});
