@@ -236,6 +236,34 @@ mod tests {
     }
 
     #[test]
+    fn news_images_are_copied_and_must_exist() {
+        let dir = tempfile::tempdir().unwrap();
+        let content = dir.path().join("content");
+        std::fs::create_dir_all(content.join("actualites/images")).unwrap();
+        let item = "+++\ntitre = \"Fête\"\ndate = 2026-06-20\nresume = \"Photos.\"\nimage = \"images/fete.png\"\nimage_alt = \"Enfants dansant\"\n+++\nTexte.\n";
+        std::fs::write(content.join("actualites/2026-06-20-fete.md"), item).unwrap();
+        let options = Options {
+            content_dir: content.clone(),
+            ..options()
+        };
+        let out = dir.path().join("site");
+        let err = build(&out, &options).unwrap_err().to_string();
+        assert!(
+            err.contains("image introuvable « images/fete.png »"),
+            "{err}"
+        );
+        std::fs::write(content.join("actualites/images/fete.png"), b"\x89PNG\r\n").unwrap();
+        build(&out, &options).unwrap();
+        assert!(out.join("actualites/images/fete.png").exists());
+        let page =
+            std::fs::read_to_string(out.join("actualites/2026-06-20-fete/index.html")).unwrap();
+        assert!(
+            page.contains("src=\"/actualites/images/fete.png\" alt=\"Enfants dansant\""),
+            "{page}"
+        );
+    }
+
+    #[test]
     fn a_failed_build_leaves_the_previous_output() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("site");
