@@ -3,7 +3,8 @@
 //! per request.
 
 use crate::clock::{Clock, SystemClock};
-use crate::config::{Config, ConfigError, MailConfig, StoreConfig};
+use crate::config::{Config, ConfigError, FilesConfig, MailConfig, StoreConfig};
+use crate::files::{Files, local::LocalFiles, s3::S3Files};
 use crate::mail::{Mailer, outbox::Outbox, ses::Ses};
 use crate::store::{Store, StoreError, dynamo::DynamoStore, sqlite::SqliteStore};
 use std::sync::Arc;
@@ -13,6 +14,7 @@ use std::time::Duration;
 pub struct App {
     pub store: Arc<dyn Store>,
     pub mail: Arc<dyn Mailer>,
+    pub files: Arc<dyn Files>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
     /// The key of the CSRF tokens, shared through the store; read at first
@@ -67,9 +69,25 @@ impl App {
             }
             (MailConfig::Ses { .. }, None) => unreachable!("uses_aws covers SES"),
         };
+        let files: Arc<dyn Files> = match (&config.files, &aws) {
+            (FilesConfig::Local { dir }, _) => Arc::new(LocalFiles::new(dir)),
+            (FilesConfig::S3 { bucket, endpoint }, Some(aws)) => {
+                let mut builder = aws_sdk_s3::config::Builder::from(aws);
+                if let Some(url) = endpoint {
+                    // Local S3-compatible servers take the bucket in the path.
+                    builder = builder.endpoint_url(url).force_path_style(true);
+                }
+                Arc::new(S3Files::new(
+                    aws_sdk_s3::Client::from_conf(builder.build()),
+                    bucket,
+                ))
+            }
+            (FilesConfig::S3 { .. }, None) => unreachable!("uses_aws covers S3"),
+        };
         Ok(Self {
             store,
             mail,
+            files,
             clock,
             config: Arc::new(config),
             secret: Arc::default(),

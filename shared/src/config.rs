@@ -16,6 +16,18 @@ pub enum StoreConfig {
     },
 }
 
+/// Where files (attachments, documents) are kept.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FilesConfig {
+    Local {
+        dir: PathBuf,
+    },
+    S3 {
+        bucket: String,
+        endpoint: Option<String>,
+    },
+}
+
 /// Which mail transport, with its settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MailConfig {
@@ -27,6 +39,7 @@ pub enum MailConfig {
 pub struct Config {
     pub store: StoreConfig,
     pub mail: MailConfig,
+    pub files: FilesConfig,
     /// The sender of every message, e.g. `Mairie <ne-pas-repondre@ville.fr>`.
     pub mail_from: String,
     /// The portal's public address, for links in messages (no trailing slash).
@@ -107,6 +120,24 @@ impl Config {
                 ));
             }
         };
+        let files = match get("EF_FILES").as_deref() {
+            None | Some("local") => FilesConfig::Local {
+                dir: get("EF_FILES_DIR")
+                    .unwrap_or_else(|| "data/files".into())
+                    .into(),
+            },
+            Some("s3") => FilesConfig::S3 {
+                bucket: get("EF_S3_BUCKET")
+                    .ok_or_else(|| invalid("EF_S3_BUCKET", "obligatoire avec EF_FILES=s3"))?,
+                endpoint: url("EF_S3_ENDPOINT")?,
+            },
+            Some(other) => {
+                return Err(invalid(
+                    "EF_FILES",
+                    format!("« {other} » : local ou s3 attendu"),
+                ));
+            }
+        };
         let mail_from = match (&mail, get("EF_MAIL_FROM")) {
             (_, Some(from)) if from.contains('@') => from,
             (_, Some(_)) => return Err(invalid("EF_MAIL_FROM", "une adresse e-mail est attendue")),
@@ -130,6 +161,7 @@ impl Config {
         Ok(Self {
             store,
             mail,
+            files,
             mail_from,
             public_url,
             aws_region: get("AWS_REGION").unwrap_or_else(|| "eu-west-3".into()),

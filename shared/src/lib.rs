@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod files;
 pub mod layout;
 pub mod mail;
 pub mod pricing;

@@ -8,6 +8,7 @@
 
 mod accounts;
 mod agents;
+mod files;
 mod http;
 mod ses;
 mod store_conformance;
