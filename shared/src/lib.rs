@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod files;
+pub mod import;
 pub mod layout;
 pub mod mail;
 pub mod pricing;

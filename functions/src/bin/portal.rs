@@ -27,6 +27,22 @@ enum Command {
     /// Comptes des agents de la mairie.
     #[command(subcommand)]
     Agent(AgentCommand),
+    /// Import des données existantes de la mairie.
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Importe les dossiers familles d'un fichier CSV (format dans le README).
+    /// Réimporter le même fichier met à jour, sans doublon.
+    Dossiers {
+        /// Le fichier CSV (UTF-8 ou Latin-1, séparateur ; ou ,).
+        file: std::path::PathBuf,
+        /// Vérifie le fichier et dit ce qui serait fait, sans rien écrire.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -62,6 +78,9 @@ async fn main() -> std::process::ExitCode {
             email,
             service,
         }) => add_agent(&name, &email, service).await,
+        Command::Import(ImportCommand::Dossiers { file, dry_run }) => {
+            import_dossiers(&file, dry_run).await
+        }
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -147,6 +166,54 @@ async fn add_agent(name: &str, email: &str, service: ServiceArg) -> anyhow::Resu
     );
     println!("Transmettez-lui ce lien, valable 72 heures, pour choisir son mot de passe :");
     println!("  {link}");
+    Ok(())
+}
+
+async fn import_dossiers(file: &std::path::Path, dry_run: bool) -> anyhow::Result<()> {
+    use shared::import::{self, Encoding, Outcome};
+    let bytes = std::fs::read(file).with_context(|| format!("lecture de {}", file.display()))?;
+    let parsed = import::parse(&bytes).map_err(|e| anyhow::anyhow!("{} : {e}", file.display()))?;
+    println!(
+        "{} : encodage {}, séparateur « {} », {} dossier(s) valide(s), {} ligne(s) rejetée(s).",
+        file.display(),
+        match parsed.encoding {
+            Encoding::Utf8 => "UTF-8",
+            Encoding::Latin1 => "Latin-1 (Windows-1252)",
+        },
+        parsed.separator as char,
+        parsed.records.len(),
+        parsed.rejected.len()
+    );
+    for r in &parsed.rejected {
+        println!("  ligne {} rejetée : {}", r.line, r.reason);
+    }
+    if dry_run {
+        println!("Essai (--dry-run) : rien n'a été écrit.");
+        return Ok(());
+    }
+    let app = App::from_config(Config::from_env()?, Arc::new(SystemClock)).await?;
+    let bar = indicatif::ProgressBar::new(parsed.records.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} dossiers ({eta} restantes)")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let (mut created, mut updated, mut failed) = (0, 0, 0);
+    for r in &parsed.records {
+        match import::write(app.store.as_ref(), r).await {
+            Ok(Outcome::Created) => created += 1,
+            Ok(Outcome::Updated) => updated += 1,
+            Err(e) => {
+                failed += 1;
+                bar.suspend(|| println!("  ligne {} non écrite : {e}", r.line));
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    println!("{created} dossier(s) créé(s), {updated} mis à jour, {failed} en échec.");
+    if failed > 0 {
+        anyhow::bail!("{failed} dossier(s) n'ont pas pu être écrits");
+    }
     Ok(())
 }
 

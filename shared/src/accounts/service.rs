@@ -146,9 +146,22 @@ pub async fn dossier_matches(
     if numero.is_empty() || numero.len() > 40 {
         return Ok(false);
     }
-    let Some((d, _)) = get_record::<Dossier>(store, &dossier::key(&numero)).await? else {
+    let Some(profile) = store.get(&dossier::key(&numero)).await? else {
         return Ok(false);
     };
+    let d: Dossier = profile.record()?;
+    // Invoice numbers an import brought, before any invoice is billed here.
+    let imported: Vec<String> = profile
+        .attrs
+        .get("factures_connues")
+        .and_then(|v| v.as_array())
+        .map(|a| {
+            a.iter()
+                .filter_map(|v| v.as_str())
+                .map(crate::domain::invoice::last_three_digits)
+                .collect()
+        })
+        .unwrap_or_default();
     let wanted = fold(responsable);
     let name_ok = d.responsables.iter().any(|r| {
         let (n, p) = (fold(&r.nom), fold(&r.prenom));
@@ -161,10 +174,11 @@ pub async fn dossier_matches(
         .query_all(Query::partition(dossier::partition(&numero)).prefix("FACTURE#"))
         .await?;
     let digits = invoice_digits.trim();
-    Ok(invoices
-        .iter()
-        .filter_map(|i| i.record::<Invoice>().ok())
-        .any(|i| i.last_three_digits() == digits))
+    Ok(imported.iter().any(|d| d == digits)
+        || invoices
+            .iter()
+            .filter_map(|i| i.record::<Invoice>().ok())
+            .any(|i| i.last_three_digits() == digits))
 }
 
 pub async fn dossier(store: &dyn Store, numero: &str) -> Result<Option<Dossier>, StoreError> {

@@ -28,9 +28,14 @@ pub struct Invoice {
 impl Invoice {
     /// The last three digits of the number, which a family types at sign-up.
     pub fn last_three_digits(&self) -> String {
-        let digits: Vec<char> = self.numero.chars().filter(char::is_ascii_digit).collect();
-        digits[digits.len().saturating_sub(3)..].iter().collect()
+        last_three_digits(&self.numero)
     }
+}
+
+/// The last three digits of an invoice number.
+pub fn last_three_digits(numero: &str) -> String {
+    let digits: Vec<char> = numero.chars().filter(char::is_ascii_digit).collect();
+    digits[digits.len().saturating_sub(3)..].iter().collect()
 }
 
 pub fn key(dossier: &str, numero: &str) -> Key {

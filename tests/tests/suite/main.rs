@@ -10,6 +10,7 @@ mod accounts;
 mod agents;
 mod files;
 mod http;
+mod import;
 mod ses;
 mod store_conformance;
 mod support;
