@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod backoffice;
+pub mod dossier;
 
 use axum::Router;
 use shared::App;
@@ -13,7 +14,8 @@ use tower_http::services::ServeDir;
 pub fn all_routes(app: App) -> Router {
     Router::new()
         .merge(account::router(app.clone()))
-        .merge(backoffice::router(app))
+        .merge(backoffice::router(app.clone()))
+        .merge(dossier::router(app))
 }
 
 /// The local portal's whole service: every route group, the static site

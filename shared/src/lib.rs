@@ -8,6 +8,7 @@ pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod dossiers;
 pub mod files;
 pub mod import;
 pub mod layout;

@@ -102,6 +102,19 @@ test('inscription, activation, connexion, mot de passe oublié', async () => {
   assert.match(await page.locator('main').innerText(), /mot de passe a été changé/);
   await logIn(page, email, newPassword);
 
+  // Mon dossier and its pages are reachable and clean too.
+  await visit(page, () => page.getByRole('link', { name: 'Mon dossier' }).click());
+  assert.match(await page.locator('main').innerText(), /D2026-0142/);
+  await visit(page, () => page.getByRole('link', { name: 'Mes enfants' }).click());
+  assert.match(await page.locator('main').innerText(), /Léa Lefèvre/);
+  await visit(page, () => page.getByRole('link', { name: 'Mes coordonnées' }).click());
+  await field(page, 'Téléphone du responsable 1').fill('06 00');
+  await visit(page, () => page.getByRole('button', { name: 'Enregistrer' }).click());
+  assert.match(await page.getByRole('alert').innerText(), /Numéro de téléphone invalide/);
+  await field(page, 'Téléphone du responsable 1').fill('07 98 76 54 32');
+  await visit(page, () => page.getByRole('button', { name: 'Enregistrer' }).click());
+  assert.match(await page.locator('main').innerText(), /Vos coordonnées sont enregistrées/);
+
   // Mon compte is reachable and clean too.
   await visit(page, () => page.getByRole('link', { name: 'Mon compte' }).first().click());
   assert.match(await page.locator('h1').innerText(), /Mon compte/);

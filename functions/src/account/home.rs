@@ -56,6 +56,12 @@ pub async fn show(
             }
             h2 { "Mes rubriques" }
             ul.cards {
+                @if dossier.is_some() {
+                    li {
+                        h3 { a href="/dossier" { "Mon dossier" } }
+                        p { "Mes démarches, mes enfants, mes coordonnées." }
+                    }
+                }
                 li {
                     h3 { a href="/compte/mon-compte" { "Mon compte" } }
                     p { "Mot de passe, adresse e-mail, dossier rattaché, suppression du compte." }

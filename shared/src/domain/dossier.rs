@@ -76,3 +76,54 @@ pub fn name_index_items(dossier: &Dossier) -> Result<Vec<Item>, StoreError> {
         })
         .collect()
 }
+
+/// One step of the family's démarches, as the dossier's history shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Demarche {
+    pub le: chrono::DateTime<chrono::Utc>,
+    pub libelle: String,
+    pub statut: String,
+}
+
+pub fn demarche_key(numero: &str, at: chrono::DateTime<chrono::Utc>) -> Key {
+    Key::new(
+        partition(numero),
+        format!("DEMARCHE#{}#{}", at.to_rfc3339(), ulid::Ulid::new()),
+    )
+}
+
+/// A phone number as families type it: digits, spaces, dots, hyphens, a
+/// leading +; 10 to 20 characters.
+pub fn phone(value: &str) -> Result<Option<String>, String> {
+    let v = value.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    let allowed = v
+        .char_indices()
+        .all(|(i, c)| c.is_ascii_digit() || " .-".contains(c) || (c == '+' && i == 0));
+    if allowed && (10..=15).contains(&digits) && v.len() <= 20 {
+        Ok(Some(v.to_owned()))
+    } else {
+        Err("Numéro de téléphone invalide (exemple : 06 12 34 56 78).".into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones() {
+        assert_eq!(phone("06 12 34 56 78"), Ok(Some("06 12 34 56 78".into())));
+        assert_eq!(
+            phone("+33 6 12 34 56 78"),
+            Ok(Some("+33 6 12 34 56 78".into()))
+        );
+        assert_eq!(phone(""), Ok(None));
+        assert!(phone("06 12").is_err());
+        assert!(phone("06-12-34-56-7a").is_err());
+        assert!(phone("0612345678+").is_err());
+    }
+}

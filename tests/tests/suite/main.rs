@@ -8,6 +8,7 @@
 
 mod accounts;
 mod agents;
+mod dossier;
 mod files;
 mod http;
 mod import;

@@ -1,0 +1,319 @@
+//! The `dossier` route group: "Mon dossier" — a summary with the latest
+//! démarches, the children, and the contact details the family may change.
+//! Every page reads the dossier of the signed-in family's account: no dossier
+//! number or child id ever comes from the request.
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use maud::{Markup, html};
+use serde::Deserialize;
+use shared::App;
+use shared::accounts::Status;
+use shared::accounts::validation::{self, FieldErrors};
+use shared::domain::dossier::{self, Dossier};
+use shared::dossiers::{self, Contacts, UpdateError};
+use shared::layout::forms::{Field, error_summary};
+use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::web::AppError;
+use shared::web::auth::{Csrf, CsrfForm, Family};
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/dossier", get(summary))
+        .route("/dossier/enfants", get(children))
+        .route("/dossier/coordonnees", get(contacts).post(contacts_submit))
+        .with_state(app)
+}
+
+/// The dossier number of a family whose account is linked.
+fn linked(family: &Family) -> Option<String> {
+    match (&family.account.dossier, family.account.statut) {
+        (Some(n), Status::Active) => Some(n.clone()),
+        _ => None,
+    }
+}
+
+/// The page that says the account is not linked yet.
+fn not_linked() -> Response {
+    let page = layout::render(Page {
+        title: "Mon dossier",
+        path: "/dossier",
+        main: html! {
+            (notice(NoticeKind::Info, "Votre compte n'est pas encore rattaché à un dossier famille : le service Enfance-Éducation s'en charge et vous répondra par e-mail."))
+            p { a href="/compte" { "Retour à mon espace famille" } }
+        },
+    });
+    (StatusCode::FORBIDDEN, page).into_response()
+}
+
+fn frame(family: &Family, csrf: &Csrf, title: &str, path: &str, main: Markup) -> Markup {
+    layout::render(Page {
+        title,
+        path,
+        main: html! {
+            (account_bar(&family.account.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+            nav aria-label="Mon dossier" {
+                ul.footer-links {
+                    li { a href="/dossier" aria-current=[(path == "/dossier").then_some("page")] { "Résumé" } }
+                    li { a href="/dossier/enfants" aria-current=[(path == "/dossier/enfants").then_some("page")] { "Mes enfants" } }
+                    li { a href="/dossier/coordonnees" aria-current=[(path == "/dossier/coordonnees").then_some("page")] { "Mes coordonnées" } }
+                }
+            }
+            (main)
+        },
+    })
+}
+
+async fn load(app: &App, numero: &str) -> Result<(Dossier, u64), AppError> {
+    dossiers::load(app.store.as_ref(), numero)
+        .await?
+        .ok_or_else(|| AppError::Internal(format!("dossier rattaché introuvable : {numero}")))
+}
+
+fn date_fr(d: chrono::NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+async fn summary(State(app): State<App>, family: Family, csrf: Csrf) -> Result<Response, AppError> {
+    let Some(numero) = linked(&family) else {
+        return Ok(not_linked());
+    };
+    let (d, _) = load(&app, &numero).await?;
+    let history = dossiers::demarches(app.store.as_ref(), &numero, 5).await?;
+    let main = html! {
+        dl.facts {
+            dt { "Numéro de dossier" } dd { (d.numero) }
+            dt { "Responsables" } dd { @for (i, r) in d.responsables.iter().enumerate() { @if i > 0 { ", " } (r.prenom) " " (r.nom) } }
+            dt { "Adresse" } dd { (d.adresse) }
+            dt { "Quotient familial" }
+            dd {
+                @match (d.quotient_familial, d.qf_date) {
+                    (Some(q), Some(at)) => { (q) " € (au " (date_fr(at)) ")" }
+                    (Some(q), None) => { (q) " €" }
+                    _ => { "non renseigné : le tarif le plus élevé s'applique" }
+                }
+            }
+        }
+        h2 { "Mes dernières démarches" }
+        @if history.is_empty() {
+            p { "Aucune démarche pour l'instant." }
+        } @else {
+            table.data {
+                thead { tr { th scope="col" { "Date" } th scope="col" { "Démarche" } th scope="col" { "État" } } }
+                tbody {
+                    @for h in &history {
+                        tr { td { (h.le.with_timezone(&chrono_tz::Europe::Paris).format("%d/%m/%Y")) } td { (h.libelle) } td { (h.statut) } }
+                    }
+                }
+            }
+        }
+    };
+    let page = frame(&family, &csrf, "Mon dossier", "/dossier", main);
+    Ok((csrf, page).into_response())
+}
+
+async fn children(
+    State(app): State<App>,
+    family: Family,
+    csrf: Csrf,
+) -> Result<Response, AppError> {
+    let Some(numero) = linked(&family) else {
+        return Ok(not_linked());
+    };
+    let list = dossiers::children(app.store.as_ref(), &numero).await?;
+    let main = html! {
+        @if list.is_empty() {
+            p { "Aucun enfant n'est enregistré dans votre dossier." }
+        }
+        @for c in &list {
+            h2 { (c.prenom) " " (c.nom) }
+            dl.facts {
+                dt { "Date de naissance" } dd { (date_fr(c.naissance)) }
+                dt { "École" } dd { (if c.ecole.is_empty() { "non renseignée" } else { &c.ecole }) }
+                dt { "Classe" } dd { (if c.classe.is_empty() { "non renseignée" } else { &c.classe }) }
+                dt { "Régime alimentaire" } dd { (c.regime.as_deref().unwrap_or("aucun")) }
+                dt { "PAI" } dd { (if c.pai { "oui" } else { "non" }) }
+            }
+        }
+        p.hint { "Une erreur, un enfant à ajouter ? Écrivez au service Enfance-Éducation." }
+    };
+    let page = frame(&family, &csrf, "Mes enfants", "/dossier/enfants", main);
+    Ok((csrf, page).into_response())
+}
+
+fn contacts_page(
+    family: &Family,
+    csrf: &Csrf,
+    d: &Dossier,
+    version: u64,
+    errors: &FieldErrors,
+    done: bool,
+) -> Markup {
+    let labels: Vec<(String, String)> = (1..=d.responsables.len())
+        .flat_map(|i| {
+            [
+                (
+                    format!("telephone_{i}"),
+                    format!("Téléphone du responsable {i}"),
+                ),
+                (
+                    format!("courriel_{i}"),
+                    format!("Adresse e-mail du responsable {i}"),
+                ),
+            ]
+        })
+        .collect();
+    let labels_ref: Vec<(&str, &str)> = labels
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let main = html! {
+        @if done { (notice(NoticeKind::Success, "Vos coordonnées sont enregistrées.")) }
+        (error_summary(errors, &labels_ref))
+        p { "Vous pouvez modifier ici vos numéros de téléphone et vos adresses e-mail de contact. Un changement d'adresse, de composition familiale ou de quotient familial se signale par un message au service Enfance-Éducation ou à la mairie, avec un justificatif." }
+        form.stack method="post" action="/dossier/coordonnees" novalidate {
+            (csrf.field())
+            input type="hidden" name="version" value=(version);
+            @for (i, r) in d.responsables.iter().enumerate() {
+                fieldset {
+                    legend { (r.prenom) " " (r.nom) }
+                    (Field::text(FIELDS[i].0, &labels[2 * i].1, r.telephone.as_deref().unwrap_or("")).kind("tel").autocomplete("tel").optional().render(errors))
+                    (Field::text(FIELDS[i].1, &labels[2 * i + 1].1, r.courriel.as_deref().unwrap_or("")).kind("email").autocomplete("email").optional().render(errors))
+                }
+            }
+            button type="submit" { "Enregistrer" }
+        }
+    };
+    frame(
+        family,
+        csrf,
+        "Mes coordonnées",
+        "/dossier/coordonnees",
+        main,
+    )
+}
+
+/// Field names of the first two responsables (a dossier has one or two).
+const FIELDS: [(&str, &str); 2] = [("telephone_1", "courriel_1"), ("telephone_2", "courriel_2")];
+
+#[derive(Debug, Deserialize)]
+pub struct SavedQuery {
+    enregistre: Option<String>,
+}
+
+async fn contacts(
+    State(app): State<App>,
+    family: Family,
+    csrf: Csrf,
+    axum::extract::Query(q): axum::extract::Query<SavedQuery>,
+) -> Result<Response, AppError> {
+    let Some(numero) = linked(&family) else {
+        return Ok(not_linked());
+    };
+    let (d, version) = load(&app, &numero).await?;
+    let page = contacts_page(
+        &family,
+        &csrf,
+        &d,
+        version,
+        &FieldErrors::new(),
+        q.enregistre.is_some(),
+    );
+    Ok((csrf, page).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ContactsForm {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    telephone_1: String,
+    #[serde(default)]
+    courriel_1: String,
+    #[serde(default)]
+    telephone_2: String,
+    #[serde(default)]
+    courriel_2: String,
+}
+
+async fn contacts_submit(
+    State(app): State<App>,
+    family: Family,
+    csrf: Csrf,
+    CsrfForm(f): CsrfForm<ContactsForm>,
+) -> Result<Response, AppError> {
+    let Some(numero) = linked(&family) else {
+        return Ok(not_linked());
+    };
+    let (mut d, current) = load(&app, &numero).await?;
+    let typed = [
+        (&f.telephone_1, &f.courriel_1),
+        (&f.telephone_2, &f.courriel_2),
+    ];
+    let mut errors = FieldErrors::new();
+    let mut contacts = Vec::new();
+    for (i, r) in d.responsables.iter_mut().enumerate().take(FIELDS.len()) {
+        let (tel, mail) = typed[i];
+        let telephone = dossier::phone(tel).unwrap_or_else(|e| {
+            errors.insert(FIELDS[i].0, e);
+            None
+        });
+        let courriel = if mail.trim().is_empty() {
+            None
+        } else {
+            validation::email(mail).map(Some).unwrap_or_else(|e| {
+                errors.insert(FIELDS[i].1, e);
+                None
+            })
+        };
+        // What was typed stays in the form when it is refused.
+        r.telephone = Some(
+            tel.trim()
+                .chars()
+                .take(200)
+                .filter(|c| !c.is_control())
+                .collect(),
+        );
+        r.courriel = Some(
+            mail.trim()
+                .chars()
+                .take(200)
+                .filter(|c| !c.is_control())
+                .collect(),
+        );
+        contacts.push(Contacts {
+            telephone,
+            courriel,
+        });
+    }
+    let version: u64 = f.version.parse().unwrap_or(0);
+    if !errors.is_empty() {
+        let page = contacts_page(&family, &csrf, &d, current, &errors, false);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response());
+    }
+    match dossiers::update_contacts(
+        app.store.as_ref(),
+        &numero,
+        version,
+        &contacts,
+        app.clock.now(),
+    )
+    .await
+    {
+        Ok(_) => Ok(Redirect::to("/dossier/coordonnees?enregistre=1").into_response()),
+        Err(UpdateError::Conflict) => {
+            let (d, current) = load(&app, &numero).await?;
+            let mut errors = FieldErrors::new();
+            errors.insert(
+                FIELDS[0].0,
+                "Votre dossier a été modifié entre-temps (par la mairie ou un autre responsable) : voici ses coordonnées actuelles, vérifiez-les puis enregistrez à nouveau.".into(),
+            );
+            let page = contacts_page(&family, &csrf, &d, current, &errors, false);
+            Ok((StatusCode::CONFLICT, csrf, page).into_response())
+        }
+        Err(UpdateError::Store(e)) => Err(e.into()),
+    }
+}
