@@ -97,6 +97,12 @@ pids+=($!)
 export EF_TEST_PORTAL_URL="http://127.0.0.1:$portal_port"
 export EF_TEST_OUTBOX="$tmp/portal/outbox"
 wait_for "le portail local" "$EF_TEST_PORTAL_URL/sante" "$tmp/portal.log"
+# An agent, created with the operator's command on the same database.
+EF_TEST_AGENT_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
+  EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
+  "$root/target/debug/portal" agent add --name "Claire Martin" --email claire.martin@ville.example.org --service enfance \
+  | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
+export EF_TEST_AGENT_LINK
 (cd tests/browser && node --test) 2>&1 | tee "$tmp/browser.log"
 
 step "Nu HTML Checker (vnu) : site statique et pages dynamiques"

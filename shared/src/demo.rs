@@ -108,6 +108,10 @@ pub async fn seed_if_empty(store: &dyn Store) -> Result<bool, StoreError> {
     }
     for child in children() {
         writes.push(Write::Put {
+            item: dossier::child_index_item(&d.numero, &child),
+            condition: Condition::NotExists,
+        });
+        writes.push(Write::Put {
             item: Item::from_record(dossier::child_key(&d.numero, &child.id), &child)?,
             condition: Condition::NotExists,
         });

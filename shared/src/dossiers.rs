@@ -109,3 +109,162 @@ pub async fn update_contacts(
         Err(e) => Err(e.into()),
     }
 }
+
+/// Who did something, for the audit trail.
+pub struct Actor<'a> {
+    pub id: &'a str,
+    pub name: &'a str,
+}
+
+fn describe_changes(before: &Dossier, after: &Dossier) -> String {
+    let mut changes = Vec::new();
+    if before.adresse != after.adresse {
+        changes.push(format!(
+            "adresse : « {} » → « {} »",
+            before.adresse, after.adresse
+        ));
+    }
+    if before.quotient_familial != after.quotient_familial || before.qf_date != after.qf_date {
+        let qf = |d: &Dossier| {
+            d.quotient_familial
+                .map_or_else(|| "aucun".to_owned(), |q| format!("{q} €"))
+        };
+        changes.push(format!(
+            "quotient familial : {} → {}",
+            qf(before),
+            qf(after)
+        ));
+    }
+    if before.responsables != after.responsables {
+        changes.push("responsables modifiés".to_owned());
+    }
+    if changes.is_empty() {
+        "aucun changement".to_owned()
+    } else {
+        changes.join(" ; ")
+    }
+}
+
+/// An agent's change of a dossier (responsables, address, QF), if it is
+/// still at `version`; the name index follows, and the audit trail records
+/// what changed — one transaction.
+pub async fn agent_update(
+    store: &dyn Store,
+    numero: &str,
+    version: u64,
+    after: Dossier,
+    actor: &Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<Dossier, UpdateError> {
+    let Some(mut profile) = store.get(&dossier::key(numero)).await? else {
+        return Err(UpdateError::Conflict);
+    };
+    if profile.version != version {
+        return Err(UpdateError::Conflict);
+    }
+    let before: Dossier = profile.record()?;
+    let after = Dossier {
+        numero: before.numero.clone(),
+        ..after
+    };
+    profile
+        .attrs
+        .extend(Item::from_record(dossier::key(numero), &after)?.attrs);
+    let mut writes = vec![Write::Put {
+        item: profile,
+        condition: Condition::VersionEquals(version),
+    }];
+    for item in dossier::name_index_items(&after)? {
+        writes.push(Write::Put {
+            item,
+            condition: Condition::Always,
+        });
+    }
+    for gone in after.responsables.len()..before.responsables.len() {
+        writes.push(Write::Delete {
+            key: crate::store::Key::new(
+                dossier::partition(numero),
+                format!("INDEX#RESPONSABLE#{gone}"),
+            ),
+            condition: Condition::Always,
+        });
+    }
+    let entry = crate::audit::Entry {
+        agent: actor.id.to_owned(),
+        agent_nom: actor.name.to_owned(),
+        le: now,
+        action: "dossier modifié".into(),
+        detail: describe_changes(&before, &after),
+    };
+    writes.push(crate::audit::write(numero, &entry)?);
+    match store.transact(writes).await {
+        Ok(()) => Ok(after),
+        Err(StoreError::TransactionCancelled { .. }) => Err(UpdateError::Conflict),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// An agent adds a child to a dossier (with its index item and the audit
+/// entry), in one transaction.
+pub async fn add_child(
+    store: &dyn Store,
+    numero: &str,
+    child: &Child,
+    actor: &Actor<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let entry = crate::audit::Entry {
+        agent: actor.id.to_owned(),
+        agent_nom: actor.name.to_owned(),
+        le: now,
+        action: "enfant ajouté".into(),
+        detail: format!(
+            "{} {}, né(e) le {}",
+            child.prenom,
+            child.nom,
+            child.naissance.format("%d/%m/%Y")
+        ),
+    };
+    store
+        .transact(vec![
+            Write::Check {
+                key: dossier::key(numero),
+                condition: Condition::Exists,
+            },
+            Write::Put {
+                item: Item::from_record(dossier::child_key(numero, &child.id), child)?,
+                condition: Condition::NotExists,
+            },
+            Write::Put {
+                item: dossier::child_index_item(numero, child),
+                condition: Condition::Always,
+            },
+            crate::audit::write(numero, &entry)?,
+        ])
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::dossier::Responsable;
+
+    #[test]
+    fn changes_are_described_for_the_audit_trail() {
+        let d = crate::demo::dossier();
+        assert_eq!(describe_changes(&d, &d), "aucun changement");
+        let mut e = d.clone();
+        e.adresse = "5 rue Neuve".into();
+        e.quotient_familial = Some(rust_decimal::Decimal::new(900, 0));
+        e.responsables.push(Responsable {
+            nom: "Lefèvre".into(),
+            prenom: "Marc".into(),
+            courriel: None,
+            telephone: None,
+        });
+        let text = describe_changes(&d, &e);
+        assert!(text.contains("adresse : « 12 rue des Tilleuls"), "{text}");
+        assert!(text.contains("quotient familial : 845 € → 900 €"), "{text}");
+        assert!(text.contains("responsables modifiés"), "{text}");
+    }
+}

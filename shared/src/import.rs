@@ -361,6 +361,10 @@ pub async fn write(store: &dyn Store, r: &Record) -> Result<Outcome, StoreError>
     }];
     for child in &r.children {
         writes.push(Write::Put {
+            item: dossier::child_index_item(&r.dossier.numero, child),
+            condition: Condition::Always,
+        });
+        writes.push(Write::Put {
             item: Item::from_record(dossier::child_key(&r.dossier.numero, &child.id), child)?,
             condition: Condition::Always,
         });

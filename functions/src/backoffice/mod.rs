@@ -2,6 +2,7 @@
 //! cookie (30 min idle), the first password from the operator's link, and
 //! the review of sign-ups without dossier.
 
+mod dossiers;
 mod reviews;
 
 use crate::account::login::{self, LoginForm, LoginQuery, Side};
@@ -46,6 +47,15 @@ pub fn router(app: App) -> Router {
         .route(
             "/agents/mot-de-passe",
             get(set_password).post(set_password_submit),
+        )
+        .route("/agents/dossiers", get(dossiers::search))
+        .route(
+            "/agents/dossiers/{numero}",
+            get(dossiers::view).post(dossiers::edit),
+        )
+        .route(
+            "/agents/dossiers/{numero}/enfants",
+            post(dossiers::add_child),
         )
         .route("/agents/comptes", get(reviews::queue))
         .route("/agents/comptes/{id}", get(reviews::detail))
@@ -112,6 +122,10 @@ async fn home(agent: Agent, csrf: Csrf) -> impl IntoResponse {
             (agent_bar(&agent, &csrf))
             p { "Service : " (service) }
             ul.cards {
+                li {
+                    h2 { a href="/agents/dossiers" { "Dossiers" } }
+                    p { "Rechercher, consulter et modifier un dossier famille ; ajouter un enfant." }
+                }
                 li {
                     h2 { a href="/agents/comptes" { "Comptes à rattacher" } }
                     p { "Demandes de compte sans références de dossier, à rattacher ou à refuser." }

@@ -95,7 +95,7 @@ async fn detail_page(
     } else {
         service::search_dossiers(app.store.as_ref(), search).await?
     };
-    let trail = service::audit_trail(app.store.as_ref(), &format!("COMPTE#{}", account.id)).await?;
+    let trail = shared::audit::trail(app.store.as_ref(), &format!("COMPTE#{}", account.id)).await?;
     Ok(layout::render(Page {
         title: &format!("Demande de {}", account.display_name()),
         path: "/agents/comptes",

@@ -879,37 +879,6 @@ pub async fn review_queue(app: &App) -> Result<Vec<PendingReview>, StoreError> {
         .collect()
 }
 
-/// One agent action, kept per dossier or account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AuditEntry {
-    pub agent: String,
-    pub agent_nom: String,
-    pub le: DateTime<Utc>,
-    pub action: String,
-    pub detail: String,
-}
-
-fn audit_write(subject: &str, entry: &AuditEntry) -> Result<Write, StoreError> {
-    let key = Key::new(
-        format!("AUDIT#{subject}"),
-        format!("{}#{}", entry.le.to_rfc3339(), ulid::Ulid::new()),
-    );
-    Ok(Write::Put {
-        item: Item::from_record(key, entry)?,
-        condition: Condition::NotExists,
-    })
-}
-
-/// The audit trail of a subject (a dossier number or an account id), newest first.
-pub async fn audit_trail(store: &dyn Store, subject: &str) -> Result<Vec<AuditEntry>, StoreError> {
-    store
-        .query_all(Query::partition(format!("AUDIT#{subject}")).descending())
-        .await?
-        .iter()
-        .map(Item::record)
-        .collect()
-}
-
 /// What an agent decides about a sign-up without dossier.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReviewDecision {
@@ -950,7 +919,7 @@ pub async fn decide_review(
     if account.statut != Status::Review {
         return Err(ReviewError::NotPending);
     }
-    let entry = |action: &str, detail: String| AuditEntry {
+    let entry = |action: &str, detail: String| crate::audit::Entry {
         agent: agent.id.clone(),
         agent_nom: agent.display_name(),
         le: app.clock.now(),
@@ -973,8 +942,8 @@ pub async fn decide_review(
                     account.identifiant
                 ),
             );
-            writes.push(audit_write(&numero, &e)?);
-            writes.push(audit_write(&format!("COMPTE#{}", account.id), &e)?);
+            writes.push(crate::audit::write(&numero, &e)?);
+            writes.push(crate::audit::write(&format!("COMPTE#{}", account.id), &e)?);
             mails::review_linked(
                 &account.courriel,
                 &numero,
@@ -984,7 +953,7 @@ pub async fn decide_review(
         ReviewDecision::Refuse { reason } => {
             account.statut = Status::Refused;
             account.motif_refus = Some(reason.clone());
-            writes.push(audit_write(
+            writes.push(crate::audit::write(
                 &format!("COMPTE#{}", account.id),
                 &entry("compte refusé", format!("motif : {reason}")),
             )?);
@@ -1011,8 +980,9 @@ pub async fn decide_review(
     Ok(account)
 }
 
-/// Dossiers whose number or responsable's name matches a search (for the
-/// review queue). Numbers are matched exactly; names through GSI1.
+/// Dossiers whose number, responsable's name or child's name matches a
+/// search (agents' pages). Numbers are matched exactly; names through GSI1,
+/// by the start of "nom prénom" without case or accents.
 pub async fn search_dossiers(store: &dyn Store, query: &str) -> Result<Vec<Dossier>, StoreError> {
     let q = query.trim();
     if q.is_empty() || q.len() > 200 {
@@ -1022,18 +992,18 @@ pub async fn search_dossiers(store: &dyn Store, query: &str) -> Result<Vec<Dossi
         return Ok(vec![d]);
     }
     let folded = fold(q);
-    let items = store
-        .query(
-            &Query::gsi1(dossier::BY_NAME_PARTITION)
-                .prefix(folded)
-                .limit(20),
-        )
-        .await?;
+    let mut hits = Vec::new();
+    for partition in [dossier::BY_NAME_PARTITION, dossier::BY_CHILD_PARTITION] {
+        let page = store
+            .query(&Query::gsi1(partition).prefix(folded.clone()).limit(20))
+            .await?;
+        hits.extend(page.items);
+    }
     let mut found = Vec::new();
-    for item in items.items {
+    for item in hits {
         if let Some(numero) = item.attrs.get("numero").and_then(|v| v.as_str())
+            && !found.iter().any(|f: &Dossier| f.numero == numero)
             && let Some(d) = dossier(store, numero).await?
-            && !found.iter().any(|f: &Dossier| f.numero == d.numero)
         {
             found.push(d);
         }

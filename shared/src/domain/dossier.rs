@@ -53,6 +53,22 @@ pub fn child_key(numero: &str, child_id: &str) -> Key {
 
 /// GSI1 partition where dossiers are found by a responsable's name.
 pub const BY_NAME_PARTITION: &str = "RESPONSABLE";
+/// GSI1 partition where dossiers are found by a child's name.
+pub const BY_CHILD_PARTITION: &str = "ENFANT";
+
+/// The index item that finds a dossier by one of its children's name.
+pub fn child_index_item(numero: &str, child: &Child) -> Item {
+    let mut item = Item::new(
+        Key::new(partition(numero), format!("INDEX#ENFANT#{}", child.id)),
+        Default::default(),
+    )
+    .with_gsi1(
+        BY_CHILD_PARTITION,
+        format!("{} {}#{numero}", fold(&child.nom), fold(&child.prenom)),
+    );
+    item.attrs.insert("numero".into(), numero.into());
+    item
+}
 
 /// One small index item per responsable, found through GSI1 by the folded
 /// name (without case or accents), pointing at the dossier.

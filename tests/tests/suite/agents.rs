@@ -168,7 +168,7 @@ async fn agents_review_sign_ups_without_dossier() {
         .await;
     assert!(marc.follow(r).await.body.contains("D2026-0142"));
     // The dossier's audit trail has it too.
-    let trail = service::audit_trail(portal.app.store.as_ref(), "D2026-0142")
+    let trail = shared::audit::trail(portal.app.store.as_ref(), "D2026-0142")
         .await
         .unwrap();
     assert_eq!(trail.len(), 1);
@@ -271,4 +271,133 @@ async fn agent_sessions_end_after_30_minutes_idle() {
             .location()
             .starts_with("/agents/connexion")
     );
+}
+
+#[tokio::test]
+async fn agents_find_edit_dossiers_and_add_children_with_an_audit_trail() {
+    let portal = TestPortal::sqlite().await;
+    let mut agent = signed_in_agent(&portal).await;
+    for query in ["d2026-0142", "LEFEVRE", "lefèvre hugo", "Lefevre Lea"] {
+        let found = agent
+            .get(&format!(
+                "/agents/dossiers?recherche={}",
+                query.replace(' ', "+")
+            ))
+            .await;
+        assert!(
+            found.body.contains("href=\"/agents/dossiers/D2026-0142\""),
+            "{query}"
+        );
+    }
+    assert!(
+        agent
+            .get("/agents/dossiers?recherche=inconnu")
+            .await
+            .body
+            .contains("Aucun dossier")
+    );
+    let page = agent.get("/agents/dossiers/D2026-0142").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let version = page.input_value("version").unwrap();
+    let form = |adresse: &str, qf: &str, date: &str, nom: &str| -> Vec<(String, String)> {
+        [
+            ("version", version.as_str()),
+            ("r1_nom", nom),
+            ("r1_prenom", "Émilie"),
+            ("r1_courriel", "emilie.lefevre@example.org"),
+            ("adresse", adresse),
+            ("qf", qf),
+            ("qf_date", date),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    };
+    // Bad input: errors next to the fields, nothing stored.
+    let bad = form("", "abc", "31/02/2026", "");
+    let refs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = agent.post("/agents/dossiers/D2026-0142", &refs).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    for field in ["r1_nom", "adresse", "qf", "qf_date"] {
+        assert!(
+            r.body.contains(&format!("id=\"{field}-erreur\"")),
+            "{field}"
+        );
+    }
+    let good = form(
+        "5 rue Neuve, 01500 Val-d'Albarine",
+        "900",
+        "01/11/2026",
+        "Lefèvre",
+    );
+    let refs: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let r = agent.post("/agents/dossiers/D2026-0142", &refs).await;
+    assert_eq!(r.location(), "/agents/dossiers/D2026-0142?fait=dossier");
+    let after = agent.follow(r).await;
+    assert!(after.body.contains("Dossier enregistré"));
+    assert!(after.body.contains("quotient familial : 845 € → 900 €"));
+    assert!(after.body.contains("Claire Martin"));
+    // The same (now stale) form again is refused.
+    let stale = agent.post("/agents/dossiers/D2026-0142", &refs).await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    // Add a child; the same child twice is refused; a bad date too.
+    let child = [
+        ("enfant_nom", "Lefèvre"),
+        ("enfant_prenom", "Zoé"),
+        ("enfant_naissance", "03/03/2023"),
+        ("classe", "PS"),
+    ];
+    let r = agent
+        .post("/agents/dossiers/D2026-0142/enfants", &child)
+        .await;
+    assert_eq!(r.location(), "/agents/dossiers/D2026-0142?fait=enfant");
+    assert!(
+        agent
+            .follow(r)
+            .await
+            .body
+            .contains("Zoé Lefèvre, né(e) le 03/03/2023")
+    );
+    let twice = agent
+        .post("/agents/dossiers/D2026-0142/enfants", &child)
+        .await;
+    assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(twice.body.contains("déjà dans le dossier"));
+    let bad_date = agent
+        .post(
+            "/agents/dossiers/D2026-0142/enfants",
+            &[
+                ("enfant_nom", "X"),
+                ("enfant_prenom", "Y"),
+                ("enfant_naissance", "hier"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_date.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let trail = shared::audit::trail(portal.app.store.as_ref(), "D2026-0142")
+        .await
+        .unwrap();
+    assert_eq!(trail.len(), 2);
+    assert_eq!(trail[0].action, "enfant ajouté");
+    // Unknown or malformed numbers are 404; families are sent to the agents' login.
+    assert_eq!(
+        agent.get("/agents/dossiers/D0000").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        agent.get("/agents/dossiers/D2026%2F..%2Fx").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let mut family = family_without_dossier(&portal, "marc.l", "marc@example.org").await;
+    assert!(
+        family
+            .get("/agents/dossiers/D2026-0142")
+            .await
+            .location()
+            .starts_with("/agents/connexion")
+    );
+    let r = family
+        .post("/agents/dossiers/D2026-0142/enfants", &child)
+        .await;
+    assert!(r.location().starts_with("/agents/connexion"));
 }

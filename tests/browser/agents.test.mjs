@@ -1,0 +1,48 @@
+// The agents' side in headless Chromium: the invitation link printed by
+// `portal agent add` (tests/run.sh runs it) → choose a password → log in →
+// the review queue and the dossiers; axe-core finds nothing on each page.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, baseUrl, assertNoAxeViolations } from './browser.mjs';
+
+const link = process.env.EF_TEST_AGENT_LINK;
+if (!link) throw new Error("EF_TEST_AGENT_LINK manque : lancez tests/run.sh, qui crée l'agent.");
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+function field(page, label) {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return page.getByLabel(new RegExp(`^${escaped}( \\*)?$`));
+}
+
+async function visit(page, action) {
+  await action();
+  await page.waitForLoadState('load');
+  await assertNoAxeViolations(page);
+}
+
+test("un agent choisit son mot de passe, se connecte et consulte un dossier", async () => {
+  const page = await browser.newPage();
+  const password = 'Fougere-horloge-93-piano';
+  await visit(page, () => page.goto(baseUrl + new URL(link).pathname + new URL(link).search));
+  await field(page, 'Nouveau mot de passe').fill(password);
+  await field(page, 'Confirmation du mot de passe').fill(password);
+  await visit(page, () => page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click());
+  await field(page, 'Adresse e-mail professionnelle').fill('claire.martin@ville.example.org');
+  await field(page, 'Mot de passe').fill(password);
+  await visit(page, () => page.getByRole('button', { name: 'Se connecter' }).click());
+  assert.equal(new URL(page.url()).pathname, '/agents');
+  await visit(page, () => page.getByRole('link', { name: 'Comptes à rattacher' }).click());
+  await visit(page, () => page.goto(baseUrl + '/agents'));
+  await visit(page, () => page.getByRole('link', { name: 'Dossiers' }).click());
+  await field(page, "Numéro de dossier, nom du responsable ou de l'enfant").fill('lefevre');
+  await visit(page, () => page.getByRole('button', { name: 'Rechercher' }).click());
+  await visit(page, () => page.getByRole('link', { name: 'D2026-0142' }).click());
+  assert.match(await page.locator('main').innerText(), /Léa Lefèvre/);
+  await field(page, 'Quotient familial').fill('abc');
+  await visit(page, () => page.getByRole('button', { name: 'Enregistrer le dossier' }).click());
+  assert.match(await page.getByRole('alert').innerText(), /Quotient familial invalide/);
+  await page.close();
+});
