@@ -3,7 +3,7 @@
 // the review queue and the dossiers; axe-core finds nothing on each page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, baseUrl, assertNoAxeViolations } from './browser.mjs';
+import { launch, baseUrl, field, visit } from './browser.mjs';
 
 const link = process.env.EF_TEST_AGENT_LINK;
 if (!link) throw new Error("EF_TEST_AGENT_LINK manque : lancez tests/run.sh, qui crée l'agent.");
@@ -12,16 +12,7 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
-function field(page, label) {
-  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return page.getByLabel(new RegExp(`^${escaped}( \\*)?$`));
-}
 
-async function visit(page, action) {
-  await action();
-  await page.waitForLoadState('load');
-  await assertNoAxeViolations(page);
-}
 
 test("un agent choisit son mot de passe, se connecte et consulte un dossier", async () => {
   const page = await browser.newPage();

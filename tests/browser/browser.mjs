@@ -54,3 +54,17 @@ export function lastMailedLink(to, path) {
   }
   throw new Error(`aucun lien ${path} envoyé à ${to}`);
 }
+
+// A field by its label's text (the required fields' label ends with an
+// asterisk hidden from screen readers).
+export function field(page, label) {
+  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return page.getByLabel(new RegExp(`^${escaped}( \\*)?$`));
+}
+
+// Runs an action that loads a page, then checks that page with axe-core.
+export async function visit(page, action) {
+  await action();
+  await page.waitForLoadState('load');
+  await assertNoAxeViolations(page);
+}

@@ -4,7 +4,7 @@
 // axe-core must find nothing on every page visited.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, baseUrl, assertNoAxeViolations, lastMailedLink } from './browser.mjs';
+import { launch, baseUrl, lastMailedLink, field, visit } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -15,18 +15,7 @@ const username = `parent${Date.now()}`;
 const password = 'Grenadine-tulipe-42-velo';
 const newPassword = 'Marmotte-cerise-17-kayak';
 
-// A field by its label's text (the required fields' label ends with an
-// asterisk hidden from screen readers).
-function field(page, label) {
-  const escaped = label.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return page.getByLabel(new RegExp(`^${escaped}( \\*)?$`));
-}
 
-async function visit(page, action) {
-  await action();
-  await page.waitForLoadState('load');
-  await assertNoAxeViolations(page);
-}
 
 async function logIn(page, who, secret) {
   await visit(page, () => page.goto(baseUrl + '/compte/connexion'));
