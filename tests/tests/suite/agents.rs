@@ -2,14 +2,13 @@
 //! with its own cookie and idle timeout, and the review of sign-ups without
 //! dossier (queue, search, link, refuse, audit trail, e-mails).
 
-use crate::support::{Browser, TestPortal};
+use crate::support::{Browser, FAMILY_PASSWORD, TestPortal, signed_up_family};
 use axum::http::StatusCode;
 use chrono::Duration;
 use shared::accounts::Service;
 use shared::accounts::service;
 
 const AGENT_PASSWORD: &str = "Fougere-horloge-93-piano";
-const FAMILY_PASSWORD: &str = "Grenadine-tulipe-42-velo";
 
 /// An agent invited as `portal agent add` does, who set a password and
 /// signed in.
@@ -61,39 +60,7 @@ async fn signed_in_agent(portal: &TestPortal) -> Browser {
 
 /// A family account awaiting review ("continuer sans"), activated.
 async fn family_without_dossier(portal: &TestPortal, username: &str, email: &str) -> Browser {
-    let mut b = portal.browser();
-    b.get("/compte/inscription").await;
-    let r = b
-        .post(
-            "/compte/inscription/etape-1",
-            &[
-                ("nom", "Lefèvre"),
-                ("prenom", "Marc"),
-                ("courriel", email),
-                ("courriel_confirmation", email),
-                ("identifiant", username),
-                ("mot_de_passe", FAMILY_PASSWORD),
-                ("mot_de_passe_confirmation", FAMILY_PASSWORD),
-            ],
-        )
-        .await;
-    b.follow(r).await;
-    let r = b
-        .post("/compte/inscription/etape-2", &[("action", "sans")])
-        .await;
-    b.follow(r).await;
-    let r = b
-        .post(
-            "/compte/inscription/etape-3",
-            &[("cgu", "1"), ("reglement", "1")],
-        )
-        .await;
-    b.follow(r).await;
-    b.post("/compte/inscription/etape-4", &[("action", "valider")])
-        .await;
-    let link = portal.last_link(email, "/compte/activation").await;
-    b.get(&link).await;
-    b
+    signed_up_family(portal, "Marc", username, email, false).await
 }
 
 fn account_path(page: &str, name: &str) -> String {

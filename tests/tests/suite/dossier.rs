@@ -1,58 +1,12 @@
 //! "Mon dossier" over HTTP: only the signed-in family's own dossier, contact
 //! details changed with checks, lost updates refused.
 
-use crate::support::{Browser, TestPortal};
+use crate::support::{Browser, TestPortal, signed_up_family};
 use axum::http::StatusCode;
-
-const PASSWORD: &str = "Grenadine-tulipe-42-velo";
 
 /// A family signed in on the demo dossier (or without dossier).
 async fn family(portal: &TestPortal, username: &str, email: &str, with_dossier: bool) -> Browser {
-    let mut b = portal.browser();
-    b.get("/compte/inscription").await;
-    let r = b
-        .post(
-            "/compte/inscription/etape-1",
-            &[
-                ("nom", "Lefèvre"),
-                ("prenom", "Émilie"),
-                ("courriel", email),
-                ("courriel_confirmation", email),
-                ("identifiant", username),
-                ("mot_de_passe", PASSWORD),
-                ("mot_de_passe_confirmation", PASSWORD),
-            ],
-        )
-        .await;
-    b.follow(r).await;
-    let r = if with_dossier {
-        b.post(
-            "/compte/inscription/etape-2",
-            &[
-                ("action", "verifier"),
-                ("numero", "D2026-0142"),
-                ("responsable", "Lefèvre"),
-                ("chiffres", "587"),
-            ],
-        )
-        .await
-    } else {
-        b.post("/compte/inscription/etape-2", &[("action", "sans")])
-            .await
-    };
-    b.follow(r).await;
-    let r = b
-        .post(
-            "/compte/inscription/etape-3",
-            &[("cgu", "1"), ("reglement", "1")],
-        )
-        .await;
-    b.follow(r).await;
-    b.post("/compte/inscription/etape-4", &[("action", "valider")])
-        .await;
-    let link = portal.last_link(email, "/compte/activation").await;
-    b.get(&link).await;
-    b
+    signed_up_family(portal, "Émilie", username, email, with_dossier).await
 }
 
 #[tokio::test]

@@ -374,3 +374,63 @@ impl Browser {
         self.send(request).await
     }
 }
+
+/// The password of the families the tests sign up.
+pub const FAMILY_PASSWORD: &str = "Grenadine-tulipe-42-velo";
+
+/// A family signed up through the wizard (with the demo dossier's
+/// references, or "continuer sans"), activated from its e-mail and so
+/// signed in.
+pub async fn signed_up_family(
+    portal: &TestPortal,
+    prenom: &str,
+    username: &str,
+    email: &str,
+    with_dossier: bool,
+) -> Browser {
+    let mut b = portal.browser();
+    b.get("/compte/inscription").await;
+    let r = b
+        .post(
+            "/compte/inscription/etape-1",
+            &[
+                ("nom", "Lefèvre"),
+                ("prenom", prenom),
+                ("courriel", email),
+                ("courriel_confirmation", email),
+                ("identifiant", username),
+                ("mot_de_passe", FAMILY_PASSWORD),
+                ("mot_de_passe_confirmation", FAMILY_PASSWORD),
+            ],
+        )
+        .await;
+    b.follow(r).await;
+    let r = if with_dossier {
+        b.post(
+            "/compte/inscription/etape-2",
+            &[
+                ("action", "verifier"),
+                ("numero", "D2026-0142"),
+                ("responsable", "Lefèvre"),
+                ("chiffres", "587"),
+            ],
+        )
+        .await
+    } else {
+        b.post("/compte/inscription/etape-2", &[("action", "sans")])
+            .await
+    };
+    b.follow(r).await;
+    let r = b
+        .post(
+            "/compte/inscription/etape-3",
+            &[("cgu", "1"), ("reglement", "1")],
+        )
+        .await;
+    b.follow(r).await;
+    b.post("/compte/inscription/etape-4", &[("action", "valider")])
+        .await;
+    let link = portal.last_link(email, "/compte/activation").await;
+    b.get(&link).await;
+    b
+}
