@@ -4,6 +4,10 @@
 pub mod account;
 pub mod backoffice;
 pub mod dossier;
+mod downloads;
+pub mod inscriptions;
+
+pub(crate) use dossier::documents as dossier_documents;
 
 use axum::Router;
 use shared::App;
@@ -15,7 +19,8 @@ pub fn all_routes(app: App) -> Router {
     Router::new()
         .merge(account::router(app.clone()))
         .merge(backoffice::router(app.clone()))
-        .merge(dossier::router(app))
+        .merge(dossier::router(app.clone()))
+        .merge(inscriptions::router(app))
 }
 
 /// The local portal's whole service: every route group, the static site

@@ -46,6 +46,25 @@ pub async fn demarches(
         .collect()
 }
 
+/// The write that adds a step to the dossier's démarches (to join the
+/// transaction of what it records).
+pub fn demarche(
+    numero: &str,
+    now: DateTime<Utc>,
+    libelle: &str,
+    statut: &str,
+) -> Result<Write, StoreError> {
+    let step = Demarche {
+        le: now,
+        libelle: libelle.to_owned(),
+        statut: statut.to_owned(),
+    };
+    Ok(Write::Put {
+        item: Item::from_record(dossier::demarche_key(numero, now), &step)?,
+        condition: Condition::NotExists,
+    })
+}
+
 /// New contact details of the responsables, in their order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Contacts {
@@ -88,20 +107,12 @@ pub async fn update_contacts(
     // Keep the attributes the form does not show (e.g. imported invoices).
     let fresh = Item::from_record(dossier::key(numero), &d)?;
     profile.attrs.extend(fresh.attrs);
-    let history = Demarche {
-        le: now,
-        libelle: "Coordonnées modifiées en ligne".into(),
-        statut: "enregistrée".into(),
-    };
     let writes = vec![
         Write::Put {
             item: profile,
             condition: Condition::VersionEquals(version),
         },
-        Write::Put {
-            item: Item::from_record(dossier::demarche_key(numero, now), &history)?,
-            condition: Condition::NotExists,
-        },
+        demarche(numero, now, "Coordonnées modifiées en ligne", "enregistrée")?,
     ];
     match store.transact(writes).await {
         Ok(()) => Ok(d),
@@ -114,6 +125,28 @@ pub async fn update_contacts(
 pub struct Actor<'a> {
     pub id: &'a str,
     pub name: &'a str,
+}
+
+impl Actor<'_> {
+    /// The write that records this agent's action on a dossier.
+    pub fn audit(
+        &self,
+        numero: &str,
+        now: DateTime<Utc>,
+        action: &str,
+        detail: String,
+    ) -> Result<Write, StoreError> {
+        crate::audit::write(
+            numero,
+            &crate::audit::Entry {
+                agent: self.id.to_owned(),
+                agent_nom: self.name.to_owned(),
+                le: now,
+                action: action.to_owned(),
+                detail,
+            },
+        )
+    }
 }
 
 fn describe_changes(before: &Dossier, after: &Dossier) -> String {
@@ -189,14 +222,12 @@ pub async fn agent_update(
             condition: Condition::Always,
         });
     }
-    let entry = crate::audit::Entry {
-        agent: actor.id.to_owned(),
-        agent_nom: actor.name.to_owned(),
-        le: now,
-        action: "dossier modifié".into(),
-        detail: describe_changes(&before, &after),
-    };
-    writes.push(crate::audit::write(numero, &entry)?);
+    writes.push(actor.audit(
+        numero,
+        now,
+        "dossier modifié",
+        describe_changes(&before, &after),
+    )?);
     match store.transact(writes).await {
         Ok(()) => Ok(after),
         Err(StoreError::TransactionCancelled { .. }) => Err(UpdateError::Conflict),
@@ -213,18 +244,12 @@ pub async fn add_child(
     actor: &Actor<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    let entry = crate::audit::Entry {
-        agent: actor.id.to_owned(),
-        agent_nom: actor.name.to_owned(),
-        le: now,
-        action: "enfant ajouté".into(),
-        detail: format!(
-            "{} {}, né(e) le {}",
-            child.prenom,
-            child.nom,
-            child.naissance.format("%d/%m/%Y")
-        ),
-    };
+    let detail = format!(
+        "{} {}, né(e) le {}",
+        child.prenom,
+        child.nom,
+        child.naissance.format("%d/%m/%Y")
+    );
     store
         .transact(vec![
             Write::Check {
@@ -239,7 +264,7 @@ pub async fn add_child(
                 item: dossier::child_index_item(numero, child),
                 condition: Condition::Always,
             },
-            crate::audit::write(numero, &entry)?,
+            actor.audit(numero, now, "enfant ajouté", detail)?,
         ])
         .await
 }

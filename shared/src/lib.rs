@@ -5,13 +5,16 @@
 pub mod accounts;
 pub mod app;
 pub mod audit;
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod demo;
+pub mod documents;
 pub mod domain;
 pub mod dossiers;
 pub mod files;
 pub mod import;
+pub mod inscriptions;
 pub mod layout;
 pub mod mail;
 pub mod pricing;

@@ -37,15 +37,7 @@ pub struct Document {
     pub bytes: u64,
 }
 
-/// "240 Ko", "1,2 Mo" (rounded up, as a download is never smaller than said).
-pub fn size_fr(bytes: u64) -> String {
-    if bytes < 1024 * 1024 {
-        format!("{} Ko", bytes.div_ceil(1024).max(1))
-    } else {
-        let tenths = (bytes * 10).div_ceil(1024 * 1024);
-        format!("{},{} Mo", tenths / 10, tenths % 10)
-    }
-}
+pub use shared::layout::size_fr;
 
 /// The categories in their order, and the documents; every problem names
 /// the file.
@@ -143,14 +135,6 @@ pub fn build(categories: &[String], docs: &[Document], dir: &Path) -> (Built, Ve
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_round_up() {
-        assert_eq!(size_fr(1), "1 Ko");
-        assert_eq!(size_fr(240 * 1024), "240 Ko");
-        assert_eq!(size_fr(240 * 1024 + 1), "241 Ko");
-        assert_eq!(size_fr(1024 * 1024 + 1), "1,1 Mo");
-    }
 
     fn broken(index: &str, pdf: &[u8]) -> String {
         let dir = tempfile::tempdir().unwrap();

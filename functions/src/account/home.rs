@@ -59,7 +59,11 @@ pub async fn show(
                 @if dossier.is_some() {
                     li {
                         h3 { a href="/dossier" { "Mon dossier" } }
-                        p { "Mes démarches, mes enfants, mes coordonnées." }
+                        p { "Mes démarches, mes enfants, mes coordonnées, mes documents." }
+                    }
+                    li {
+                        h3 { a href="/inscriptions" { "Inscriptions" } }
+                        p { "Les activités de mes enfants ; inscrire un enfant à une nouvelle activité." }
                     }
                 }
                 li {

@@ -22,7 +22,7 @@ use shared::web::auth::{Agent, Csrf, CsrfForm};
 use std::str::FromStr;
 
 /// A dossier number from the path: the town's characters only, else 404.
-fn numero(raw: &str) -> Result<String, AppError> {
+pub(super) fn numero(raw: &str) -> Result<String, AppError> {
     let n = raw.to_uppercase();
     if !n.is_empty() && n.len() <= 40 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
         Ok(n)
@@ -287,6 +287,8 @@ async fn page(
 ) -> Result<Markup, AppError> {
     let children = dossiers::children(app.store.as_ref(), numero).await?;
     let trail = shared::audit::trail(app.store.as_ref(), numero).await?;
+    let docs = shared::documents::list(app.store.as_ref(), numero).await?;
+    let registrations = shared::inscriptions::list(app.store.as_ref(), numero).await?;
     let (f, c, e) = (&view.form, &view.child, &view.errors);
     let field = |name: &'static str, value: &str| {
         Field::text(name, label(name), value).optional().render(e)
@@ -307,6 +309,8 @@ async fn page(
                         @if let Some(r) = &ch.regime { " — " (r) } @if ch.pai { " — PAI" } }
                 }
             }
+            (super::inscriptions::dossier_list(&registrations))
+            (super::documents::section(agent, csrf, numero, &docs, &FieldErrors::new(), ""))
             h2 { "Modifier le dossier" }
             form.stack method="post" action={ "/agents/dossiers/" (numero) } novalidate {
                 (csrf.field())
@@ -366,7 +370,7 @@ async fn refused(
     Ok((status, csrf, markup).into_response())
 }
 
-async fn existing(app: &App, raw: &str) -> Result<(String, Dossier, u64), AppError> {
+pub(super) async fn existing(app: &App, raw: &str) -> Result<(String, Dossier, u64), AppError> {
     let numero = numero(raw)?;
     let (d, v) = dossiers::load(app.store.as_ref(), &numero)
         .await?
@@ -390,6 +394,7 @@ pub async fn view(
     let message = match q.fait.as_deref() {
         Some("dossier") => Some("Dossier enregistré."),
         Some("enfant") => Some("Enfant ajouté."),
+        Some("document") => Some("Document publié : la famille le trouve dans « Mes documents »."),
         _ => None,
     };
     let view = View {

@@ -1,15 +1,18 @@
 //! The `backoffice` route group: the town's agents. Login with its own
-//! cookie (30 min idle), the first password from the operator's link, and
-//! the review of sign-ups without dossier.
+//! cookie (30 min idle), the first password from the operator's link, the
+//! review of sign-ups without dossier, dossiers and their documents, and the
+//! validation of registrations.
 
+mod documents;
 mod dossiers;
+mod inscriptions;
 mod reviews;
 
 use crate::account::login::{self, LoginForm, LoginQuery, Side};
 use crate::account::password::{self, ResetForm, ResetSide};
 use crate::account::signup::LinkQuery;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
@@ -20,6 +23,7 @@ use shared::accounts::service::TokenUse;
 use shared::layout::{self, Page, account_bar};
 use shared::web::AppError;
 use shared::web::auth::{AGENT_COOKIE, Agent, ClientAddress, Csrf, CsrfForm};
+use shared::web::upload::UPLOAD_BODY_LIMIT;
 
 pub const AGENT_SIDE: Side = Side {
     kind: Kind::Agent,
@@ -56,6 +60,27 @@ pub fn router(app: App) -> Router {
         .route(
             "/agents/dossiers/{numero}/enfants",
             post(dossiers::add_child),
+        )
+        .route(
+            "/agents/dossiers/{numero}/documents",
+            post(documents::publish).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/agents/dossiers/{numero}/documents/{id}",
+            get(documents::download),
+        )
+        .route(
+            "/agents/dossiers/{numero}/documents/{id}/invalider",
+            get(documents::refuse_form).post(documents::refuse),
+        )
+        .route("/agents/inscriptions", get(inscriptions::queue))
+        .route(
+            "/agents/inscriptions/{numero}/{id}",
+            get(inscriptions::detail),
+        )
+        .route(
+            "/agents/inscriptions/{numero}/{id}/decision",
+            post(inscriptions::decide),
         )
         .route("/agents/comptes", get(reviews::queue))
         .route("/agents/comptes/{id}", get(reviews::detail))
@@ -125,6 +150,10 @@ async fn home(agent: Agent, csrf: Csrf) -> impl IntoResponse {
                 li {
                     h2 { a href="/agents/dossiers" { "Dossiers" } }
                     p { "Rechercher, consulter et modifier un dossier famille ; ajouter un enfant." }
+                }
+                li {
+                    h2 { a href="/agents/inscriptions" { "Inscriptions à valider" } }
+                    p { "Demandes d'inscription des familles, la plus ancienne en premier : pièces, validation ou refus motivé." }
                 }
                 li {
                     h2 { a href="/agents/comptes" { "Comptes à rattacher" } }

@@ -13,7 +13,7 @@ use shared::App;
 use shared::accounts::service::{self, ReviewDecision, ReviewError};
 use shared::accounts::validation::{self, FieldErrors};
 use shared::accounts::{REVIEW_DELAY, Status};
-use shared::layout::forms::{Field, error_summary};
+use shared::layout::forms::{Field, error_summary, textarea};
 use shared::layout::{self, Page};
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm};
@@ -144,13 +144,7 @@ async fn detail_page(
                 h2 { "Refuser la demande" }
                 form.stack method="post" action={ "/agents/comptes/" (account.id) "/refuser" } novalidate {
                     (csrf.field())
-                    div.field {
-                        label for="motif" { "Motif du refus (envoyé à la famille)" }
-                        textarea #motif name="motif" rows="3" required
-                            aria-describedby=[errors.get("motif").map(|_| "motif-erreur")]
-                            aria-invalid=[errors.get("motif").map(|_| "true")] { (reason) }
-                        @if let Some(e) = errors.get("motif") { span.error #motif-erreur { "Erreur : " (e) } }
-                    }
+                    (textarea("motif", "Motif du refus (envoyé à la famille)", reason, errors))
                     button type="submit" { "Refuser" }
                 }
             }

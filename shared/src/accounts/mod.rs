@@ -64,6 +64,14 @@ impl Service {
         }
     }
 
+    /// The service's id in the settings file.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Regie => "regie",
+            Self::Enfance => "enfance",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Regie => "Régie",

@@ -429,19 +429,29 @@ pub async fn activate(app: &App, token: &str) -> Result<LinkOutcome<Account>, Ac
     Ok(LinkOutcome::Done(account))
 }
 
+/// The active accounts linked to a dossier (the family's e-mail addresses).
+pub async fn linked_accounts(store: &dyn Store, numero: &str) -> Result<Vec<Account>, StoreError> {
+    let mut accounts = Vec::new();
+    for item in store
+        .query_all(Query::gsi1(dossier::partition(numero)).prefix("COMPTE#"))
+        .await?
+    {
+        let account: Account = item.record()?;
+        if account.statut == Status::Active {
+            accounts.push(account);
+        }
+    }
+    Ok(accounts)
+}
+
 /// Tells every other account linked to a dossier that one more was linked.
 async fn notify_dossier_accounts(
     app: &App,
     numero: &str,
     newcomer: &Account,
 ) -> Result<(), AccountError> {
-    let linked = app
-        .store
-        .query_all(Query::gsi1(dossier::partition(numero)).prefix("COMPTE#"))
-        .await?;
-    for item in linked {
-        let other: Account = item.record()?;
-        if other.id != newcomer.id && other.statut == Status::Active {
+    for other in linked_accounts(app.store.as_ref(), numero).await? {
+        if other.id != newcomer.id {
             let mail =
                 mails::dossier_linked_notice(&other.courriel, numero, &newcomer.display_name());
             app.mail.send(&mail).await?;

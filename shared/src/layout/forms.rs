@@ -82,6 +82,21 @@ impl<'a> Field<'a> {
     }
 }
 
+/// A required text area with its label and error.
+pub fn textarea(name: &'static str, label: &str, value: &str, errors: &FieldErrors) -> Markup {
+    let error = errors.get(name);
+    let error_id = format!("{name}-erreur");
+    html! {
+        div.field {
+            label for=(name) { (label) " " span.required aria-hidden="true" { "*" } }
+            textarea id=(name) name=(name) rows="3" required maxlength="500"
+                aria-describedby=[error.map(|_| error_id.as_str())]
+                aria-invalid=[error.map(|_| "true")] { (value) }
+            @if let Some(e) = error { span.error id=(error_id) { "Erreur : " (e) } }
+        }
+    }
+}
+
 /// A required checkbox with its label and error.
 pub fn checkbox(name: &'static str, label: Markup, checked: bool, errors: &FieldErrors) -> Markup {
     let error = errors.get(name);

@@ -226,3 +226,26 @@ mod tests {
         assert!(out.contains("Erreur &lt;b&gt;"));
     }
 }
+
+/// "240 Ko", "1,2 Mo" (rounded up, as a download is never smaller than said).
+pub fn size_fr(bytes: u64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{} Ko", bytes.div_ceil(1024).max(1))
+    } else {
+        let tenths = (bytes * 10).div_ceil(1024 * 1024);
+        format!("{},{} Mo", tenths / 10, tenths % 10)
+    }
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::size_fr;
+
+    #[test]
+    fn sizes_round_up() {
+        assert_eq!(size_fr(1), "1 Ko");
+        assert_eq!(size_fr(240 * 1024), "240 Ko");
+        assert_eq!(size_fr(240 * 1024 + 1), "241 Ko");
+        assert_eq!(size_fr(1024 * 1024 + 1), "1,1 Mo");
+    }
+}

@@ -49,6 +49,58 @@ pub fn check(s: &Settings, source: &str) -> Result<(), String> {
                 format!("l'activité « {} » est définie deux fois", a.id),
             ));
         }
+        if !services.contains(a.service.as_str()) {
+            return Err(error(
+                source,
+                &at,
+                format!("activité « {} » : service inconnu « {} »", a.id, a.service),
+            ));
+        }
+        if a.jours.is_empty() {
+            return Err(error(
+                source,
+                &at,
+                format!("l'activité « {} » n'a aucun jour de fonctionnement", a.id),
+            ));
+        }
+        if let (Some(d), Some(f)) = (a.debut, a.fin)
+            && f < d
+        {
+            return Err(error(
+                source,
+                &at,
+                format!("l'activité « {} » se termine avant de commencer", a.id),
+            ));
+        }
+        if let (Some(min), Some(max)) = (a.age_min, a.age_max)
+            && max < min
+        {
+            return Err(error(
+                source,
+                &at,
+                format!("activité « {} » : âge maximum inférieur au minimum", a.id),
+            ));
+        }
+        if a.pieces.len() + a.pieces_pai.len() > crate::inscriptions::rules::PIECE_FIELDS.len() {
+            return Err(error(
+                source,
+                &at,
+                format!(
+                    "activité « {} » : {} pièces au plus",
+                    a.id,
+                    crate::inscriptions::rules::PIECE_FIELDS.len()
+                ),
+            ));
+        }
+        for p in a.pieces.iter().chain(&a.pieces_pai) {
+            if !s.pieces.iter().any(|t| &t.id == p) {
+                return Err(error(
+                    source,
+                    &at,
+                    format!("activité « {} » : pièce inconnue « {p} »", a.id),
+                ));
+            }
+        }
         if a.unites.is_empty() {
             return Err(error(
                 source,

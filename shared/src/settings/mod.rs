@@ -23,6 +23,9 @@ pub struct Settings {
     pub services: Vec<Service>,
     pub themes: Vec<Theme>,
     pub activites: Vec<Activity>,
+    /// The supporting documents activities may ask for.
+    #[serde(default)]
+    pub pieces: Vec<PieceType>,
     pub secteurs: Vec<Sector>,
 }
 
@@ -59,6 +62,10 @@ mod toml_date {
 
     pub fn one<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
         convert(toml::value::Datetime::deserialize(d)?)
+    }
+
+    pub fn opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDate>, D::Error> {
+        convert(toml::value::Datetime::deserialize(d)?).map(Some)
     }
 
     pub fn many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NaiveDate>, D::Error> {
@@ -158,15 +165,146 @@ pub enum Category {
     Vacances,
 }
 
+impl Category {
+    /// The theme families choose first, as the guide names them.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Restauration => "Restauration scolaire",
+            Self::Periscolaire => "Accueils périscolaires",
+            Self::Mercredis => "Mercredis",
+            Self::Vacances => "Vacances",
+        }
+    }
+}
+
+/// A day of the week, as the settings file writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Day {
+    Lundi,
+    Mardi,
+    Mercredi,
+    Jeudi,
+    Vendredi,
+    Samedi,
+}
+
+impl Day {
+    pub const ALL: [Day; 6] = [
+        Day::Lundi,
+        Day::Mardi,
+        Day::Mercredi,
+        Day::Jeudi,
+        Day::Vendredi,
+        Day::Samedi,
+    ];
+
+    pub fn weekday(self) -> chrono::Weekday {
+        use chrono::Weekday::*;
+        match self {
+            Self::Lundi => Mon,
+            Self::Mardi => Tue,
+            Self::Mercredi => Wed,
+            Self::Jeudi => Thu,
+            Self::Vendredi => Fri,
+            Self::Samedi => Sat,
+        }
+    }
+
+    pub fn of(weekday: chrono::Weekday) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.weekday() == weekday)
+    }
+
+    /// The form value and label: "lundi" / "Lundi".
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Lundi => "lundi",
+            Self::Mardi => "mardi",
+            Self::Mercredi => "mercredi",
+            Self::Jeudi => "jeudi",
+            Self::Vendredi => "vendredi",
+            Self::Samedi => "samedi",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|d| d.id() == value)
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Activity {
     pub id: String,
     pub nom: String,
     pub categorie: Category,
+    /// The service that validates its registrations.
+    pub service: String,
+    /// When it runs, if not the whole school year.
+    #[serde(default, deserialize_with = "toml_date::opt")]
+    pub debut: Option<NaiveDate>,
+    #[serde(default, deserialize_with = "toml_date::opt")]
+    pub fin: Option<NaiveDate>,
+    /// The weekdays it runs (school days, Wednesdays, or holiday weekdays).
+    pub jours: Vec<Day>,
     /// The class levels it takes (PS … CM2).
     pub niveaux: Vec<String>,
+    /// Ages (in whole years on the day of the request) for children whose
+    /// class is not known.
+    #[serde(default)]
+    pub age_min: Option<u32>,
+    #[serde(default)]
+    pub age_max: Option<u32>,
+    /// The supporting documents it asks of every child…
+    #[serde(default)]
+    pub pieces: Vec<String>,
+    /// …and of a child with a PAI.
+    #[serde(default)]
+    pub pieces_pai: Vec<String>,
     pub unites: Vec<Unit>,
+}
+
+/// A kind of supporting document, and how long one stays valid.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PieceType {
+    pub id: String,
+    pub nom: String,
+    pub validite_mois: u32,
+}
+
+impl Settings {
+    pub fn activity(&self, id: &str) -> Option<&Activity> {
+        self.activites.iter().find(|a| a.id == id)
+    }
+
+    pub fn piece(&self, id: &str) -> Option<&PieceType> {
+        self.pieces.iter().find(|p| p.id == id)
+    }
+
+    /// The services that check a kind of document: those whose activities
+    /// ask for it.
+    pub fn services_checking(&self, piece: &str) -> Vec<&str> {
+        let mut ids: Vec<&str> = self
+            .activites
+            .iter()
+            .filter(|a| a.pieces.iter().chain(&a.pieces_pai).any(|p| p == piece))
+            .map(|a| a.service.as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// The school year's label, e.g. "2026-2027".
+    pub fn school_year(&self) -> String {
+        use chrono::Datelike;
+        format!(
+            "{}-{}",
+            self.calendrier.annee_debut.year(),
+            self.calendrier.annee_fin.year()
+        )
+    }
 }
 
 /// Parses and checks settings; the error names the file, the line and what

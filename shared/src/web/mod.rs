@@ -6,6 +6,7 @@ pub mod auth;
 pub mod error;
 pub mod form;
 pub mod layers;
+pub mod upload;
 
 pub use error::AppError;
 pub use form::Form;

@@ -13,15 +13,14 @@ const AGENT_PASSWORD: &str = "Fougere-horloge-93-piano";
 /// An agent invited as `portal agent add` does, who set a password and
 /// signed in.
 async fn signed_in_agent(portal: &TestPortal) -> Browser {
-    let link = service::create_agent(
-        &portal.app,
-        "Martin",
-        "Claire",
-        "claire.martin@ville.example.org",
-        Service::Enfance,
-    )
-    .await
-    .unwrap();
+    agent_of(portal, "claire.martin@ville.example.org", Service::Enfance).await
+}
+
+/// An agent of a given service, invited, with its password set, signed in.
+pub async fn agent_of(portal: &TestPortal, email: &str, of: Service) -> Browser {
+    let link = service::create_agent(&portal.app, "Martin", "Claire", email, of)
+        .await
+        .unwrap();
     let path = link.trim_start_matches("http://famille.test").to_owned();
     let mut b = portal.browser();
     let form = b.get(&path).await;
@@ -47,10 +46,7 @@ async fn signed_in_agent(portal: &TestPortal) -> Browser {
     let r = b
         .post(
             "/agents/connexion",
-            &[
-                ("identifiant", "claire.martin@ville.example.org"),
-                ("mot_de_passe", AGENT_PASSWORD),
-            ],
+            &[("identifiant", email), ("mot_de_passe", AGENT_PASSWORD)],
         )
         .await;
     assert_eq!(r.location(), "/agents");

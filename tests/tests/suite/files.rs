@@ -1,6 +1,6 @@
 //! The files port, written once and run on a local folder and on S3 (moto).
 
-use crate::support::{aws_config, moto_url};
+use crate::support::moto_bucket;
 use shared::files::{FileError, FileKind, Files, generated_key, local::LocalFiles, s3::S3Files};
 use std::sync::Arc;
 
@@ -18,24 +18,7 @@ fn local() -> Backend {
 }
 
 async fn s3() -> Backend {
-    let sdk = aws_config().await;
-    let conf = aws_sdk_s3::config::Builder::from(&sdk)
-        .endpoint_url(moto_url())
-        .force_path_style(true)
-        .build();
-    let client = aws_sdk_s3::Client::from_conf(conf);
-    let bucket = format!("fichiers-{}", ulid::Ulid::new()).to_lowercase();
-    client
-        .create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest3)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("création du bucket sur moto ({}) : {e:?}", moto_url()));
+    let (client, bucket) = moto_bucket().await;
     Backend {
         files: Arc::new(S3Files::new(client, bucket)),
         _dir: None,

@@ -12,6 +12,7 @@ mod dossier;
 mod files;
 mod http;
 mod import;
+mod inscriptions;
 mod ses;
 mod store_conformance;
 mod support;

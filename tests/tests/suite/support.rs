@@ -110,6 +110,29 @@ pub fn build_site(config: &Config) {
     site::build(&config.site_dir, &options).unwrap();
 }
 
+/// A new private bucket on moto's S3, and a client for it.
+pub async fn moto_bucket() -> (aws_sdk_s3::Client, String) {
+    let sdk = aws_config().await;
+    let conf = aws_sdk_s3::config::Builder::from(&sdk)
+        .endpoint_url(moto_url())
+        .force_path_style(true)
+        .build();
+    let client = aws_sdk_s3::Client::from_conf(conf);
+    let bucket = format!("fichiers-{}", ulid::Ulid::new()).to_lowercase();
+    client
+        .create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest3)
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("création du bucket sur moto ({}) : {e:?}", moto_url()));
+    (client, bucket)
+}
+
 /// Where the test reads the messages the portal sent.
 pub enum Mailbox {
     Outbox(std::path::PathBuf),
@@ -155,8 +178,9 @@ impl TestPortal {
         Self::with(&[], false).await
     }
 
-    /// The portal on DynamoDB and SES, both on moto.
+    /// The portal on DynamoDB, SES and S3, all on moto.
     pub async fn aws() -> Self {
+        let (_, bucket) = moto_bucket().await;
         let sdk = aws_config().await;
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
         let table = format!("t{}", ulid::Ulid::new()).to_lowercase();
@@ -178,6 +202,9 @@ impl TestPortal {
                 ("EF_MAIL", "ses".into()),
                 ("EF_SES_ENDPOINT", moto_url()),
                 ("EF_MAIL_FROM", format!("Mairie <{sender}>")),
+                ("EF_FILES", "s3".into()),
+                ("EF_S3_BUCKET", bucket),
+                ("EF_S3_ENDPOINT", moto_url()),
             ],
             true,
         )
@@ -227,6 +254,16 @@ impl TestPortal {
         out
     }
 
+    /// The messages sent to an address with their quoted-printable parts
+    /// decoded (as a mail reader shows them), oldest first.
+    pub async fn mail_texts_to(&self, to: &str) -> Vec<String> {
+        self.mails_to(to)
+            .await
+            .iter()
+            .map(|raw| decode_quoted_printable(raw))
+            .collect()
+    }
+
     /// The path and query of the last link to `path` sent to an address.
     pub async fn last_link(&self, to: &str, path: &str) -> String {
         let mails = self.mails_to(to).await;
@@ -241,6 +278,31 @@ impl TestPortal {
             .collect();
         link.trim_start_matches("http://famille.test").to_owned()
     }
+}
+
+/// Soft line breaks removed and `=XX` escapes turned back into bytes.
+fn decode_quoted_printable(raw: &str) -> String {
+    let joined = raw.replace("=\r\n", "");
+    let bytes = joined.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'=', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A response as a test reads it.
@@ -364,6 +426,81 @@ impl Browser {
         self.post_raw(path, &all).await
     }
 
+    /// Posts a `multipart/form-data` form with the CSRF token of the last
+    /// page: text fields, then files as (field, file name, bytes).
+    pub async fn post_files(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_multipart_raw(path, &all, files).await
+    }
+
+    /// Posts a multipart form as given (no CSRF token added).
+    pub async fn post_multipart_raw(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let boundary = "----efTestBoundary7MA4YWxkTrZu0gW";
+        let mut body: Vec<u8> = Vec::new();
+        for (name, value) in fields {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        }
+        for (name, file_name, bytes) in files {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n")
+                    .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let request = Request::post(path)
+            .header(
+                header::CONTENT_TYPE,
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(Body::from(body))
+            .unwrap();
+        self.send(request).await
+    }
+
+    /// Gets a download: its status, headers and bytes.
+    pub async fn download(&mut self, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+        let mut request = Request::get(path).body(Body::empty()).unwrap();
+        let cookie_header: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        if !cookie_header.is_empty() {
+            request
+                .headers_mut()
+                .insert(header::COOKIE, cookie_header.join("; ").parse().unwrap());
+        }
+        request.extensions_mut().insert(ConnectInfo(self.address));
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .unwrap()
+            .to_bytes()
+            .to_vec();
+        (status, headers, bytes)
+    }
+
     /// Posts a form as given (no CSRF token added).
     pub async fn post_raw(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
         let body = serde_urlencoded::to_string(fields).unwrap();
@@ -388,6 +525,19 @@ pub async fn signed_up_family(
     email: &str,
     with_dossier: bool,
 ) -> Browser {
+    let demo = with_dossier.then_some(["D2026-0142", "Lefèvre", "587"]);
+    signed_up_family_of(portal, prenom, username, email, demo).await
+}
+
+/// The same, with the references (numéro, responsable, last 3 digits of an
+/// invoice) of any dossier, or none.
+pub async fn signed_up_family_of(
+    portal: &TestPortal,
+    prenom: &str,
+    username: &str,
+    email: &str,
+    references: Option<[&str; 3]>,
+) -> Browser {
     let mut b = portal.browser();
     b.get("/compte/inscription").await;
     let r = b
@@ -405,14 +555,14 @@ pub async fn signed_up_family(
         )
         .await;
     b.follow(r).await;
-    let r = if with_dossier {
+    let r = if let Some([numero, responsable, chiffres]) = references {
         b.post(
             "/compte/inscription/etape-2",
             &[
                 ("action", "verifier"),
-                ("numero", "D2026-0142"),
-                ("responsable", "Lefèvre"),
-                ("chiffres", "587"),
+                ("numero", numero),
+                ("responsable", responsable),
+                ("chiffres", chiffres),
             ],
         )
         .await

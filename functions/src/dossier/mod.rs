@@ -1,10 +1,13 @@
 //! The `dossier` route group: "Mon dossier" — a summary with the latest
-//! démarches, the children, and the contact details the family may change.
+//! démarches, the children, the contact details the family may change, and
+//! the documents (sent by the family, published by the town).
 //! Every page reads the dossier of the signed-in family's account: no dossier
 //! number or child id ever comes from the request.
 
+pub(crate) mod documents;
+
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
@@ -19,17 +22,25 @@ use shared::layout::forms::{Field, error_summary};
 use shared::layout::{self, NoticeKind, Page, account_bar, notice};
 use shared::web::AppError;
 use shared::web::auth::{Csrf, CsrfForm, Family};
+use shared::web::upload::UPLOAD_BODY_LIMIT;
 
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/dossier", get(summary))
         .route("/dossier/enfants", get(children))
         .route("/dossier/coordonnees", get(contacts).post(contacts_submit))
+        .route(
+            "/dossier/documents",
+            get(documents::list)
+                .post(documents::send)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route("/dossier/documents/{id}", get(documents::download))
         .with_state(app)
 }
 
 /// The dossier number of a family whose account is linked.
-fn linked(family: &Family) -> Option<String> {
+pub(crate) fn linked(family: &Family) -> Option<String> {
     match (&family.account.dossier, family.account.statut) {
         (Some(n), Status::Active) => Some(n.clone()),
         _ => None,
@@ -37,7 +48,7 @@ fn linked(family: &Family) -> Option<String> {
 }
 
 /// The page that says the account is not linked yet.
-fn not_linked() -> Response {
+pub(crate) fn not_linked() -> Response {
     let page = layout::render(Page {
         title: "Mon dossier",
         path: "/dossier",
@@ -60,6 +71,7 @@ fn frame(family: &Family, csrf: &Csrf, title: &str, path: &str, main: Markup) ->
                     li { a href="/dossier" aria-current=[(path == "/dossier").then_some("page")] { "Résumé" } }
                     li { a href="/dossier/enfants" aria-current=[(path == "/dossier/enfants").then_some("page")] { "Mes enfants" } }
                     li { a href="/dossier/coordonnees" aria-current=[(path == "/dossier/coordonnees").then_some("page")] { "Mes coordonnées" } }
+                    li { a href="/dossier/documents" aria-current=[(path == "/dossier/documents").then_some("page")] { "Mes documents" } }
                 }
             }
             (main)
@@ -73,7 +85,7 @@ async fn load(app: &App, numero: &str) -> Result<(Dossier, u64), AppError> {
         .ok_or_else(|| AppError::Internal(format!("dossier rattaché introuvable : {numero}")))
 }
 
-fn date_fr(d: chrono::NaiveDate) -> String {
+pub(crate) fn date_fr(d: chrono::NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 

@@ -1,0 +1,35 @@
+//! A dossier document sent back as an attachment — to its family or to an
+//! agent, once the caller has checked it is theirs to read.
+
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use shared::App;
+use shared::documents::{download_name, read};
+use shared::domain::document::Document;
+use shared::web::AppError;
+
+pub async fn attachment(app: &App, doc: &Document) -> Result<Response, AppError> {
+    let Some((bytes, kind)) = read(app, doc)
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?
+    else {
+        tracing::error!(document = %doc.id, "fichier d'un document absent du stockage");
+        return Err(AppError::NotFound);
+    };
+    let disposition = format!("attachment; filename=\"{}\"", download_name(doc));
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(kind.content_type()),
+    );
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(|e| AppError::Internal(e.to_string()))?,
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}

@@ -1,0 +1,215 @@
+//! Registrations: asked by a family with its supporting documents, listed,
+//! queued for the service that validates them (oldest first), and decided by
+//! an agent — validated, or refused with a reason — with the démarche
+//! history, the audit trail and an e-mail to the family.
+
+pub mod rules;
+
+use crate::app::App;
+use crate::documents::{self, notify_family};
+use crate::domain::document::{self as doc_domain, Document};
+use crate::domain::dossier;
+use crate::domain::inscription::{self, Inscription, Status};
+use crate::dossiers::{Actor, UpdateError, demarche};
+use crate::store::{Condition, Item, Query, Store, StoreError, Write};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// The child already has a registration (waiting or validated) to this
+    /// activity for this school year.
+    #[error("inscription déjà demandée")]
+    Duplicate,
+    /// The child is no longer in the dossier.
+    #[error("enfant introuvable")]
+    UnknownChild,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn queued_item(ins: &Inscription, service: &str) -> Result<Item, StoreError> {
+    let item = Item::from_record(inscription::key(&ins.numero, &ins.id), ins)?;
+    Ok(match ins.statut {
+        Status::EnAttente => item.with_gsi1(
+            inscription::queue_partition(service),
+            inscription::queue_sort(ins),
+        ),
+        _ => item,
+    })
+}
+
+fn request_label(ins: &Inscription) -> String {
+    format!("Inscription de {} — {}", ins.enfant_nom, ins.activite_nom)
+}
+
+/// Records a request with its new documents (already kept in the files
+/// port) and the démarche, in one transaction: the child must still be in
+/// the dossier, and no other live request of the child to the activity for
+/// the year may exist. The kept files are removed if it fails.
+pub async fn create(
+    app: &App,
+    ins: &Inscription,
+    new_documents: &[Document],
+    service: &str,
+) -> Result<(), CreateError> {
+    let numero = &ins.numero;
+    let mut writes = vec![
+        Write::Check {
+            key: dossier::child_key(numero, &ins.enfant),
+            condition: Condition::Exists,
+        },
+        Write::Put {
+            item: Item::new(
+                inscription::unique_key(numero, &ins.enfant, &ins.activite, &ins.annee),
+                [("inscription".to_owned(), ins.id.clone().into())]
+                    .into_iter()
+                    .collect(),
+            ),
+            condition: Condition::NotExists,
+        },
+        Write::Put {
+            item: queued_item(ins, service)?,
+            condition: Condition::NotExists,
+        },
+        demarche(
+            numero,
+            ins.demande_le,
+            &request_label(ins),
+            Status::EnAttente.label(),
+        )?,
+    ];
+    for d in new_documents {
+        writes.push(documents::write(numero, d)?);
+    }
+    let result = app.store.transact(writes).await;
+    if result.is_err() {
+        documents::discard_files(app, new_documents).await;
+    }
+    match result {
+        Ok(()) => Ok(()),
+        Err(StoreError::TransactionCancelled { index: 0 }) => Err(CreateError::UnknownChild),
+        Err(StoreError::TransactionCancelled { index: 1 }) => Err(CreateError::Duplicate),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The dossier's registrations, newest first.
+pub async fn list(store: &dyn Store, numero: &str) -> Result<Vec<Inscription>, StoreError> {
+    let mut all: Vec<Inscription> = store
+        .query_all(Query::partition(dossier::partition(numero)).prefix("INSCRIPTION#"))
+        .await?
+        .iter()
+        .map(Item::record)
+        .collect::<Result<_, _>>()?;
+    all.sort_by_key(|i| std::cmp::Reverse(i.demande_le));
+    Ok(all)
+}
+
+/// One registration of the dossier, with its version.
+pub async fn get(
+    store: &dyn Store,
+    numero: &str,
+    id: &str,
+) -> Result<Option<(Inscription, u64)>, StoreError> {
+    if !doc_domain::is_id(id) {
+        return Ok(None);
+    }
+    match store.get(&inscription::key(numero, id)).await? {
+        Some(item) => Ok(Some((item.record()?, item.version))),
+        None => Ok(None),
+    }
+}
+
+/// A service's registrations waiting for a decision, oldest first.
+pub async fn queue(store: &dyn Store, service: &str) -> Result<Vec<Inscription>, StoreError> {
+    store
+        .query_all(Query::gsi1(inscription::queue_partition(service)))
+        .await?
+        .iter()
+        .map(Item::record)
+        .collect()
+}
+
+/// An agent's decision.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Validate,
+    Refuse(String),
+}
+
+/// Decides a waiting registration still at `version`: its status, the
+/// démarche, the audit entry (and, when refused, the freed slot for a new
+/// request) in one transaction; then an e-mail to the family.
+pub async fn decide(
+    app: &App,
+    numero: &str,
+    id: &str,
+    version: u64,
+    decision: Decision,
+    actor: &Actor<'_>,
+) -> Result<Inscription, UpdateError> {
+    let now = app.clock.now();
+    let Some((mut ins, current)) = get(app.store.as_ref(), numero, id).await? else {
+        return Err(UpdateError::Conflict);
+    };
+    if current != version || ins.statut != Status::EnAttente {
+        return Err(UpdateError::Conflict);
+    }
+    let (statut, motif) = match &decision {
+        Decision::Validate => (Status::Validee, None),
+        Decision::Refuse(m) => (Status::Refusee, Some(m.clone())),
+    };
+    ins.statut = statut;
+    ins.motif = motif.clone();
+    ins.decide_le = Some(now);
+    ins.decide_par = Some(actor.name.to_owned());
+    let shown = match &motif {
+        Some(m) => format!("{} : {m}", statut.label()),
+        None => statut.label().to_owned(),
+    };
+    let mut writes = vec![
+        Write::Put {
+            // Out of the queue: no GSI1 key once decided.
+            item: queued_item(&ins, "")?,
+            condition: Condition::VersionEquals(version),
+        },
+        demarche(numero, now, &request_label(&ins), &shown)?,
+        actor.audit(
+            numero,
+            now,
+            &format!("inscription {}", statut.label()),
+            format!(
+                "{} — {}{}",
+                ins.enfant_nom,
+                ins.activite_nom,
+                motif
+                    .as_ref()
+                    .map(|m| format!(" : {m}"))
+                    .unwrap_or_default()
+            ),
+        )?,
+    ];
+    if statut == Status::Refusee {
+        writes.push(Write::Delete {
+            key: inscription::unique_key(numero, &ins.enfant, &ins.activite, &ins.annee),
+            condition: Condition::Always,
+        });
+    }
+    match app.store.transact(writes).await {
+        Ok(()) => {}
+        Err(StoreError::TransactionCancelled { .. }) => return Err(UpdateError::Conflict),
+        Err(e) => return Err(e.into()),
+    }
+    let paragraphs = match &motif {
+        None => vec![
+            format!("La mairie a validé l'inscription de {} à l'activité « {} » à partir du {}.", ins.enfant_nom, ins.activite_nom, ins.debut.format("%d/%m/%Y")),
+            "Vous pouvez maintenant réserver ses présences depuis le planning de votre Espace Famille.".to_owned(),
+        ],
+        Some(m) => vec![
+            format!("La mairie n'a pas pu valider l'inscription de {} à l'activité « {} », pour la raison suivante : {m}", ins.enfant_nom, ins.activite_nom),
+            "Vous pouvez faire une nouvelle demande depuis la rubrique « Inscriptions », ou écrire au service Enfance-Éducation.".to_owned(),
+        ],
+    };
+    let subject = format!("inscription {}", statut.label());
+    notify_family(app, numero, &subject, &paragraphs, "/inscriptions").await;
+    Ok(ins)
+}
