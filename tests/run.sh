@@ -103,6 +103,14 @@ EF_TEST_AGENT_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/porta
   "$root/target/debug/portal" agent add --name "Claire Martin" --email claire.martin@ville.example.org --service enfance \
   | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
 export EF_TEST_AGENT_LINK
+EF_TEST_VALIDATOR_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
+  EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
+  "$root/target/debug/portal" agent add --name "Paul Durand" --email validation@ville.example.org --service enfance \
+  | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
+export EF_TEST_VALIDATOR_LINK
+# Every page the browser tests visit is kept for the Nu HTML Checker.
+export EF_TEST_HTML_DIR="$tmp/visited"
+mkdir -p "$EF_TEST_HTML_DIR"
 (cd tests/browser && node --test) 2>&1 | tee "$tmp/browser.log"
 
 step "Nu HTML Checker (vnu) : site statique et pages dynamiques"
@@ -112,7 +120,7 @@ for page in /compte/connexion /compte/inscription /compte/mot-de-passe-oublie /a
 done
 curl -s -o "$tmp/dynamic/_compte_connexion_refus.html" -X POST -d "identifiant=x" "$EF_TEST_PORTAL_URL/compte/connexion"
 java -jar tests/browser/node_modules/vnu-jar/build/dist/vnu.jar --errors-only --skip-non-html \
-  "$tmp/portal/site" "$tmp/dynamic"
+  "$tmp/portal/site" "$tmp/dynamic" "$EF_TEST_HTML_DIR"
 echo "vnu : aucune erreur"
 
 # One closing line for the whole run (everything above stopped on failure).

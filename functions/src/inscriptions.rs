@@ -184,6 +184,13 @@ async fn new_request(
         .find(|a| a.id == q.activite)
         .ok_or(AppError::NotFound)?;
     let held = documents::list(app.store.as_ref(), &numero).await?;
+    // The first day the activity runs is offered; the family may change it.
+    let typed = Typed {
+        debut: shared::calendar::first_running_day(activity, &s.calendrier, day)
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
+        ..Typed::default()
+    };
     let page = request_page(
         &app,
         &family,
@@ -191,7 +198,7 @@ async fn new_request(
         child,
         activity,
         &held,
-        &Typed::default(),
+        &typed,
         &FieldErrors::new(),
     );
     Ok((csrf, page).into_response())

@@ -31,6 +31,18 @@ pub fn runs_on(activity: &Activity, cal: &Calendar, date: NaiveDate) -> bool {
     from <= date && date <= to && weekday_ok && holidays_ok && !cal.jours_feries.contains(&date)
 }
 
+/// The first day on or after `from` the activity runs, if any.
+pub fn first_running_day(
+    activity: &Activity,
+    cal: &Calendar,
+    from: NaiveDate,
+) -> Option<NaiveDate> {
+    let (_, end) = period(activity, cal);
+    from.iter_days()
+        .take_while(|d| *d <= end)
+        .find(|d| runs_on(activity, cal, *d))
+}
+
 /// The Mondays of the whole holiday weeks (Monday to Friday inside one
 /// holiday period and the activity's period) starting on or after `from`.
 pub fn holiday_weeks(activity: &Activity, cal: &Calendar, from: NaiveDate) -> Vec<NaiveDate> {
@@ -74,6 +86,11 @@ mod tests {
         assert!(!runs_on(canteen, cal, d("2026-12-21"))); // Christmas holidays
         assert!(!runs_on(canteen, cal, d("2026-08-31"))); // before the year
         assert!(!runs_on(canteen, cal, d("2027-07-05"))); // after it
+        assert_eq!(
+            first_running_day(canteen, cal, d("2026-12-19")),
+            Some(d("2027-01-04"))
+        );
+        assert_eq!(first_running_day(canteen, cal, d("2027-07-04")), None);
         let wednesdays = s.activity("mercredis").unwrap();
         assert!(runs_on(wednesdays, cal, d("2026-11-25")));
         assert!(!runs_on(wednesdays, cal, d("2026-12-23"))); // holidays

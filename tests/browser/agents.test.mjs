@@ -3,7 +3,7 @@
 // the review queue and the dossiers; axe-core finds nothing on each page.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, baseUrl, field, visit } from './browser.mjs';
+import { launch, baseUrl, field, visit, agentFromInvitation } from './browser.mjs';
 
 const link = process.env.EF_TEST_AGENT_LINK;
 if (!link) throw new Error("EF_TEST_AGENT_LINK manque : lancez tests/run.sh, qui crée l'agent.");
@@ -17,14 +17,7 @@ after(async () => { await browser?.close(); });
 test("un agent choisit son mot de passe, se connecte et consulte un dossier", async () => {
   const page = await browser.newPage();
   const password = 'Fougere-horloge-93-piano';
-  await visit(page, () => page.goto(baseUrl + new URL(link).pathname + new URL(link).search));
-  await field(page, 'Nouveau mot de passe').fill(password);
-  await field(page, 'Confirmation du mot de passe').fill(password);
-  await visit(page, () => page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click());
-  await field(page, 'Adresse e-mail professionnelle').fill('claire.martin@ville.example.org');
-  await field(page, 'Mot de passe').fill(password);
-  await visit(page, () => page.getByRole('button', { name: 'Se connecter' }).click());
-  assert.equal(new URL(page.url()).pathname, '/agents');
+  await agentFromInvitation(page, link, 'claire.martin@ville.example.org', password);
   await visit(page, () => page.getByRole('link', { name: 'Comptes à rattacher' }).click());
   await visit(page, () => page.goto(baseUrl + '/agents'));
   await visit(page, () => page.getByRole('link', { name: 'Dossiers' }).click());

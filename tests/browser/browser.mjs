@@ -2,7 +2,7 @@
 // (no browser download), the portal's address, and an axe-core check.
 import { chromium } from 'playwright-core';
 import { createRequire } from 'node:module';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 
@@ -39,16 +39,23 @@ export async function assertNoAxeViolations(page) {
   assert.deepEqual(lines, [], `axe-core sur ${page.url()}`);
 }
 
-// The last link to `path` in the messages the local portal wrote for `to`
-// (its outbox folder is EF_TEST_OUTBOX), quoted-printable decoded.
-export function lastMailedLink(to, path) {
+// The messages the local portal wrote for `to` (its outbox folder is
+// EF_TEST_OUTBOX), quoted-printable decoded, newest first.
+export function mailsTo(to) {
   const dir = process.env.EF_TEST_OUTBOX;
   if (!dir) throw new Error('EF_TEST_OUTBOX manque : lancez tests/run.sh.');
-  const files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
-  for (const f of files.reverse()) {
-    const raw = readFileSync(join(dir, f), 'utf8');
-    if (!raw.includes(`To: ${to}`)) continue;
-    const text = raw.replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  return readdirSync(dir).filter((f) => f.endsWith('.eml')).sort().reverse()
+    .map((f) => readFileSync(join(dir, f), 'utf8'))
+    .filter((raw) => raw.includes(`To: ${to}`))
+    .map((raw) => Buffer.from(
+      raw.replace(/=\r?\n/g, '').replace(/=([0-9A-F]{2})/g, (_, h) => String.fromCharCode(parseInt(h, 16))),
+      'latin1',
+    ).toString('utf8'));
+}
+
+// The last link to `path` sent to `to`.
+export function lastMailedLink(to, path) {
+  for (const text of mailsTo(to)) {
     const match = text.match(new RegExp(`https?://[^\\s"<>]*${path.replace(/[/?]/g, '\\$&')}\\?jeton=[A-Za-z0-9_-]+`));
     if (match) return new URL(match[0]).pathname + new URL(match[0]).search;
   }
@@ -62,9 +69,67 @@ export function field(page, label) {
   return page.getByLabel(new RegExp(`^${escaped}( \\*)?$`));
 }
 
-// Runs an action that loads a page, then checks that page with axe-core.
+// Runs an action that loads a page, then checks that page with axe-core;
+// with EF_TEST_HTML_DIR set, keeps its HTML for the Nu HTML Checker too.
+let kept = 0;
 export async function visit(page, action) {
   await action();
   await page.waitForLoadState('load');
+  const dir = process.env.EF_TEST_HTML_DIR;
+  if (dir) {
+    // Before axe-core's script is added to the page.
+    const slug = new URL(page.url()).pathname.replace(/[^a-z0-9]+/gi, '_');
+    kept += 1;
+    writeFileSync(join(dir, `${process.pid}-${kept}${slug}.html`), await page.content());
+  }
   await assertNoAxeViolations(page);
+}
+
+// Signs up with the demo dossier's references and activates the account
+// from its e-mail; the page ends signed in on /compte.
+export async function signUpWithDemoDossier(page, { email, username, password }) {
+  await visit(page, () => page.goto(baseUrl + '/compte/inscription'));
+  await fillStep1(page, { email, username, password });
+  await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
+  await completeSignUp(page, email);
+}
+
+export async function fillStep1(page, { email, username, password }) {
+  await field(page, 'Nom').fill('Lefèvre');
+  await field(page, 'Prénom').fill('Émilie');
+  await field(page, 'Adresse e-mail').fill(email);
+  await field(page, "Confirmation de l'adresse e-mail").fill(email);
+  await field(page, "Nom d'utilisateur").fill(username);
+  await field(page, 'Mot de passe').fill(password);
+  await field(page, 'Confirmation du mot de passe').fill(password);
+}
+
+// Steps 2 to 4 with the demo dossier, then the activation link.
+export async function completeSignUp(page, email) {
+  assert.match(await page.locator('main').innerText(), /Étape 2\/4/);
+  await field(page, 'Numéro de dossier famille').fill('D2026-0142');
+  await field(page, 'Nom du responsable du dossier').fill('lefevre');
+  await field(page, "3 derniers chiffres d'une facture").fill('587');
+  await visit(page, () => page.getByRole('button', { name: 'Vérifier et continuer' }).click());
+  assert.match(await page.locator('main').innerText(), /Étape 3\/4/);
+  await field(page, "J'ai lu et j'accepte les conditions générales d'utilisation").check();
+  await field(page, "J'ai lu et j'accepte le règlement intérieur").check();
+  await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
+  assert.match(await page.locator('main').innerText(), /Étape 4\/4[\s\S]*D2026-0142/);
+  await visit(page, () => page.getByRole('button', { name: 'Valider' }).click());
+  assert.match(await page.locator('h1').innerText(), /Vérifiez votre messagerie/);
+  await visit(page, () => page.goto(baseUrl + lastMailedLink(email, '/compte/activation')));
+  assert.equal(new URL(page.url()).pathname, '/compte');
+}
+
+// An agent's first password from the operator's invitation link, then login.
+export async function agentFromInvitation(page, link, email, password) {
+  await visit(page, () => page.goto(baseUrl + new URL(link).pathname + new URL(link).search));
+  await field(page, 'Nouveau mot de passe').fill(password);
+  await field(page, 'Confirmation du mot de passe').fill(password);
+  await visit(page, () => page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click());
+  await field(page, 'Adresse e-mail professionnelle').fill(email);
+  await field(page, 'Mot de passe').fill(password);
+  await visit(page, () => page.getByRole('button', { name: 'Se connecter' }).click());
+  assert.equal(new URL(page.url()).pathname, '/agents');
 }

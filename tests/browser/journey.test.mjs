@@ -4,7 +4,7 @@
 // axe-core must find nothing on every page visited.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, baseUrl, lastMailedLink, field, visit } from './browser.mjs';
+import { launch, baseUrl, lastMailedLink, field, visit, fillStep1, completeSignUp } from './browser.mjs';
 
 let browser;
 before(async () => { browser = await launch(); });
@@ -38,13 +38,7 @@ test('inscription, activation, connexion, mot de passe oublié', async () => {
   // Step 1, first with an error announced next to its field.
   await visit(page, () => page.goto(baseUrl + '/compte/inscription'));
   assert.match(await page.locator('main').innerText(), /Étape 1\/4/);
-  await field(page, 'Nom').fill('Lefèvre');
-  await field(page, 'Prénom').fill('Émilie');
-  await field(page, 'Adresse e-mail').fill(email);
-  await field(page, "Confirmation de l'adresse e-mail").fill(email);
-  await field(page, "Nom d'utilisateur").fill(username);
-  await field(page, 'Mot de passe').fill('court');
-  await field(page, 'Confirmation du mot de passe').fill('court');
+  await fillStep1(page, { email, username, password: 'court' });
   await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
   assert.match(await page.getByRole('alert').innerText(), /12 caractères au moins/);
   assert.equal(await field(page, 'Prénom').inputValue(), 'Émilie');
@@ -52,27 +46,8 @@ test('inscription, activation, connexion, mot de passe oublié', async () => {
   await field(page, 'Confirmation du mot de passe').fill(password);
   await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
 
-  // Step 2: the demo dossier's references.
-  assert.match(await page.locator('main').innerText(), /Étape 2\/4/);
-  await field(page, 'Numéro de dossier famille').fill('D2026-0142');
-  await field(page, 'Nom du responsable du dossier').fill('lefevre');
-  await field(page, "3 derniers chiffres d'une facture").fill('587');
-  await visit(page, () => page.getByRole('button', { name: 'Vérifier et continuer' }).click());
-
-  // Step 3: both boxes.
-  assert.match(await page.locator('main').innerText(), /Étape 3\/4/);
-  await field(page, "J'ai lu et j'accepte les conditions générales d'utilisation").check();
-  await field(page, "J'ai lu et j'accepte le règlement intérieur").check();
-  await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
-
-  // Step 4: summary, then Valider.
-  assert.match(await page.locator('main').innerText(), /Étape 4\/4[\s\S]*D2026-0142/);
-  await visit(page, () => page.getByRole('button', { name: 'Valider' }).click());
-  assert.match(await page.locator('h1').innerText(), /Vérifiez votre messagerie/);
-
-  // Activation signs the family in.
-  await visit(page, () => page.goto(baseUrl + lastMailedLink(email, '/compte/activation')));
-  assert.equal(new URL(page.url()).pathname, '/compte');
+  // Steps 2 to 4 with the demo dossier's references; activation signs in.
+  await completeSignUp(page, email);
   assert.match(await page.locator('main').innerText(), /Votre compte est activé/);
   await logOut(page);
   await logIn(page, username, password);

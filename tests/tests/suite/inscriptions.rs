@@ -13,6 +13,9 @@ use shared::domain::document::Source;
 const LEA: &str = "01JBDEMO0LEA00000000000000";
 const HUGO: &str = "01JBDEMO0HUGO0000000000000";
 const DEMO: &str = "D2026-0142";
+/// A file of a multipart form: field, file name, bytes.
+type Upload<'a> = (&'a str, &'a str, &'a [u8]);
+
 const PDF: &[u8] = b"%PDF-1.4\n% attestation de quotient familial\n";
 
 async fn emilie(portal: &TestPortal) -> Browser {
@@ -129,7 +132,7 @@ async fn a_family_registers_a_child_and_the_town_validates() {
 
     // Every bad upload: a message next to the field, the form kept, nothing stored.
     let big = [PDF, &vec![b'0'; 2 * 1024 * 1024]].concat();
-    let cases: [(&[(&str, &str, &[u8])], &str); 5] = [
+    let cases: [(&[Upload], &str); 5] = [
         (&[], "Joignez ce document"),
         (&[("piece_1", "attestation.pdf", &big)], "dépasse 2 Mo"),
         (
