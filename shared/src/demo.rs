@@ -3,7 +3,7 @@
 //! commune settings). All in one transaction guarded by a marker item, so two
 //! portals starting on the same file seed it once.
 
-use crate::domain::dossier::{self, Child, Dossier, Responsable};
+use crate::domain::dossier::{self, Child, Dossier, PaymentMode, Responsable};
 use crate::domain::invoice::{self, Invoice, Status};
 use crate::store::{Condition, Item, Key, Store, StoreError, Write};
 use chrono::NaiveDate;
@@ -37,6 +37,7 @@ pub fn dossier() -> Dossier {
         adresse: "12 rue des Tilleuls, 01500 Val-d'Albarine".into(),
         quotient_familial: Some(Decimal::new(845, 0)),
         qf_date: Some(date(2026, 9, 1)),
+        mode_paiement: Some(PaymentMode::Prelevement),
     }
 }
 

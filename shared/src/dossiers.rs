@@ -168,6 +168,14 @@ fn describe_changes(before: &Dossier, after: &Dossier) -> String {
             qf(after)
         ));
     }
+    if before.mode_paiement != after.mode_paiement {
+        let mode = |d: &Dossier| d.mode_paiement.map_or("aucun", |m| m.label());
+        changes.push(format!(
+            "mode de paiement : {} → {}",
+            mode(before),
+            mode(after)
+        ));
+    }
     if before.responsables != after.responsables {
         changes.push("responsables modifiés".to_owned());
     }

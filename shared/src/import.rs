@@ -5,7 +5,7 @@
 //! it is written; re-importing the same file updates and never duplicates.
 
 use crate::accounts::validation;
-use crate::domain::dossier::{self, Child, Dossier, Responsable};
+use crate::domain::dossier::{self, Child, Dossier, PaymentMode, Responsable};
 use crate::store::{Condition, Item, Store, StoreError, Write};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -232,6 +232,12 @@ fn record(row: &Row, line: usize) -> Result<Record, String> {
             parse_date(v).ok_or_else(|| format!("date du quotient familial invalide « {v} »"))?,
         ),
     };
+    let mode_paiement = match row.get("mode_paiement") {
+        "" => None,
+        v => Some(PaymentMode::parse(v).ok_or_else(|| {
+            format!("mode de paiement inconnu « {v} » (prelevement, en_ligne ou regie)")
+        })?),
+    };
     let mut responsables =
         vec![responsable(row, 1)?.unwrap_or_else(|| unreachable!("responsable 1 is required"))];
     responsables.extend(responsable(row, 2)?);
@@ -241,6 +247,7 @@ fn record(row: &Row, line: usize) -> Result<Record, String> {
         adresse: row.required("adresse", "adresse")?,
         quotient_familial: qf,
         qf_date,
+        mode_paiement,
     };
     let mut children = Vec::new();
     for n in 1..=MAX_CHILDREN {
@@ -431,6 +438,20 @@ mod tests {
         assert!(reasons[3].1.contains("nom du responsable 1"));
         assert!(reasons[4].1.contains("e-mail"));
         assert!(reasons[5].1.contains("PAI"));
+    }
+
+    #[test]
+    fn payment_modes_are_read_or_refused() {
+        let text = "numero_dossier;responsable1_nom;responsable1_prenom;adresse;mode_paiement\nD1;A;B;1 rue A;prelevement\nD2;A;B;1 rue A;\nD3;A;B;1 rue A;carte bleue\n";
+        let p = parse(text.as_bytes()).unwrap();
+        let modes: Vec<_> = p.records.iter().map(|r| r.dossier.mode_paiement).collect();
+        assert_eq!(modes, [Some(PaymentMode::Prelevement), None]);
+        assert_eq!(p.rejected[0].line, 4);
+        assert!(
+            p.rejected[0]
+                .reason
+                .contains("mode de paiement inconnu « carte bleue »")
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use shared::App;
 use shared::accounts::service::search_dossiers;
 use shared::accounts::validation::{self, FieldErrors};
-use shared::domain::dossier::{self, Child, Dossier, Responsable};
+use shared::domain::dossier::{self, Child, Dossier, PaymentMode, Responsable};
 use shared::dossiers::{self, Actor, UpdateError};
 use shared::import::{child_id, parse_date};
 use shared::layout::forms::{Field, error_summary};
@@ -105,6 +105,8 @@ pub struct EditForm {
     qf: String,
     #[serde(default)]
     qf_date: String,
+    #[serde(default)]
+    mode_paiement: String,
 }
 
 impl EditForm {
@@ -129,6 +131,10 @@ impl EditForm {
             qf_date: d
                 .qf_date
                 .map(|q| q.format("%d/%m/%Y").to_string())
+                .unwrap_or_default(),
+            mode_paiement: d
+                .mode_paiement
+                .map(|m| m.id().to_owned())
                 .unwrap_or_default(),
         }
     }
@@ -216,6 +222,16 @@ impl EditForm {
                 None
             }),
         };
+        let mode_paiement = match self.mode_paiement.trim() {
+            "" => None,
+            v => PaymentMode::parse(v).or_else(|| {
+                e.insert(
+                    "mode_paiement",
+                    "Mode de paiement inconnu : choisissez dans la liste.".into(),
+                );
+                None
+            }),
+        };
         if e.is_empty() {
             Ok(Dossier {
                 numero: numero.to_owned(),
@@ -223,6 +239,7 @@ impl EditForm {
                 adresse,
                 quotient_familial: qf,
                 qf_date,
+                mode_paiement,
             })
         } else {
             Err(e)
@@ -259,6 +276,7 @@ const EDIT_LABELS: &[(&str, &str)] = &[
     ("adresse", "Adresse"),
     ("qf", "Quotient familial"),
     ("qf_date", "Date du quotient familial"),
+    ("mode_paiement", "Mode de paiement"),
     ("enfant_nom", "Nom de l'enfant"),
     ("enfant_prenom", "Prénom de l'enfant"),
     ("enfant_naissance", "Date de naissance"),
@@ -332,6 +350,18 @@ async fn page(
                 (Field::text("adresse", label("adresse"), &f.adresse).render(e))
                 (field("qf", &f.qf))
                 (Field::text("qf_date", label("qf_date"), &f.qf_date).hint("JJ/MM/AAAA").optional().render(e))
+                div.field {
+                    label for="mode_paiement" { (label("mode_paiement")) }
+                    select #mode_paiement name="mode_paiement"
+                        aria-invalid=[e.get("mode_paiement").map(|_| "true")]
+                        aria-describedby=[e.get("mode_paiement").map(|_| "mode_paiement-erreur")] {
+                        option value="" { "non renseigné" }
+                        @for m in PaymentMode::ALL {
+                            option value=(m.id()) selected[f.mode_paiement == m.id()] { (m.label()) }
+                        }
+                    }
+                    @if let Some(m) = e.get("mode_paiement") { span.error #mode_paiement-erreur { "Erreur : " (m) } }
+                }
                 button type="submit" { "Enregistrer le dossier" }
             }
             h2 { "Ajouter un enfant" }

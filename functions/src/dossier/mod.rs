@@ -108,6 +108,8 @@ async fn summary(State(app): State<App>, family: Family, csrf: Csrf) -> Result<R
                     _ => { "non renseigné : le tarif le plus élevé s'applique" }
                 }
             }
+            dt { "Mode de paiement" }
+            dd { (d.mode_paiement.map_or("non renseigné", |m| m.label())) }
         }
         h2 { "Mes dernières démarches" }
         @if history.is_empty() {

@@ -15,6 +15,43 @@ pub struct Responsable {
     pub telephone: Option<String>,
 }
 
+/// How the family pays its invoices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMode {
+    /// Direct debit (SEPA mandate).
+    Prelevement,
+    /// Online by card (PayFiP).
+    EnLigne,
+    /// At the town's cash desk (cheque, cash, CESU).
+    Regie,
+}
+
+impl PaymentMode {
+    pub const ALL: [PaymentMode; 3] = [Self::Prelevement, Self::EnLigne, Self::Regie];
+
+    /// The value in forms and import files.
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Prelevement => "prelevement",
+            Self::EnLigne => "en_ligne",
+            Self::Regie => "regie",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Prelevement => "prélèvement automatique",
+            Self::EnLigne => "paiement en ligne",
+            Self::Regie => "à la régie (chèque, espèces, CESU)",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|m| m.id() == value.trim())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dossier {
     /// The town's own number, e.g. "D2026-0142".
@@ -24,6 +61,8 @@ pub struct Dossier {
     /// Quotient familial, and the date it was set.
     pub quotient_familial: Option<Decimal>,
     pub qf_date: Option<NaiveDate>,
+    #[serde(default)]
+    pub mode_paiement: Option<PaymentMode>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

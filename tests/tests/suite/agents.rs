@@ -263,8 +263,10 @@ async fn agents_find_edit_dossiers_and_add_children_with_an_audit_trail() {
     assert_eq!(page.status, StatusCode::OK);
     let version = page.input_value("version").unwrap();
     let form = |adresse: &str, qf: &str, date: &str, nom: &str| -> Vec<(String, String)> {
+        let mode = if nom.is_empty() { "carte" } else { "en_ligne" };
         [
             ("version", version.as_str()),
+            ("mode_paiement", mode),
             ("r1_nom", nom),
             ("r1_prenom", "Émilie"),
             ("r1_courriel", "emilie.lefevre@example.org"),
@@ -281,7 +283,7 @@ async fn agents_find_edit_dossiers_and_add_children_with_an_audit_trail() {
     let refs: Vec<(&str, &str)> = bad.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let r = agent.post("/agents/dossiers/D2026-0142", &refs).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    for field in ["r1_nom", "adresse", "qf", "qf_date"] {
+    for field in ["r1_nom", "adresse", "qf", "qf_date", "mode_paiement"] {
         assert!(
             r.body.contains(&format!("id=\"{field}-erreur\"")),
             "{field}"
@@ -299,6 +301,11 @@ async fn agents_find_edit_dossiers_and_add_children_with_an_audit_trail() {
     let after = agent.follow(r).await;
     assert!(after.body.contains("Dossier enregistré"));
     assert!(after.body.contains("quotient familial : 845 € → 900 €"));
+    assert!(
+        after
+            .body
+            .contains("mode de paiement : prélèvement automatique → paiement en ligne")
+    );
     assert!(after.body.contains("Claire Martin"));
     // The same (now stale) form again is refused.
     let stale = agent.post("/agents/dossiers/D2026-0142", &refs).await;

@@ -19,6 +19,7 @@ async fn the_family_reads_its_own_dossier() {
     assert_eq!(summary.status, StatusCode::OK);
     assert!(summary.body.contains("D2026-0142"));
     assert!(summary.body.contains("845 €"));
+    assert!(summary.body.contains("prélèvement automatique"));
     let kids = b.get("/dossier/enfants").await;
     assert!(kids.body.contains("Léa Lefèvre") && kids.body.contains("Hugo Lefèvre"));
     assert!(kids.body.contains("sans porc"));
