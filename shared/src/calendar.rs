@@ -28,7 +28,29 @@ pub fn runs_on(activity: &Activity, cal: &Calendar, date: NaiveDate) -> bool {
         Category::Vacances => in_holidays(cal, date),
         _ => !in_holidays(cal, date),
     };
-    from <= date && date <= to && weekday_ok && holidays_ok && !cal.jours_feries.contains(&date)
+    from <= date
+        && date <= to
+        && weekday_ok
+        && holidays_ok
+        && !cal.jours_feries.contains(&date)
+        && !is_closure(cal, date)
+}
+
+/// Whether the services are closed that day (besides holidays).
+pub fn is_closure(cal: &Calendar, date: NaiveDate) -> bool {
+    cal.fermetures
+        .iter()
+        .any(|p| p.debut <= date && date <= p.fin)
+}
+
+/// Whether a date is a working day: Monday to Friday, not a public holiday.
+pub fn is_working_day(cal: &Calendar, date: NaiveDate) -> bool {
+    date.weekday().num_days_from_monday() < 5 && !cal.jours_feries.contains(&date)
+}
+
+/// The Monday of a date's week.
+pub fn monday_of(date: NaiveDate) -> NaiveDate {
+    date - Duration::days(i64::from(date.weekday().num_days_from_monday()))
 }
 
 /// The first day on or after `from` the activity runs, if any.
@@ -86,6 +108,8 @@ mod tests {
         assert!(!runs_on(canteen, cal, d("2026-12-21"))); // Christmas holidays
         assert!(!runs_on(canteen, cal, d("2026-08-31"))); // before the year
         assert!(!runs_on(canteen, cal, d("2027-07-05"))); // after it
+        assert!(!runs_on(canteen, cal, d("2027-01-29"))); // staff day
+        assert!(runs_on(canteen, cal, d("2027-01-28")));
         assert_eq!(
             first_running_day(canteen, cal, d("2026-12-19")),
             Some(d("2027-01-04"))

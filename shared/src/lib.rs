@@ -17,6 +17,7 @@ pub mod import;
 pub mod inscriptions;
 pub mod layout;
 pub mod mail;
+pub mod planning;
 pub mod pricing;
 pub mod sectors;
 pub mod settings;

@@ -4,3 +4,4 @@ pub mod document;
 pub mod dossier;
 pub mod inscription;
 pub mod invoice;
+pub mod planning;

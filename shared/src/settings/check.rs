@@ -108,6 +108,18 @@ pub fn check(s: &Settings, source: &str) -> Result<(), String> {
                 format!("l'activité « {} » n'a aucune unité", a.id),
             ));
         }
+        if a.categorie == super::Category::Restauration
+            && a.unites.iter().any(|u| u.places.is_some())
+        {
+            return Err(error(
+                source,
+                &at,
+                format!(
+                    "activité « {} » : la restauration scolaire ne peut pas refuser un enfant faute de places (retirez « places »)",
+                    a.id
+                ),
+            ));
+        }
         let mut unit_ids = HashSet::new();
         for u in &a.unites {
             let at = format!("id = \"{}\"", u.id);

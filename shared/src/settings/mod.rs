@@ -39,6 +39,9 @@ pub struct Calendar {
     #[serde(deserialize_with = "toml_date::many")]
     pub jours_feries: Vec<NaiveDate>,
     pub vacances: Vec<Period>,
+    /// Days the services are closed besides holidays (e.g. a staff day).
+    #[serde(default)]
+    pub fermetures: Vec<Period>,
 }
 
 /// TOML's own dates (`2026-09-01`, unquoted) read as calendar dates.
@@ -76,6 +79,58 @@ mod toml_date {
     }
 }
 
+/// A time of day written "HH:MM" (Europe/Paris).
+mod hhmm {
+    use chrono::NaiveTime;
+    use serde::{Deserialize, Deserializer, de::Error};
+
+    pub fn one<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveTime, D::Error> {
+        let s = String::deserialize(d)?;
+        NaiveTime::parse_from_str(&s, "%H:%M")
+            .map_err(|_| D::Error::custom(format!("heure invalide « {s} » : HH:MM attendu")))
+    }
+
+    pub fn opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveTime>, D::Error> {
+        one(d).map(Some)
+    }
+}
+
+/// Until when a day may be booked or cancelled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Deadline {
+    /// The day before, at this time.
+    Veille {
+        #[serde(deserialize_with = "hhmm::one")]
+        heure: chrono::NaiveTime,
+    },
+    /// N working days before (weekends and public holidays not counted), at
+    /// this time.
+    JoursOuvres {
+        jours: u32,
+        #[serde(deserialize_with = "hhmm::one")]
+        heure: chrono::NaiveTime,
+    },
+    /// The whole next week, before this weekday at this time.
+    Semaine {
+        jour: Day,
+        #[serde(deserialize_with = "hhmm::one")]
+        heure: chrono::NaiveTime,
+    },
+    /// Holiday weeks: until N clear days before the week's Monday.
+    JoursFrancs { jours: u32 },
+}
+
+/// An activity's booking rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Booking {
+    pub delai: Deadline,
+    /// Until when, the same morning, a family may cancel for illness.
+    #[serde(default, deserialize_with = "hhmm::opt")]
+    pub maladie: Option<chrono::NaiveTime>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Period {
@@ -103,6 +158,9 @@ pub struct Unit {
     pub id: String,
     pub nom: String,
     pub tarif: Grid,
+    /// Places per day; none for the canteen (which may not refuse a child).
+    #[serde(default)]
+    pub places: Option<u32>,
 }
 
 /// A school's sector: the streets (or parts of them) it takes.
@@ -261,7 +319,15 @@ pub struct Activity {
     /// …and of a child with a PAI.
     #[serde(default)]
     pub pieces_pai: Vec<String>,
+    /// Deadlines and the illness window.
+    pub reservation: Booking,
     pub unites: Vec<Unit>,
+}
+
+impl Activity {
+    pub fn unit(&self, id: &str) -> Option<&Unit> {
+        self.unites.iter().find(|u| u.id == id)
+    }
 }
 
 /// A kind of supporting document, and how long one stays valid.

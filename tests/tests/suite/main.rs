@@ -13,6 +13,7 @@ mod files;
 mod http;
 mod import;
 mod inscriptions;
+mod planning;
 mod ses;
 mod store_conformance;
 mod support;

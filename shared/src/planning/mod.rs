@@ -1,0 +1,433 @@
+//! The planning: day-by-day reservations of the children registered to an
+//! activity, with deadlines, capacity and waiting lists.
+//!
+//! A save changes one child's month in one transaction: the month item
+//! (whose version guards against a lost update), the day entries the
+//! town's lists read, and the place counters — a counter's condition
+//! (`pris < places`) refuses the last place twice, and the refused slot goes
+//! to the waiting list instead. A freed place goes to the first on the
+//! waiting list, who is told by e-mail.
+
+pub mod rules;
+
+use crate::app::App;
+use crate::calendar::runs_on;
+use crate::documents::notify_family;
+use crate::domain::dossier::Child;
+use crate::domain::planning::{
+    Cell, DayEntry, Month, State, day_key, month_id, month_key, places_key, unit_ref, waiting_key,
+    waiting_partition,
+};
+use crate::settings::{self, Activity, Category, Unit};
+use crate::store::{CmpOp, Condition, Item, Query, Store, StoreError, Update, Write};
+use chrono::{Duration, NaiveDate};
+use std::collections::HashSet;
+
+/// Most writes in one transaction (DynamoDB's limit).
+const MAX_WRITES: usize = 100;
+
+/// A child's month and the version read (0 when nothing was ever saved).
+pub async fn load_month(
+    store: &dyn Store,
+    numero: &str,
+    child: &str,
+    month: &str,
+) -> Result<(Month, u64), StoreError> {
+    match store.get(&month_key(numero, child, month)).await? {
+        Some(item) => Ok((item.record()?, item.version)),
+        None => Ok((Month::default(), 0)),
+    }
+}
+
+/// One slot the family ticked or unticked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub activity: String,
+    pub unit: String,
+    pub slot: NaiveDate,
+    pub reserve: bool,
+}
+
+/// What became of a change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Reserved,
+    /// No place left: on the waiting list.
+    Waiting,
+    Cancelled,
+    LeftWaitingList,
+    Unchanged,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// The month changed since the family's page was read.
+    #[error("le planning a changé entre-temps")]
+    Conflict,
+    #[error("trop de changements en une fois")]
+    TooMany,
+    /// An activity or unit that does not exist.
+    #[error("unité inconnue")]
+    UnknownUnit,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The days a slot stands for: the day, or the running days of a holiday week.
+pub fn days_of_slot(activity: &Activity, slot: NaiveDate) -> Vec<NaiveDate> {
+    let cal = &settings::get().calendrier;
+    match activity.categorie {
+        Category::Vacances => (0..5)
+            .map(|i| slot + Duration::days(i))
+            .filter(|d| runs_on(activity, cal, *d))
+            .collect(),
+        _ => vec![slot],
+    }
+}
+
+fn find_unit<'a>(activity: &str, unit: &str) -> Result<(&'a Activity, &'a Unit), SaveError> {
+    let a = settings::get()
+        .activity(activity)
+        .ok_or(SaveError::UnknownUnit)?;
+    let u = a.unit(unit).ok_or(SaveError::UnknownUnit)?;
+    Ok((a, u))
+}
+
+/// The writes that put a child on a slot's day entries (attendance kept).
+fn day_entry_writes(
+    entry: &DayEntry,
+    activity: &Activity,
+    slot: NaiveDate,
+) -> Result<Vec<Write>, StoreError> {
+    let entry = DayEntry {
+        etat: Some(State::Reserve),
+        presence: None,
+        ..entry.clone()
+    };
+    let serde_json::Value::Object(attrs) =
+        serde_json::to_value(&entry).map_err(|e| StoreError::InvalidItem(e.to_string()))?
+    else {
+        return Err(StoreError::InvalidItem("entrée du jour".into()));
+    };
+    let mut update = Update::default();
+    for (k, v) in attrs {
+        if k != "presence" {
+            update = update.set(k, v);
+        }
+    }
+    Ok(days_of_slot(activity, slot)
+        .into_iter()
+        .map(|d| Write::Update {
+            key: day_key(
+                d,
+                &entry.activite,
+                &entry.unite,
+                &entry.numero,
+                &entry.enfant,
+            ),
+            update: update.clone(),
+            condition: Condition::Always,
+        })
+        .collect())
+}
+
+fn day_entry_deletes(
+    numero: &str,
+    child: &str,
+    activity: &Activity,
+    unit: &Unit,
+    slot: NaiveDate,
+) -> Vec<Write> {
+    days_of_slot(activity, slot)
+        .into_iter()
+        .map(|d| Write::Delete {
+            key: day_key(d, &activity.id, &unit.id, numero, child),
+            condition: Condition::Always,
+        })
+        .collect()
+}
+
+fn take_place(activity: &Activity, unit: &Unit, slot: NaiveDate, places: u32) -> Write {
+    Write::Update {
+        key: places_key(&activity.id, &unit.id, slot),
+        update: Update::default().add("pris", 1),
+        condition: Condition::Compare {
+            attr: "pris".into(),
+            op: CmpOp::Lt,
+            value: i64::from(places),
+        },
+    }
+}
+
+/// Creates a slot's place counter at 0 if it does not exist yet.
+async fn ensure_counter(
+    store: &dyn Store,
+    activity: &str,
+    unit: &str,
+    slot: NaiveDate,
+) -> Result<(), StoreError> {
+    let item = Item::new(
+        places_key(activity, unit, slot),
+        [("pris".to_owned(), 0.into())].into_iter().collect(),
+    );
+    match store.put(item, Condition::NotExists).await {
+        Ok(()) | Err(StoreError::ConditionFailed) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether someone already waits for a slot (a newcomer then waits too).
+async fn has_waiting(
+    store: &dyn Store,
+    activity: &str,
+    unit: &str,
+    slot: NaiveDate,
+) -> Result<bool, StoreError> {
+    let page = store
+        .query(&Query::partition(waiting_partition(activity, unit, slot)).limit(1))
+        .await?;
+    Ok(!page.items.is_empty())
+}
+
+fn month_write(
+    numero: &str,
+    child: &str,
+    month: &str,
+    m: &Month,
+    version: u64,
+) -> Result<Write, StoreError> {
+    let mut item = Item::from_record(month_key(numero, child, month), m)?;
+    item.version = version;
+    Ok(Write::Put {
+        item,
+        condition: if version == 0 {
+            Condition::NotExists
+        } else {
+            Condition::VersionEquals(version)
+        },
+    })
+}
+
+/// Applies a family's changes to one child's month, if it is still at
+/// `version`. Every change must be in `month` (the slots' month).
+pub async fn save(
+    app: &App,
+    numero: &str,
+    child: &Child,
+    month: &str,
+    version: u64,
+    changes: &[Change],
+) -> Result<Vec<Outcome>, SaveError> {
+    let store = app.store.as_ref();
+    let (stored, current) = load_month(store, numero, &child.id, month).await?;
+    if current != version {
+        return Err(SaveError::Conflict);
+    }
+    let now = app.clock.now();
+    // Slots found full (or with people already waiting): they wait.
+    let mut full: HashSet<usize> = HashSet::new();
+    for (i, ch) in changes.iter().enumerate() {
+        let (a, u) = find_unit(&ch.activity, &ch.unit)?;
+        if ch.reserve
+            && u.places.is_some()
+            && stored.get(ch.slot, &unit_ref(&a.id, &u.id)).is_none()
+        {
+            ensure_counter(store, &a.id, &u.id, ch.slot).await?;
+            if has_waiting(store, &a.id, &u.id, ch.slot).await? {
+                full.insert(i);
+            }
+        }
+    }
+    for _ in 0..=changes.len() + 2 {
+        let mut m = stored.clone();
+        let mut writes = Vec::new();
+        let mut counters: Vec<(usize, usize)> = Vec::new();
+        let mut outcomes = Vec::new();
+        let mut freed = Vec::new();
+        for (i, ch) in changes.iter().enumerate() {
+            let (a, u) = find_unit(&ch.activity, &ch.unit)?;
+            let uref = unit_ref(&a.id, &u.id);
+            let cell = m.get(ch.slot, &uref);
+            let outcome = match (cell.map(|c| c.etat), ch.reserve) {
+                (None, true) => match u.places {
+                    Some(_) if full.contains(&i) => {
+                        m.set(
+                            ch.slot,
+                            &uref,
+                            Some(Cell {
+                                etat: State::Attente,
+                                depuis: now,
+                            }),
+                        );
+                        let entry = DayEntry::of(numero, child, &a.id, &u.id, Some(State::Attente));
+                        let mut item = Item::from_record(
+                            waiting_key(&a.id, &u.id, ch.slot, now, numero, &child.id),
+                            &entry,
+                        )?;
+                        item.attrs.insert("mois".into(), month.into());
+                        writes.push(Write::Put {
+                            item,
+                            condition: Condition::Always,
+                        });
+                        Outcome::Waiting
+                    }
+                    places => {
+                        m.set(
+                            ch.slot,
+                            &uref,
+                            Some(Cell {
+                                etat: State::Reserve,
+                                depuis: now,
+                            }),
+                        );
+                        if let Some(p) = places {
+                            counters.push((writes.len() + 1, i));
+                            writes.push(take_place(a, u, ch.slot, p));
+                        }
+                        let entry = DayEntry::of(numero, child, &a.id, &u.id, Some(State::Reserve));
+                        writes.extend(day_entry_writes(&entry, a, ch.slot)?);
+                        Outcome::Reserved
+                    }
+                },
+                (Some(State::Reserve), false) => {
+                    m.set(ch.slot, &uref, None);
+                    writes.extend(day_entry_deletes(numero, &child.id, a, u, ch.slot));
+                    if u.places.is_some() {
+                        writes.push(Write::Update {
+                            key: places_key(&a.id, &u.id, ch.slot),
+                            update: Update::default().add("pris", -1),
+                            condition: Condition::Always,
+                        });
+                        freed.push((a.id.clone(), u.id.clone(), ch.slot));
+                    }
+                    Outcome::Cancelled
+                }
+                (Some(State::Attente), false) => {
+                    m.set(ch.slot, &uref, None);
+                    let since = cell.map_or(now, |c| c.depuis);
+                    writes.push(Write::Delete {
+                        key: waiting_key(&a.id, &u.id, ch.slot, since, numero, &child.id),
+                        condition: Condition::Always,
+                    });
+                    Outcome::LeftWaitingList
+                }
+                _ => Outcome::Unchanged,
+            };
+            outcomes.push(outcome);
+        }
+        if writes.is_empty() {
+            return Ok(outcomes);
+        }
+        if writes.len() + 1 > MAX_WRITES {
+            return Err(SaveError::TooMany);
+        }
+        writes.insert(0, month_write(numero, &child.id, month, &m, version)?);
+        match store.transact(writes).await {
+            Ok(()) => {
+                for (a, u, slot) in freed {
+                    promote(app, &a, &u, slot).await?;
+                }
+                return Ok(outcomes);
+            }
+            Err(StoreError::TransactionCancelled { index: 0 }) => return Err(SaveError::Conflict),
+            Err(StoreError::TransactionCancelled { index }) => {
+                match counters.iter().find(|(w, _)| *w == index) {
+                    Some((_, change)) => {
+                        full.insert(*change);
+                    }
+                    None => return Err(SaveError::Conflict),
+                }
+            }
+            Err(StoreError::TransactionConflict) => {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(SaveError::Conflict)
+}
+
+/// Gives a freed place of a slot to the first on its waiting list, if a
+/// place is free: their month, day entries, the counter and the list change
+/// in one transaction; then the family is told by e-mail. Returns who got it.
+pub async fn promote(
+    app: &App,
+    activity: &str,
+    unit: &str,
+    slot: NaiveDate,
+) -> Result<Option<DayEntry>, StoreError> {
+    let Ok((a, u)) = find_unit(activity, unit) else {
+        return Ok(None);
+    };
+    let Some(places) = u.places else {
+        return Ok(None);
+    };
+    let store = app.store.as_ref();
+    for _ in 0..8 {
+        let page = store
+            .query(&Query::partition(waiting_partition(activity, unit, slot)).limit(1))
+            .await?;
+        let Some(first) = page.items.into_iter().next() else {
+            return Ok(None);
+        };
+        let entry: DayEntry = first.record()?;
+        let month = month_id(slot);
+        let (mut m, version) = load_month(store, &entry.numero, &entry.enfant, &month).await?;
+        let uref = unit_ref(activity, unit);
+        let Some(cell) = m.get(slot, &uref).filter(|c| c.etat == State::Attente) else {
+            // A leftover (the family left the list meanwhile): drop it.
+            store
+                .write(Write::Delete {
+                    key: first.key,
+                    condition: Condition::Always,
+                })
+                .await?;
+            continue;
+        };
+        m.set(
+            slot,
+            &uref,
+            Some(Cell {
+                etat: State::Reserve,
+                depuis: cell.depuis,
+            }),
+        );
+        let mut writes = vec![
+            Write::Delete {
+                key: first.key.clone(),
+                condition: Condition::Exists,
+            },
+            month_write(&entry.numero, &entry.enfant, &month, &m, version)?,
+            take_place(a, u, slot, places),
+        ];
+        writes.extend(day_entry_writes(&entry, a, slot)?);
+        match store.transact(writes).await {
+            Ok(()) => {
+                let when = match a.categorie {
+                    Category::Vacances => format!("la semaine du {}", slot.format("%d/%m/%Y")),
+                    _ => format!("le {}", slot.format("%d/%m/%Y")),
+                };
+                let paragraphs = [format!(
+                    "Une place s'est libérée : {} a maintenant une réservation « {} » pour {when}. Si vous n'en avez plus besoin, annulez-la depuis le planning avant la date limite.",
+                    entry.enfant_nom.trim(),
+                    u.nom
+                )];
+                notify_family(
+                    app,
+                    &entry.numero,
+                    "une place s'est libérée",
+                    &paragraphs,
+                    "/planning",
+                )
+                .await;
+                return Ok(Some(entry));
+            }
+            Err(StoreError::TransactionCancelled { index: 2 }) => return Ok(None),
+            Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => {
+                continue;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(None)
+}
