@@ -6,6 +6,7 @@ pub mod backoffice;
 pub mod dossier;
 mod downloads;
 pub mod inscriptions;
+pub mod planning;
 
 pub(crate) use dossier::documents as dossier_documents;
 
@@ -20,7 +21,8 @@ pub fn all_routes(app: App) -> Router {
         .merge(account::router(app.clone()))
         .merge(backoffice::router(app.clone()))
         .merge(dossier::router(app.clone()))
-        .merge(inscriptions::router(app))
+        .merge(inscriptions::router(app.clone()))
+        .merge(planning::router(app))
 }
 
 /// The local portal's whole service: every route group, the static site

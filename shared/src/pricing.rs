@@ -160,6 +160,11 @@ pub fn unit_price(grid: &Grid, qf: Decimal, payer: Payer) -> Decimal {
     }
 }
 
+/// "3,30 €": an amount as pages show it, half-up to the cent.
+pub fn euros(amount: Decimal) -> String {
+    format!("{:.2} €", to_cents(amount)).replace('.', ",")
+}
+
 /// A price as shown and billed: half-up to the cent.
 pub fn to_cents(amount: Decimal) -> Decimal {
     amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)

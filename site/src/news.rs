@@ -189,26 +189,7 @@ pub fn load(dir: &Path) -> Result<Vec<Item>, String> {
 }
 
 fn date_fr(d: NaiveDate) -> String {
-    const MONTHS: [&str; 12] = [
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ];
-    format!(
-        "{} {} {}",
-        chrono::Datelike::day(&d),
-        MONTHS[chrono::Datelike::month0(&d) as usize],
-        chrono::Datelike::year(&d)
-    )
+    shared::layout::dates::long(d)
 }
 
 /// The short form of an item, in lists (`h2`) and on the home page (`h3`,

@@ -95,10 +95,7 @@ pub fn data_json() -> String {
         .replace("</", "<\\/")
 }
 
-/// "3,30 €"
-pub fn euros(amount: Decimal) -> String {
-    format!("{} €", pricing::to_cents(amount)).replace('.', ",")
-}
+pub use shared::pricing::euros;
 
 fn grid_table(grid: &Grid, caption: &str) -> Markup {
     let extras = html! {

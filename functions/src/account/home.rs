@@ -65,6 +65,10 @@ pub async fn show(
                         h3 { a href="/inscriptions" { "Inscriptions" } }
                         p { "Les activités de mes enfants ; inscrire un enfant à une nouvelle activité." }
                     }
+                    li {
+                        h3 { a href="/planning" { "Planning" } }
+                        p { "Réserver ou annuler les jours de cantine, de périscolaire, de mercredi et de vacances ; le coût du mois." }
+                    }
                 }
                 li {
                     h3 { a href="/compte/mon-compte" { "Mon compte" } }

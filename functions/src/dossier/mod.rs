@@ -85,9 +85,7 @@ async fn load(app: &App, numero: &str) -> Result<(Dossier, u64), AppError> {
         .ok_or_else(|| AppError::Internal(format!("dossier rattaché introuvable : {numero}")))
 }
 
-pub(crate) fn date_fr(d: chrono::NaiveDate) -> String {
-    d.format("%d/%m/%Y").to_string()
-}
+pub(crate) use shared::layout::dates::numeric as date_fr;
 
 async fn summary(State(app): State<App>, family: Family, csrf: Csrf) -> Result<Response, AppError> {
     let Some(numero) = linked(&family) else {

@@ -2,6 +2,7 @@
 //! header and navigation, a skip link, landmarks, the footer links, and the
 //! commune's own stylesheet (the State's DSFR is reserved to State services).
 
+pub mod dates;
 pub mod error_page;
 pub mod forms;
 

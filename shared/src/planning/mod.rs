@@ -8,6 +8,7 @@
 //! to the waiting list instead. A freed place goes to the first on the
 //! waiting list, who is told by e-mail.
 
+pub mod grid;
 pub mod rules;
 
 use crate::app::App;
@@ -23,8 +24,22 @@ use crate::store::{CmpOp, Condition, Item, Query, Store, StoreError, Update, Wri
 use chrono::{Duration, NaiveDate};
 use std::collections::HashSet;
 
+/// A slot whose place a cancellation freed: (activity, unit, slot).
+type Freed = (String, String, NaiveDate);
+
 /// Most writes in one transaction (DynamoDB's limit).
 const MAX_WRITES: usize = 100;
+/// How many times a save retries after meeting a concurrent transaction.
+const MAX_CONFLICT_ROUNDS: usize = 25;
+
+/// Waits before retrying a transaction that met another: a random delay
+/// that grows with the rounds, so that racing sessions spread out.
+async fn back_off(round: usize) {
+    use rand::Rng;
+    let ceiling = 5u64 << round.min(6);
+    let ms = rand::rng().random_range(1..=ceiling);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+}
 
 /// A child's month and the version read (0 when nothing was ever saved).
 pub async fn load_month(
@@ -238,7 +253,11 @@ pub async fn save(
             }
         }
     }
-    for _ in 0..=changes.len() + 2 {
+    // Each round either succeeds, finds one more slot full, or met another
+    // transaction on the same items (DynamoDB's TransactionConflict) and
+    // waits a little before trying again.
+    let mut attempts: Vec<(Month, Vec<Outcome>, Vec<Freed>)> = Vec::new();
+    for round in 0..changes.len() + MAX_CONFLICT_ROUNDS {
         let mut m = stored.clone();
         let mut writes = Vec::new();
         let mut counters: Vec<(usize, usize)> = Vec::new();
@@ -322,6 +341,7 @@ pub async fn save(
             return Err(SaveError::TooMany);
         }
         writes.insert(0, month_write(numero, &child.id, month, &m, version)?);
+        attempts.push((m, outcomes.clone(), freed.clone()));
         match store.transact(writes).await {
             Ok(()) => {
                 for (a, u, slot) in freed {
@@ -329,7 +349,24 @@ pub async fn save(
                 }
                 return Ok(outcomes);
             }
-            Err(StoreError::TransactionCancelled { index: 0 }) => return Err(SaveError::Conflict),
+            Err(StoreError::TransactionCancelled { index: 0 }) => {
+                // Either another session saved this month, or one of our own
+                // attempts was applied and its answer lost (the SDK retried
+                // it, or reported it failed): only the latter leaves one of
+                // our months there.
+                let (now_stored, now_version) = load_month(store, numero, &child.id, month).await?;
+                if now_version == version + 1
+                    && let Some((_, outcomes, freed)) = attempts
+                        .into_iter()
+                        .find(|(tried, _, _)| *tried == now_stored)
+                {
+                    for (a, u, slot) in freed {
+                        promote(app, &a, &u, slot).await?;
+                    }
+                    return Ok(outcomes);
+                }
+                return Err(SaveError::Conflict);
+            }
             Err(StoreError::TransactionCancelled { index }) => {
                 match counters.iter().find(|(w, _)| *w == index) {
                     Some((_, change)) => {
@@ -339,7 +376,7 @@ pub async fn save(
                 }
             }
             Err(StoreError::TransactionConflict) => {
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                back_off(round).await;
             }
             Err(e) => return Err(e.into()),
         }
@@ -363,7 +400,7 @@ pub async fn promote(
         return Ok(None);
     };
     let store = app.store.as_ref();
-    for _ in 0..8 {
+    for round in 0..MAX_CONFLICT_ROUNDS {
         let page = store
             .query(&Query::partition(waiting_partition(activity, unit, slot)).limit(1))
             .await?;
@@ -424,7 +461,7 @@ pub async fn promote(
             }
             Err(StoreError::TransactionCancelled { index: 2 }) => return Ok(None),
             Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => {
-                continue;
+                back_off(round).await;
             }
             Err(e) => return Err(e),
         }

@@ -1,0 +1,437 @@
+//! The `planning` route group: the family's reservations, a grid of a
+//! month, a fortnight or a week (a row per child and unit, a cell per day),
+//! the cost of the period, the waiting list counts, and a form — boxes for
+//! the days still open — that saves the changes child by child and month by
+//! month, never silently over another session's changes.
+
+use crate::dossier::{linked, not_linked};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use chrono::NaiveDate;
+use maud::{Markup, html};
+use serde::Deserialize;
+use shared::App;
+use shared::domain::dossier::Child;
+use shared::domain::planning::month_id;
+use shared::dossiers;
+use shared::layout::dates;
+use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::planning::grid::{self, Grid, Months, Shown, cell_key};
+use shared::planning::rules::{View, columns, paris_date};
+use shared::planning::{self, Outcome, SaveError};
+use shared::pricing::euros;
+use shared::settings;
+use shared::web::AppError;
+use shared::web::auth::{Csrf, CsrfForm, Family};
+use std::collections::{BTreeSet, HashMap};
+
+/// Most fields a planning form may carry (a month of every unit of three
+/// children is far below).
+const MAX_FIELDS: usize = 2_000;
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/planning", get(show).post(save))
+        .with_state(app)
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PlanningQuery {
+    vue: Option<String>,
+    date: Option<String>,
+    modifier: Option<String>,
+    enregistre: Option<String>,
+    attente: Option<String>,
+}
+
+/// The view and its anchor from the query; anything malformed falls back to
+/// the month of today (a bookmark never breaks).
+fn view_of(vue: Option<&str>, date: Option<&str>, today: NaiveDate) -> (View, NaiveDate) {
+    let view = vue.and_then(View::parse).unwrap_or(View::Mois);
+    let anchor = date
+        .and_then(|d| d.parse::<NaiveDate>().ok())
+        .filter(|d| (*d - today).num_days().abs() < 800)
+        .unwrap_or(today);
+    (view, anchor)
+}
+
+/// Everything a planning page reads for a dossier and a period.
+struct Loaded {
+    children: Vec<Child>,
+    months: Months,
+    versions: HashMap<(String, String), u64>,
+    registrations: Vec<shared::domain::inscription::Inscription>,
+    qf: Option<rust_decimal::Decimal>,
+}
+
+async fn load(app: &App, numero: &str, days: &[NaiveDate]) -> Result<Loaded, AppError> {
+    let store = app.store.as_ref();
+    let children = dossiers::children(store, numero).await?;
+    let registrations = shared::inscriptions::list(store, numero).await?;
+    let qf = dossiers::load(store, numero)
+        .await?
+        .and_then(|(d, _)| d.quotient_familial);
+    // Every month a shown day's slot is kept in (a holiday week starts on
+    // its Monday, maybe in the month before).
+    let mut wanted: BTreeSet<String> = BTreeSet::new();
+    for day in days {
+        wanted.insert(month_id(*day));
+        wanted.insert(month_id(shared::calendar::monday_of(*day)));
+    }
+    let mut months = Months::new();
+    let mut versions = HashMap::new();
+    for child in &children {
+        for m in &wanted {
+            let (month, version) = planning::load_month(store, numero, &child.id, m).await?;
+            months.insert((child.id.clone(), m.clone()), month);
+            versions.insert((child.id.clone(), m.clone()), version);
+        }
+    }
+    Ok(Loaded {
+        children,
+        months,
+        versions,
+        registrations,
+        qf,
+    })
+}
+
+fn period_title(view: View, first: NaiveDate, last: NaiveDate) -> String {
+    match view {
+        View::Mois => format!("Planning de {}", dates::month(first)),
+        _ => format!(
+            "Planning du {} au {}",
+            dates::long(first),
+            dates::long(last)
+        ),
+    }
+}
+
+fn link(view: View, anchor: NaiveDate, edit: bool) -> String {
+    format!(
+        "/planning?vue={}&date={anchor}{}",
+        view.id(),
+        if edit { "&modifier=1" } else { "" }
+    )
+}
+
+struct Screen<'a> {
+    view: View,
+    anchor: NaiveDate,
+    edit: bool,
+    grid: &'a Grid<'a>,
+    versions: &'a HashMap<(String, String), u64>,
+    message: Option<(NoticeKind, String)>,
+}
+
+fn cell_markup(row: &grid::Row, cell: &grid::CellView, edit: bool) -> Markup {
+    let class = match cell.shown {
+        Shown::Reserved => "reserved",
+        Shown::Waiting => "waiting",
+        Shown::Sick => "sick",
+        Shown::Justified => "justified",
+        Shown::Closed => "closed",
+        Shown::NotRegistered => "not-registered",
+        Shown::Free => "free",
+    };
+    let code = match cell.shown {
+        Shown::Reserved => "R",
+        Shown::Waiting => "A",
+        Shown::Sick => "M",
+        Shown::Justified => "J",
+        Shown::Closed => "×",
+        Shown::NotRegistered => "–",
+        Shown::Free => "·",
+    };
+    let what = format!(
+        "{}, {}, {}",
+        row.child.prenom,
+        row.unit.nom,
+        dates::with_weekday(cell.day)
+    );
+    let key = cell_key(&row.child.id, &row.activity.id, &row.unit.id, cell.slot);
+    html! {
+        td class=(class) {
+            @if edit && cell.editable {
+                input type="checkbox" name="c" value=(key) checked[cell.shown.asked()]
+                    aria-label={ (what) @if cell.shown == Shown::Waiting { " (en liste d'attente)" } };
+            } @else {
+                span aria-hidden="true" { (code) }
+                span.visually-hidden { (what) " : " (cell.shown.label()) }
+            }
+        }
+    }
+}
+
+fn page(family: &Family, csrf: &Csrf, screen: &Screen) -> Markup {
+    let Screen {
+        view,
+        anchor,
+        edit,
+        grid,
+        ..
+    } = *screen;
+    let (first, last) = view.range(anchor);
+    let (previous, next) = view.neighbours(anchor);
+    let title = period_title(view, first, last);
+    let table = html! {
+        div.table-scroll role="region" aria-labelledby="planning-titre" tabindex="0" {
+            table.planning {
+                caption #planning-titre { (title) }
+                thead {
+                    tr {
+                        th scope="col" { "Enfant et unité" }
+                        @for day in &grid.days {
+                            th scope="col" { abbr title=(dates::with_weekday(*day)) { (dates::short(*day)) } }
+                        }
+                    }
+                }
+                tbody {
+                    @for row in &grid.rows {
+                        tr {
+                            th scope="row" { (row.child.prenom) " — " (row.unit.nom) }
+                            @for cell in &row.cells { (cell_markup(row, cell, edit)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    let main = html! {
+        (account_bar(&family.account.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+        @if let Some((kind, text)) = &screen.message { (notice(*kind, text)) }
+        nav.views aria-label="Affichage du planning" {
+            @for v in [View::Mois, View::Quinzaine, View::Semaine] {
+                a href=(link(v, anchor, edit)) aria-current=[(v == view).then_some("page")] {
+                    (match v { View::Mois => "Mois", View::Quinzaine => "Quinzaine", View::Semaine => "Semaine" })
+                }
+            }
+            a href=(link(view, previous, edit)) { "← Période précédente" }
+            a href=(link(view, next, edit)) { "Période suivante →" }
+        }
+        @if grid.rows.is_empty() {
+            p { "Aucune inscription validée pour l'instant : le planning s'ouvre quand la mairie a validé une inscription." }
+            p { a href="/inscriptions" { "Mes inscriptions" } }
+        } @else {
+            p { strong { (grid.waiting) " réservation(s) en attente" } " (en liste d'attente faute de place)." }
+            p { "Coût estimé de la période : " strong #cout { (euros(grid.total)) } " (selon votre quotient familial ; la facture fait foi)." }
+            @if edit {
+                form method="post" action="/planning" data-planning-form {
+                    (csrf.field())
+                    input type="hidden" name="vue" value=(view.id());
+                    input type="hidden" name="date" value=(anchor);
+                    @for ((child, month), version) in screen.versions {
+                        input type="hidden" name="v" value={ (child) "|" (month) "|" (version) };
+                    }
+                    p.hint { "Cochez les jours à réserver, décochez ceux à annuler ; les jours sans case ne sont plus modifiables (date limite passée, fermeture ou hors inscription)." }
+                    (table)
+                    div.actions {
+                        button type="submit" { "Enregistrer" }
+                        a href=(link(view, anchor, false)) { "Annuler les changements" }
+                    }
+                }
+            } @else {
+                p.actions { a.button href=(link(view, anchor, true)) { "Modifier" } }
+                (table)
+            }
+            h2 { "Légende" }
+            ul.legend {
+                li { "R : réservé" } li { "· : non réservé" } li { "A : en liste d'attente" }
+                li { "M : absence maladie, justificatif attendu" } li { "J : absence justifiée" }
+                li { "× : fermé" } li { "– : hors inscription" }
+            }
+            h2 { "Coût par enfant et par unité" }
+            ul {
+                @for row in grid.rows.iter().filter(|r| r.billed > 0) {
+                    li { (row.child.prenom) " — " (row.unit.nom) " : " (row.billed) " × " (euros(row.price)) " = " (euros(row.cost)) }
+                }
+            }
+        }
+    };
+    layout::render(Page {
+        title: &title,
+        path: "/planning",
+        main,
+    })
+}
+
+async fn show(
+    State(app): State<App>,
+    family: Family,
+    csrf: Csrf,
+    Query(q): Query<PlanningQuery>,
+) -> Result<Response, AppError> {
+    let Some(numero) = linked(&family) else {
+        return Ok(not_linked());
+    };
+    let now = app.clock.now();
+    let (view, anchor) = view_of(q.vue.as_deref(), q.date.as_deref(), paris_date(now));
+    let (first, last) = view.range(anchor);
+    let days = columns(first, last);
+    let data = load(&app, &numero, &days).await?;
+    let s = settings::get();
+    let grid = grid::build(
+        s,
+        &data.children,
+        &data.registrations,
+        &data.months,
+        data.qf,
+        days,
+        now,
+    );
+    let message = q.enregistre.is_some().then(|| {
+        let waiting: usize = q.attente.as_deref().and_then(|a| a.parse().ok()).unwrap_or(0);
+        let text = if waiting > 0 {
+            format!("Planning enregistré. {waiting} jour(s) sans place disponible : en liste d'attente, vous serez prévenu(e) par e-mail si une place se libère.")
+        } else {
+            "Planning enregistré.".to_owned()
+        };
+        (NoticeKind::Success, text)
+    });
+    let screen = Screen {
+        view,
+        anchor,
+        edit: q.modifier.is_some(),
+        grid: &grid,
+        versions: &data.versions,
+        message,
+    };
+    let markup = page(&family, &csrf, &screen);
+    Ok((csrf, markup).into_response())
+}
+
+async fn save(
+    State(app): State<App>,
+    family: Family,
+    csrf: Csrf,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let Some(numero) = linked(&family) else {
+        return Ok(not_linked());
+    };
+    let now = app.clock.now();
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let (view, anchor) = view_of(field("vue"), field("date"), paris_date(now));
+    let (first, last) = view.range(anchor);
+    let days = columns(first, last);
+    let data = load(&app, &numero, &days).await?;
+    let s = settings::get();
+    let grid = grid::build(
+        s,
+        &data.children,
+        &data.registrations,
+        &data.months,
+        data.qf,
+        days,
+        now,
+    );
+    let refuse = |status: StatusCode, text: String| {
+        let screen = Screen {
+            view,
+            anchor,
+            edit: true,
+            grid: &grid,
+            versions: &data.versions,
+            message: Some((NoticeKind::Error, text)),
+        };
+        (status, page(&family, &csrf, &screen)).into_response()
+    };
+    if fields.len() > MAX_FIELDS {
+        return Ok(refuse(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!(
+                "Ce formulaire contient trop de champs ({}) : rien n'a été enregistré.",
+                fields.len()
+            ),
+        ));
+    }
+    let ticked: BTreeSet<String> = fields
+        .iter()
+        .filter(|(k, _)| k == "c")
+        .map(|(_, v)| v.clone())
+        .collect();
+    let asked = match grid::changes(&grid, &ticked) {
+        Ok(a) => a,
+        Err(_) => {
+            return Ok(refuse(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "Une des cases envoyées n'est pas modifiable (date limite passée, jour fermé, hors inscription ou enfant d'un autre dossier) : rien n'a été enregistré. Voici votre planning actuel.".into(),
+            ));
+        }
+    };
+    let posted_versions: HashMap<(String, String), u64> = fields
+        .iter()
+        .filter(|(k, _)| k == "v")
+        .filter_map(|(_, v)| {
+            let mut parts = v.rsplitn(2, '|');
+            let version = parts.next()?.parse().ok()?;
+            let (child, month) = parts.next()?.split_once('|')?;
+            Some(((child.to_owned(), month.to_owned()), version))
+        })
+        .collect();
+    let mut waiting = 0;
+    for group in &asked {
+        let key = (group.child.clone(), group.month.clone());
+        let version = posted_versions.get(&key).copied().unwrap_or(u64::MAX);
+        let child = data
+            .children
+            .iter()
+            .find(|c| c.id == group.child)
+            .ok_or(AppError::NotFound)?;
+        match planning::save(&app, &numero, child, &group.month, version, &group.changes).await {
+            Ok(outcomes) => waiting += outcomes.iter().filter(|o| **o == Outcome::Waiting).count(),
+            Err(SaveError::Conflict) => {
+                // Show the current state: reread everything.
+                let fresh = load(&app, &numero, &columns(first, last)).await?;
+                let grid = grid::build(
+                    s,
+                    &fresh.children,
+                    &fresh.registrations,
+                    &fresh.months,
+                    fresh.qf,
+                    columns(first, last),
+                    now,
+                );
+                let screen = Screen {
+                    view,
+                    anchor,
+                    edit: true,
+                    grid: &grid,
+                    versions: &fresh.versions,
+                    message: Some((
+                        NoticeKind::Error,
+                        format!(
+                            "Le planning de {} a été modifié entre-temps (dans une autre fenêtre, ou par l'autre responsable) : voici son état actuel. Refaites vos changements puis enregistrez.",
+                            child.prenom
+                        ),
+                    )),
+                };
+                return Ok((StatusCode::CONFLICT, page(&family, &csrf, &screen)).into_response());
+            }
+            Err(SaveError::TooMany) => {
+                return Ok(refuse(
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    format!(
+                        "Trop de changements en une fois pour {} : enregistrez une quinzaine, puis l'autre.",
+                        child.prenom
+                    ),
+                ));
+            }
+            Err(SaveError::UnknownUnit) => return Err(AppError::BadRequest),
+            Err(SaveError::Store(e)) => return Err(e.into()),
+        }
+    }
+    let mut to = format!("{}&enregistre=1", link(view, anchor, false));
+    if waiting > 0 {
+        to.push_str(&format!("&attente={waiting}"));
+    }
+    Ok(Redirect::to(&to).into_response())
+}

@@ -1,0 +1,69 @@
+//! Dates as French pages write them.
+
+use chrono::{Datelike, NaiveDate};
+
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+const WEEKDAYS: [&str; 7] = [
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche",
+];
+
+/// "26 novembre 2026".
+pub fn long(d: NaiveDate) -> String {
+    format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+}
+
+/// "jeudi 26 novembre 2026".
+pub fn with_weekday(d: NaiveDate) -> String {
+    format!("{} {}", weekday(d), long(d))
+}
+
+/// "jeudi".
+pub fn weekday(d: NaiveDate) -> &'static str {
+    WEEKDAYS[d.weekday().num_days_from_monday() as usize]
+}
+
+/// "novembre 2026".
+pub fn month(d: NaiveDate) -> String {
+    format!("{} {}", MONTHS[d.month0() as usize], d.year())
+}
+
+/// "26/11/2026".
+pub fn numeric(d: NaiveDate) -> String {
+    d.format("%d/%m/%Y").to_string()
+}
+
+/// "jeu. 26": a grid's column heading.
+pub fn short(d: NaiveDate) -> String {
+    format!("{}. {}", &weekday(d)[..3], d.day())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn french_forms() {
+        let d: NaiveDate = "2026-11-26".parse().unwrap();
+        assert_eq!(long(d), "26 novembre 2026");
+        assert_eq!(with_weekday(d), "jeudi 26 novembre 2026");
+        assert_eq!(month(d), "novembre 2026");
+        assert_eq!(numeric(d), "26/11/2026");
+        assert_eq!(short(d), "jeu. 26");
+        let w: NaiveDate = "2026-12-02".parse().unwrap();
+        assert_eq!(short(w), "mer. 2");
+    }
+}
