@@ -89,13 +89,19 @@ pub fn build(out: &Path, options: &Options) -> anyhow::Result<Report> {
         text: sectors::SCRIPT.into(),
     });
     files.push(BuiltFile::Text {
+        path: shared::layout::planning_script_path()
+            .trim_start_matches('/')
+            .into(),
+        text: shared::layout::PLANNING_SCRIPT.into(),
+    });
+    files.push(BuiltFile::Text {
         path: "sitemap.xml".into(),
         text: sitemap(&pages, &options.site_url),
     });
     files.push(BuiltFile::Text {
         path: "robots.txt".into(),
         text: format!(
-            "User-agent: *\nDisallow: /compte\nDisallow: /agents\nSitemap: {}/sitemap.xml\n",
+            "User-agent: *\nDisallow: /compte\nDisallow: /dossier\nDisallow: /inscriptions\nDisallow: /planning\nDisallow: /agents\nSitemap: {}/sitemap.xml\n",
             options.site_url
         ),
     });

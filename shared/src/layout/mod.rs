@@ -28,6 +28,16 @@ pub fn stylesheet_path() -> &'static str {
     &PATH
 }
 
+/// The planning page's script (a warning before leaving unsaved changes).
+pub const PLANNING_SCRIPT: &str = include_str!("../../assets/planning.js");
+
+/// Where the planning script is served, by the static site.
+pub fn planning_script_path() -> &'static str {
+    static PATH: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hashed_asset_path("planning", "js", PLANNING_SCRIPT));
+    &PATH
+}
+
 /// One entry of the main navigation.
 struct NavLink {
     href: &'static str,

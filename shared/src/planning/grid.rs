@@ -88,6 +88,16 @@ pub fn cell_key(child: &str, activity: &str, unit: &str, slot: NaiveDate) -> Str
     format!("{child}|{activity}|{unit}|{slot}")
 }
 
+/// A cell key's parts: (child, activity, unit, slot).
+pub fn parse_cell_key(key: &str) -> Option<(&str, &str, &str, NaiveDate)> {
+    let mut parts = key.splitn(4, '|');
+    let child = parts.next()?;
+    let activity = parts.next()?;
+    let unit = parts.next()?;
+    let slot = parts.next()?.parse().ok()?;
+    Some((child, activity, unit, slot))
+}
+
 /// A family's months, by (child id, month id).
 pub type Months = HashMap<(String, String), Month>;
 
@@ -356,6 +366,17 @@ mod tests {
             later,
         );
         assert!(!grid.rows[0].cells[0].editable && grid.rows[0].cells[1].editable);
+    }
+
+    #[test]
+    fn cell_keys_round_trip() {
+        let key = cell_key("C1", "restauration", "repas", d("2026-12-03"));
+        assert_eq!(
+            parse_cell_key(&key),
+            Some(("C1", "restauration", "repas", d("2026-12-03")))
+        );
+        assert_eq!(parse_cell_key("C1|restauration|repas|hier"), None);
+        assert_eq!(parse_cell_key("n'importe quoi"), None);
     }
 
     #[test]

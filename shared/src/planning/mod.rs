@@ -468,3 +468,147 @@ pub async fn promote(
     }
     Ok(None)
 }
+
+#[derive(Debug, thiserror::Error)]
+pub enum IllnessError {
+    /// Not (or no longer) possible: past the illness time, not reserved, or
+    /// not an illness absence to justify.
+    #[error("plus possible pour ce jour")]
+    Closed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One child's day at one unit.
+pub struct DayRef<'a> {
+    pub numero: &'a str,
+    pub child: &'a str,
+    pub activity: &'a Activity,
+    pub unit: &'a Unit,
+    pub day: NaiveDate,
+}
+
+/// Rewrites one cell of a child's month, and the day entry with it, in one
+/// transaction guarded by the month's version (retried if another save came
+/// first); `extra` writes join it. `from` is the state the cell must have.
+async fn change_cell(
+    app: &App,
+    at: &DayRef<'_>,
+    from: State,
+    to: State,
+    extra: Vec<Write>,
+) -> Result<(), IllnessError> {
+    let DayRef {
+        numero,
+        child,
+        activity,
+        unit,
+        day,
+    } = *at;
+    let store = app.store.as_ref();
+    let month = month_id(day);
+    let uref = unit_ref(&activity.id, &unit.id);
+    for round in 0..MAX_CONFLICT_ROUNDS {
+        let (mut m, version) = load_month(store, numero, child, &month).await?;
+        let Some(cell) = m.get(day, &uref).filter(|c| c.etat == from) else {
+            return Err(IllnessError::Closed);
+        };
+        m.set(
+            day,
+            &uref,
+            Some(Cell {
+                etat: to,
+                depuis: cell.depuis,
+            }),
+        );
+        let mut writes = vec![
+            month_write(numero, child, &month, &m, version)?,
+            Write::Update {
+                key: day_key(day, &activity.id, &unit.id, numero, child),
+                update: Update::default().set("etat", serde_json::to_value(to).unwrap_or_default()),
+                condition: Condition::Exists,
+            },
+        ];
+        if from == State::Reserve && unit.places.is_some() {
+            writes.push(Write::Update {
+                key: places_key(&activity.id, &unit.id, day),
+                update: Update::default().add("pris", -1),
+                condition: Condition::Always,
+            });
+        }
+        writes.extend(extra.iter().cloned());
+        match store.transact(writes).await {
+            Ok(()) => {
+                if from == State::Reserve && unit.places.is_some() {
+                    promote(app, &activity.id, &unit.id, day).await?;
+                }
+                return Ok(());
+            }
+            Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => {
+                back_off(round).await;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(IllnessError::Closed)
+}
+
+/// The same morning, before the activity's illness time: a reserved day
+/// becomes "absence maladie — justificatif attendu", and its place (if the
+/// unit has a capacity) goes to the first waiting.
+pub async fn declare_illness(app: &App, at: &DayRef<'_>) -> Result<(), IllnessError> {
+    let DayRef {
+        numero,
+        activity,
+        unit,
+        day,
+        ..
+    } = *at;
+    if activity.categorie == Category::Vacances
+        || !rules::illness_window_open(&activity.reservation, day, app.clock.now())
+    {
+        return Err(IllnessError::Closed);
+    }
+    let step = crate::dossiers::demarche(
+        numero,
+        app.clock.now(),
+        &format!(
+            "Absence maladie du {} ({})",
+            day.format("%d/%m/%Y"),
+            unit.nom
+        ),
+        "justificatif attendu",
+    )?;
+    change_cell(app, at, State::Reserve, State::Maladie, vec![step]).await
+}
+
+/// A medical certificate for an illness absence: the day becomes
+/// "justifiée" (not billed) and the certificate joins the dossier's
+/// documents, in one transaction.
+pub async fn justify(
+    app: &App,
+    at: &DayRef<'_>,
+    certificate: &crate::domain::document::Document,
+) -> Result<(), IllnessError> {
+    let DayRef {
+        numero, unit, day, ..
+    } = *at;
+    let extra = vec![
+        crate::documents::write(numero, certificate)?,
+        crate::dossiers::demarche(
+            numero,
+            certificate.depose_le,
+            &format!(
+                "Certificat médical pour le {} ({})",
+                day.format("%d/%m/%Y"),
+                unit.nom
+            ),
+            "absence justifiée",
+        )?,
+    ];
+    let result = change_cell(app, at, State::Maladie, State::Justifiee, extra).await;
+    if result.is_err() {
+        crate::documents::discard_files(app, std::slice::from_ref(certificate)).await;
+    }
+    result
+}

@@ -475,3 +475,131 @@ async fn the_family_plans_a_week_and_sees_the_cost() {
         axum::http::StatusCode::FORBIDDEN
     );
 }
+
+#[tokio::test]
+async fn illness_the_same_morning_then_a_certificate() {
+    let portal = TestPortal::sqlite().await;
+    let mut b = signed_up_family(&portal, "Émilie", "emilie.l", "emilie@example.org", true).await;
+    let lea = shared::demo::children().remove(0);
+    validated(&portal, &lea, "periscolaire", &["jeudi"], "2026-11-26").await;
+    let store = portal.app.store.as_ref();
+    let today = "2026-11-26";
+    let reserve = |unit: &str| Change {
+        activity: "periscolaire".into(),
+        unit: unit.into(),
+        slot: d(today),
+        reserve: true,
+    };
+    planning::save(
+        &portal.app,
+        "D2026-0142",
+        &lea,
+        "2026-11",
+        0,
+        &[reserve("matin"), reserve("soir-17h")],
+    )
+    .await
+    .unwrap();
+    let key = |unit: &str| format!("{}|periscolaire|{unit}|{today}", lea.id);
+    // 8:00 in Paris: before 9:00, the button is there and works.
+    let page = b.get("/planning?vue=semaine&date=2026-11-26").await;
+    assert!(page.body.contains(&format!("value=\"{}\"", key("matin"))));
+    let r = b
+        .post("/planning/maladie", &[("cellule", &key("matin"))])
+        .await;
+    assert_eq!(
+        r.location(),
+        "/planning?vue=semaine&date=2026-11-26&maladie=1"
+    );
+    let page = b.follow(r).await;
+    assert!(page.body.contains("Absence pour maladie enregistrée"));
+    assert!(page.body.contains("absence maladie — justificatif attendu"));
+    let (m, version) = planning::load_month(store, "D2026-0142", &lea.id, "2026-11")
+        .await
+        .unwrap();
+    let uref = unit_ref("periscolaire", "matin");
+    assert_eq!(m.get(d(today), &uref).map(|c| c.etat), Some(State::Maladie));
+    // Twice, or after 9:00, or another family's child: refused.
+    let r = b
+        .post("/planning/maladie", &[("cellule", &key("matin"))])
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    let r = b
+        .post(
+            "/planning/maladie",
+            &[("cellule", &format!("AUTRE|periscolaire|matin|{today}"))],
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::NOT_FOUND);
+    portal.clock.set("2026-11-26T08:00:00Z".parse().unwrap());
+    let r = b
+        .post("/planning/maladie", &[("cellule", &key("soir-17h"))])
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        planning::load_month(store, "D2026-0142", &lea.id, "2026-11")
+            .await
+            .unwrap()
+            .1,
+        version
+    );
+
+    // The certificate: wrong file refused, a PDF makes the day "justifiée".
+    let path = format!(
+        "/planning/justificatif?cellule={}",
+        key("matin").replace('|', "%7C")
+    );
+    let form = b.get(&path).await;
+    assert_eq!(form.status, axum::http::StatusCode::OK);
+    let r = b
+        .post_files(
+            "/planning/justificatif",
+            &[("cellule", &key("matin"))],
+            &[("fichier", "certificat.pdf", b"pas un pdf")],
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("id=\"fichier-erreur\""));
+    let r = b
+        .post_files(
+            "/planning/justificatif",
+            &[("cellule", &key("matin"))],
+            &[("fichier", "certificat.pdf", b"%PDF-1.4 certificat")],
+        )
+        .await;
+    assert_eq!(
+        r.location(),
+        "/planning?vue=semaine&date=2026-11-26&justifiee=1"
+    );
+    let (m, _) = planning::load_month(store, "D2026-0142", &lea.id, "2026-11")
+        .await
+        .unwrap();
+    assert_eq!(
+        m.get(d(today), &uref).map(|c| c.etat),
+        Some(State::Justifiee)
+    );
+    let docs = shared::documents::list(store, "D2026-0142").await.unwrap();
+    assert_eq!(docs[0].piece.as_deref(), Some("certificat-medical"));
+    assert!(
+        b.get("/dossier")
+            .await
+            .body
+            .contains("Certificat médical pour le 26/11/2026")
+    );
+    // A second certificate for the same day: refused, nothing kept.
+    let r = b
+        .post_files(
+            "/planning/justificatif",
+            &[("cellule", &key("matin"))],
+            &[("fichier", "certificat.pdf", b"%PDF-1.4 encore")],
+        )
+        .await;
+    assert_eq!(r.status, axum::http::StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        shared::documents::list(store, "D2026-0142")
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}

@@ -4,12 +4,14 @@
 //! the days still open — that saves the changes child by child and month by
 //! month, never silently over another session's changes.
 
+mod illness;
+
 use crate::dossier::{linked, not_linked};
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -26,6 +28,7 @@ use shared::pricing::euros;
 use shared::settings;
 use shared::web::AppError;
 use shared::web::auth::{Csrf, CsrfForm, Family};
+use shared::web::upload::UPLOAD_BODY_LIMIT;
 use std::collections::{BTreeSet, HashMap};
 
 /// Most fields a planning form may carry (a month of every unit of three
@@ -35,6 +38,13 @@ const MAX_FIELDS: usize = 2_000;
 pub fn router(app: App) -> Router {
     Router::new()
         .route("/planning", get(show).post(save))
+        .route("/planning/maladie", post(illness::declare))
+        .route(
+            "/planning/justificatif",
+            get(illness::certificate_form)
+                .post(illness::certificate)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
         .with_state(app)
 }
 
@@ -45,6 +55,8 @@ pub struct PlanningQuery {
     modifier: Option<String>,
     enregistre: Option<String>,
     attente: Option<String>,
+    maladie: Option<String>,
+    justifiee: Option<String>,
 }
 
 /// The view and its anchor from the query; anything malformed falls back to
@@ -110,7 +122,7 @@ fn period_title(view: View, first: NaiveDate, last: NaiveDate) -> String {
     }
 }
 
-fn link(view: View, anchor: NaiveDate, edit: bool) -> String {
+pub(crate) fn link(view: View, anchor: NaiveDate, edit: bool) -> String {
     format!(
         "/planning?vue={}&date={anchor}{}",
         view.id(),
@@ -127,7 +139,7 @@ struct Screen<'a> {
     message: Option<(NoticeKind, String)>,
 }
 
-fn cell_markup(row: &grid::Row, cell: &grid::CellView, edit: bool) -> Markup {
+fn cell_markup(row: &grid::Row, cell: &grid::CellView, edit: bool, csrf: &Csrf) -> Markup {
     let class = match cell.shown {
         Shown::Reserved => "reserved",
         Shown::Waiting => "waiting",
@@ -161,6 +173,16 @@ fn cell_markup(row: &grid::Row, cell: &grid::CellView, edit: bool) -> Markup {
             } @else {
                 span aria-hidden="true" { (code) }
                 span.visually-hidden { (what) " : " (cell.shown.label()) }
+                @if !edit && cell.illness {
+                    form method="post" action="/planning/maladie" {
+                        (csrf.field())
+                        input type="hidden" name="cellule" value=(key);
+                        button type="submit" { "Maladie" span.visually-hidden { " : déclarer " (what) " absence pour maladie" } }
+                    }
+                }
+                @if !edit && cell.shown == Shown::Sick {
+                    a href={ "/planning/justificatif?cellule=" (percent_encoding::utf8_percent_encode(&key, percent_encoding::NON_ALPHANUMERIC)) } { "Certificat" span.visually-hidden { " pour " (what) } }
+                }
             }
         }
     }
@@ -193,7 +215,7 @@ fn page(family: &Family, csrf: &Csrf, screen: &Screen) -> Markup {
                     @for row in &grid.rows {
                         tr {
                             th scope="row" { (row.child.prenom) " — " (row.unit.nom) }
-                            @for cell in &row.cells { (cell_markup(row, cell, edit)) }
+                            @for cell in &row.cells { (cell_markup(row, cell, edit, csrf)) }
                         }
                     }
                 }
@@ -237,6 +259,7 @@ fn page(family: &Family, csrf: &Csrf, screen: &Screen) -> Markup {
                 p.actions { a.button href=(link(view, anchor, true)) { "Modifier" } }
                 (table)
             }
+            script src=(layout::planning_script_path()) defer {}
             h2 { "Légende" }
             ul.legend {
                 li { "R : réservé" } li { "· : non réservé" } li { "A : en liste d'attente" }
@@ -291,6 +314,9 @@ async fn show(
         };
         (NoticeKind::Success, text)
     });
+    let message = message
+        .or_else(|| q.maladie.is_some().then(|| (NoticeKind::Success, "Absence pour maladie enregistrée. Envoyez le certificat médical (lien « Certificat » dans le planning) pour qu'elle soit justifiée et non facturée.".to_owned())))
+        .or_else(|| q.justifiee.is_some().then(|| (NoticeKind::Success, "Certificat reçu : l'absence est justifiée.".to_owned())));
     let screen = Screen {
         view,
         anchor,
