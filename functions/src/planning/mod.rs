@@ -4,6 +4,7 @@
 //! the days still open — that saves the changes child by child and month by
 //! month, never silently over another session's changes.
 
+mod advanced;
 mod illness;
 
 use crate::dossier::{linked, not_linked};
@@ -39,6 +40,9 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/planning", get(show).post(save))
         .route("/planning/maladie", post(illness::declare))
+        .route("/planning/avancee", get(advanced::show))
+        .route("/planning/semaine-type", post(advanced::typical_week))
+        .route("/planning/copie", post(advanced::copy))
         .route(
             "/planning/justificatif",
             get(illness::certificate_form)
@@ -71,15 +75,15 @@ fn view_of(vue: Option<&str>, date: Option<&str>, today: NaiveDate) -> (View, Na
 }
 
 /// Everything a planning page reads for a dossier and a period.
-struct Loaded {
-    children: Vec<Child>,
-    months: Months,
-    versions: HashMap<(String, String), u64>,
-    registrations: Vec<shared::domain::inscription::Inscription>,
-    qf: Option<rust_decimal::Decimal>,
+pub(crate) struct Loaded {
+    pub children: Vec<Child>,
+    pub months: Months,
+    pub versions: HashMap<(String, String), u64>,
+    pub registrations: Vec<shared::domain::inscription::Inscription>,
+    pub qf: Option<rust_decimal::Decimal>,
 }
 
-async fn load(app: &App, numero: &str, days: &[NaiveDate]) -> Result<Loaded, AppError> {
+pub(crate) async fn load(app: &App, numero: &str, days: &[NaiveDate]) -> Result<Loaded, AppError> {
     let store = app.store.as_ref();
     let children = dossiers::children(store, numero).await?;
     let registrations = shared::inscriptions::list(store, numero).await?;
@@ -225,6 +229,7 @@ fn page(family: &Family, csrf: &Csrf, screen: &Screen) -> Markup {
     let main = html! {
         (account_bar(&family.account.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
         @if let Some((kind, text)) = &screen.message { (notice(*kind, text)) }
+        p { a href="/planning/avancee" { "Modification avancée : semaine type, copie vers un frère ou une sœur" } }
         nav.views aria-label="Affichage du planning" {
             @for v in [View::Mois, View::Quinzaine, View::Semaine] {
                 a href=(link(v, anchor, edit)) aria-current=[(v == view).then_some("page")] {
@@ -329,6 +334,20 @@ async fn show(
     Ok((csrf, markup).into_response())
 }
 
+/// Saves one child's month of changes.
+pub(crate) async fn save_group(
+    app: &App,
+    numero: &str,
+    children: &[Child],
+    group: &grid::MonthChanges,
+    version: u64,
+) -> Result<Vec<Outcome>, SaveError> {
+    let Some(child) = children.iter().find(|c| c.id == group.child) else {
+        return Err(SaveError::UnknownUnit);
+    };
+    planning::save(app, numero, child, &group.month, version, &group.changes).await
+}
+
 async fn save(
     State(app): State<App>,
     family: Family,
@@ -412,7 +431,7 @@ async fn save(
             .iter()
             .find(|c| c.id == group.child)
             .ok_or(AppError::NotFound)?;
-        match planning::save(&app, &numero, child, &group.month, version, &group.changes).await {
+        match save_group(&app, &numero, &data.children, group, version).await {
             Ok(outcomes) => waiting += outcomes.iter().filter(|o| **o == Outcome::Waiting).count(),
             Err(SaveError::Conflict) => {
                 // Show the current state: reread everything.

@@ -8,6 +8,7 @@
 //! to the waiting list instead. A freed place goes to the first on the
 //! waiting list, who is told by e-mail.
 
+pub mod advanced;
 pub mod grid;
 pub mod rules;
 

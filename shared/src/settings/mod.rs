@@ -235,8 +235,8 @@ impl Category {
     }
 }
 
-/// A day of the week, as the settings file writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// A day of the week, as the settings file writes it (ordered Monday first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Day {
     Lundi,

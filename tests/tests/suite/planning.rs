@@ -603,3 +603,141 @@ async fn illness_the_same_morning_then_a_certificate() {
         1
     );
 }
+
+#[tokio::test]
+async fn a_typical_week_and_a_copy_to_the_sibling() {
+    let portal = TestPortal::sqlite().await;
+    let mut b = signed_up_family(&portal, "Émilie", "emilie.l", "emilie@example.org", true).await;
+    let children = shared::demo::children();
+    let (lea, hugo) = (&children[0], &children[1]);
+    validated(
+        &portal,
+        lea,
+        "restauration",
+        &["lundi", "mardi", "jeudi", "vendredi"],
+        "2026-11-30",
+    )
+    .await;
+    validated(
+        &portal,
+        hugo,
+        "restauration",
+        &["lundi", "jeudi"],
+        "2026-11-30",
+    )
+    .await;
+    let page = b.get("/planning/avancee").await;
+    assert!(page.body.contains("Semaine type de Léa"));
+    assert!(page.body.contains("value=\"restauration/repas|lundi\""));
+    let week = |du: &'static str, au: &'static str, days: &[&'static str]| {
+        let mut f: Vec<(&str, String)> = vec![
+            ("enfant", lea.id.clone()),
+            ("du", du.into()),
+            ("au", au.into()),
+        ];
+        f.extend(
+            days.iter()
+                .map(|d| ("s", format!("restauration/repas|{d}"))),
+        );
+        f
+    };
+    // Bad input: reversed dates, nothing ticked, outside the school year, a
+    // weekday that does not exist.
+    for (f, field) in [
+        (week("2026-12-11", "2026-11-30", &["lundi"]), "au-erreur"),
+        (week("2026-11-30", "2026-12-11", &[]), "id=\"s\""),
+        (week("2026-08-01", "2026-12-11", &["lundi"]), "du-erreur"),
+        (week("2026-11-30", "2026-12-11", &["dimanche"]), "id=\"s\""),
+    ] {
+        let r = post(&mut b, "/planning/semaine-type", f.clone()).await;
+        assert_eq!(
+            r.status,
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "{f:?}"
+        );
+        assert!(r.body.contains(field), "{field}");
+    }
+    assert!(
+        planning::load_month(portal.app.store.as_ref(), "D2026-0142", &lea.id, "2026-12")
+            .await
+            .unwrap()
+            .0
+            .cellules
+            .is_empty()
+    );
+    // Mondays and Thursdays for two weeks.
+    let r = post(
+        &mut b,
+        "/planning/semaine-type",
+        week("2026-11-30", "2026-12-11", &["lundi", "jeudi"]),
+    )
+    .await;
+    assert_eq!(r.status, axum::http::StatusCode::OK);
+    assert!(r.body.contains("4 jour(s) réservé(s)"), "{}", r.body);
+    // Copied to Hugo.
+    let copy = vec![
+        ("de", lea.id.clone()),
+        ("vers", hugo.id.clone()),
+        ("copie_du", "2026-11-30".to_owned()),
+        ("copie_au", "2026-12-11".to_owned()),
+    ];
+    let r = post(&mut b, "/planning/copie", copy).await;
+    assert!(r.body.contains("4 jour(s) réservé(s)"), "{}", r.body);
+    let (m, _) = planning::load_month(portal.app.store.as_ref(), "D2026-0142", &hugo.id, "2026-12")
+        .await
+        .unwrap();
+    assert_eq!(m.cellules.len(), 3);
+    // Léa every weekday, now: Fridays are hers only; copying to Hugo says
+    // which days it could not do (Tuesdays and Fridays are not his).
+    let r = post(
+        &mut b,
+        "/planning/semaine-type",
+        week(
+            "2026-11-30",
+            "2026-12-11",
+            &["lundi", "mardi", "jeudi", "vendredi"],
+        ),
+    )
+    .await;
+    assert!(r.body.contains("4 jour(s) réservé(s)"), "{}", r.body);
+    let copy = vec![
+        ("de", lea.id.clone()),
+        ("vers", hugo.id.clone()),
+        ("copie_du", "2026-11-30".to_owned()),
+        ("copie_au", "2026-12-11".to_owned()),
+    ];
+    let r = post(&mut b, "/planning/copie", copy).await;
+    assert!(r.body.contains("hors de l'inscription de l'enfant"));
+    assert!(r.body.contains("mardi 1 décembre 2026"));
+    // The same child both ways, or a child of another dossier: refused.
+    let same = vec![
+        ("de", lea.id.clone()),
+        ("vers", lea.id.clone()),
+        ("copie_du", "2026-11-30".to_owned()),
+        ("copie_au", "2026-12-11".to_owned()),
+    ];
+    assert_eq!(
+        post(&mut b, "/planning/copie", same).await.status,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let other = vec![
+        ("de", "AUTRE".to_owned()),
+        ("vers", lea.id.clone()),
+        ("copie_du", "2026-11-30".to_owned()),
+        ("copie_au", "2026-12-11".to_owned()),
+    ];
+    assert_eq!(
+        post(&mut b, "/planning/copie", other).await.status,
+        axum::http::StatusCode::NOT_FOUND
+    );
+}
+
+/// Posts owned fields.
+async fn post(
+    b: &mut crate::support::Browser,
+    path: &str,
+    fields: Vec<(&'static str, String)>,
+) -> crate::support::Page {
+    let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    b.post(path, &refs).await
+}

@@ -1,0 +1,433 @@
+//! "Modification avancée": a typical week applied to a period, or one
+//! child's planning copied to a sibling; both keep to the deadlines and the
+//! capacity, and answer day by day what could not be done and why.
+
+use super::{Loaded, load, save_group};
+use crate::dossier::{linked, not_linked};
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use maud::{Markup, html};
+use serde::Deserialize;
+use shared::App;
+use shared::accounts::validation::FieldErrors;
+use shared::domain::dossier::Child;
+use shared::domain::planning::unit_ref;
+use shared::layout::forms::{error_summary, required_note};
+use shared::layout::{self, NoticeKind, Page, account_bar, dates, notice};
+use shared::planning::advanced::{self, Plan};
+use shared::planning::grid::{self, Grid};
+use shared::planning::rules::{columns, paris_date};
+use shared::planning::{Outcome, SaveError};
+use shared::settings::{self, Category, Day};
+use shared::web::AppError;
+use shared::web::auth::{Csrf, CsrfForm, Family};
+use std::collections::{BTreeSet, HashMap};
+
+/// Longest period one operation covers.
+const MAX_DAYS: i64 = 190;
+
+fn frame(family: &Family, csrf: &Csrf, title: &str, main: Markup) -> Markup {
+    layout::render(Page {
+        title,
+        path: "/planning",
+        main: html! {
+            (account_bar(&family.account.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+            p { a href="/planning" { "← Retour au planning" } }
+            (main)
+        },
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct AdvancedQuery {
+    enfant: Option<String>,
+}
+
+/// What the forms hold, as typed.
+#[derive(Debug, Default)]
+struct Typed {
+    du: String,
+    au: String,
+    ticked: BTreeSet<String>,
+    de: String,
+    vers: String,
+}
+
+fn date_field(name: &'static str, label: &str, value: &str, errors: &FieldErrors) -> Markup {
+    let error = errors.get(name);
+    html! {
+        div.field {
+            label for=(name) { (label) " " span.required aria-hidden="true" { "*" } }
+            input id=(name) name=(name) type="date" value=(value) required
+                aria-invalid=[error.map(|_| "true")]
+                aria-describedby=[error.map(|_| format!("{name}-erreur"))];
+            @if let Some(e) = error { span.error id={ (name) "-erreur" } { "Erreur : " (e) } }
+        }
+    }
+}
+
+fn forms(data: &Loaded, child: &Child, csrf: &Csrf, typed: &Typed, errors: &FieldErrors) -> Markup {
+    let s = settings::get();
+    let year = s.school_year();
+    let registered = |c: &Child| {
+        data.registrations.iter().any(|i| {
+            i.enfant == c.id
+                && i.annee == year
+                && i.statut == shared::domain::inscription::Status::Validee
+        })
+    };
+    let units: Vec<(&settings::Activity, &settings::Unit)> = s
+        .activites
+        .iter()
+        .filter(|a| a.categorie != Category::Vacances)
+        .filter(|a| {
+            data.registrations.iter().any(|i| {
+                i.enfant == child.id
+                    && i.activite == a.id
+                    && i.statut == shared::domain::inscription::Status::Validee
+            })
+        })
+        .flat_map(|a| a.unites.iter().map(move |u| (a, u)))
+        .collect();
+    let siblings: Vec<&Child> = data.children.iter().filter(|c| registered(c)).collect();
+    html! {
+        (error_summary(errors, &[("du", "Du"), ("au", "Au"), ("s", "Semaine type"), ("vers", "Vers"), ("copie_du", "Du (copie)"), ("copie_au", "Au (copie)")]))
+        @if siblings.len() > 1 {
+            nav.views aria-label="Enfant" {
+                @for c in &siblings {
+                    a href={ "/planning/avancee?enfant=" (c.id) } aria-current=[(c.id == child.id).then_some("page")] { (c.prenom) }
+                }
+            }
+        }
+        h2 { "Semaine type de " (child.prenom) }
+        p { "Cochez, pour chaque unité, les jours de la semaine à réserver : sur la période, ces jours sont réservés et les autres annulés. Les unités sans jour coché ne changent pas. Les dates limites et les places restent respectées." }
+        (required_note())
+        form.stack method="post" action="/planning/semaine-type" novalidate {
+            (csrf.field())
+            input type="hidden" name="enfant" value=(child.id);
+            (date_field("du", "Du", &typed.du, errors))
+            (date_field("au", "Au", &typed.au, errors))
+            @for (a, u) in &units {
+                fieldset {
+                    legend { (u.nom) }
+                    @for day in Day::ALL.iter().filter(|d| a.jours.contains(d)) {
+                        @let value = format!("{}|{}", unit_ref(&a.id, &u.id), day.id());
+                        @let id = format!("s-{}-{}-{}", a.id, u.id, day.id());
+                        div.check {
+                            input type="checkbox" id=(id) name="s" value=(value) checked[typed.ticked.contains(&value)];
+                            label for=(id) { (day.id()) }
+                        }
+                    }
+                }
+            }
+            @if let Some(e) = errors.get("s") { p.error #s { "Erreur : " (e) } }
+            button type="submit" { "Appliquer la semaine type" }
+        }
+        @if siblings.len() > 1 {
+            h2 { "Copier un planning vers un frère ou une sœur" }
+            p { "Pour les unités où les deux enfants sont inscrits, le planning du second devient celui du premier sur la période." }
+            form.stack method="post" action="/planning/copie" novalidate {
+                (csrf.field())
+                div.field {
+                    label for="de" { "Copier le planning de" }
+                    select #de name="de" { @for c in &siblings { option value=(c.id) selected[typed.de == c.id || (typed.de.is_empty() && c.id == child.id)] { (c.prenom) } } }
+                }
+                div.field {
+                    label for="vers" { "Vers" }
+                    select #vers name="vers" aria-invalid=[errors.get("vers").map(|_| "true")] aria-describedby=[errors.get("vers").map(|_| "vers-erreur")] {
+                        @for c in &siblings { option value=(c.id) selected[typed.vers == c.id || (typed.vers.is_empty() && siblings.iter().find(|o| o.id != child.id).is_some_and(|o| o.id == c.id))] { (c.prenom) } }
+                    }
+                    @if let Some(e) = errors.get("vers") { span.error #vers-erreur { "Erreur : " (e) } }
+                }
+                (date_field("copie_du", "Du", &typed.du, errors))
+                (date_field("copie_au", "Au", &typed.au, errors))
+                button type="submit" { "Copier" }
+            }
+        }
+    }
+}
+
+fn first_registered<'a>(data: &'a Loaded, wanted: Option<&str>) -> Option<&'a Child> {
+    let year = settings::get().school_year();
+    let registered = |c: &&Child| {
+        data.registrations.iter().any(|i| {
+            i.enfant == c.id
+                && i.annee == year
+                && i.statut == shared::domain::inscription::Status::Validee
+        })
+    };
+    match wanted {
+        Some(id) => data.children.iter().filter(registered).find(|c| c.id == id),
+        None => data.children.iter().find(registered),
+    }
+}
+
+pub async fn show(
+    State(app): State<App>,
+    family: Family,
+    csrf: Csrf,
+    Query(q): Query<AdvancedQuery>,
+) -> Result<Response, AppError> {
+    let Some(numero) = linked(&family) else {
+        return Ok(not_linked());
+    };
+    let data = load(&app, &numero, &[]).await?;
+    let Some(child) = first_registered(&data, q.enfant.as_deref()) else {
+        if q.enfant.is_some() {
+            return Err(AppError::NotFound);
+        }
+        let page = frame(
+            &family,
+            &csrf,
+            "Modification avancée du planning",
+            html! {
+                p { "Aucune inscription validée : rien à planifier pour l'instant." }
+            },
+        );
+        return Ok((csrf, page).into_response());
+    };
+    let today = paris_date(app.clock.now());
+    let typed = Typed {
+        du: today.to_string(),
+        au: settings::get().calendrier.annee_fin.to_string(),
+        ..Typed::default()
+    };
+    let main = forms(&data, child, &csrf, &typed, &FieldErrors::new());
+    let page = frame(&family, &csrf, "Modification avancée du planning", main);
+    Ok((csrf, page).into_response())
+}
+
+/// The period asked: valid dates, in order, within the school year and
+/// at most [`MAX_DAYS`] long.
+fn period(du: &str, au: &str, errors: &mut FieldErrors) -> Option<(NaiveDate, NaiveDate)> {
+    let cal = &settings::get().calendrier;
+    let parse = |v: &str| shared::import::parse_date(v);
+    let (from, to) = (parse(du), parse(au));
+    if from.is_none() {
+        errors.insert("du", "Date invalide (JJ/MM/AAAA).".into());
+    }
+    if to.is_none() {
+        errors.insert("au", "Date invalide (JJ/MM/AAAA).".into());
+    }
+    let (from, to) = (from?, to?);
+    if to < from {
+        errors.insert("au", "La fin de la période est avant son début.".into());
+    } else if from < cal.annee_debut || to > cal.annee_fin {
+        errors.insert(
+            "du",
+            format!(
+                "La période doit rester dans l'année scolaire (du {} au {}).",
+                dates::numeric(cal.annee_debut),
+                dates::numeric(cal.annee_fin)
+            ),
+        );
+    } else if (to - from).num_days() >= MAX_DAYS {
+        errors.insert("au", format!("{MAX_DAYS} jours au plus en une fois."));
+    }
+    errors.is_empty().then_some((from, to))
+}
+
+/// Saves a plan month by month (each month read just before) and the page
+/// that tells what was done and what was not.
+async fn apply(
+    app: &App,
+    numero: &str,
+    data: &Loaded,
+    plan: Plan,
+    title: &str,
+) -> Result<Markup, AppError> {
+    let mut counts: HashMap<&'static str, usize> = HashMap::new();
+    let mut failed = Vec::new();
+    for group in &plan.changes {
+        let version = data
+            .versions
+            .get(&(group.child.clone(), group.month.clone()))
+            .copied()
+            .unwrap_or(0);
+        match save_group(app, numero, &data.children, group, version).await {
+            Ok(outcomes) => {
+                for o in outcomes {
+                    let label = match o {
+                        Outcome::Reserved => "réservé(s)",
+                        Outcome::Waiting => "en liste d'attente (plus de place)",
+                        Outcome::Cancelled | Outcome::LeftWaitingList => "annulé(s)",
+                        Outcome::Unchanged => continue,
+                    };
+                    *counts.entry(label).or_default() += 1;
+                }
+            }
+            Err(SaveError::Conflict | SaveError::TooMany) => failed.push(group.month.clone()),
+            Err(SaveError::UnknownUnit) => return Err(AppError::BadRequest),
+            Err(SaveError::Store(e)) => return Err(e.into()),
+        }
+    }
+    Ok(html! {
+        h2 { (title) }
+        @if counts.is_empty() && plan.skipped.is_empty() && failed.is_empty() {
+            p { "Rien à changer : le planning était déjà ainsi." }
+        }
+        ul {
+            @for (label, n) in &counts { li { (n) " jour(s) " (label) } }
+        }
+        @for month in &failed {
+            (notice(NoticeKind::Error, &format!("Le mois {month} n'a pas été modifié : trop de changements ou planning modifié pendant l'opération. Relancez sur une période plus courte.")))
+        }
+        @if !plan.skipped.is_empty() {
+            table.data {
+                caption { "Jours non modifiés, et pourquoi" }
+                thead { tr { th scope="col" { "Jour" } th scope="col" { "Enfant" } th scope="col" { "Unité" } th scope="col" { "Demande" } th scope="col" { "Raison" } } }
+                tbody {
+                    @for s in &plan.skipped {
+                        tr {
+                            td { (dates::with_weekday(s.day)) }
+                            td { (s.child) }
+                            td { (s.unit) }
+                            td { (if s.wanted { "réserver" } else { "annuler" }) }
+                            td { (s.reason.label()) }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href="/planning" { "Voir le planning" } }
+    })
+}
+
+fn build_grid<'a>(app: &App, data: &'a Loaded, from: NaiveDate, to: NaiveDate) -> Grid<'a> {
+    grid::build(
+        settings::get(),
+        &data.children,
+        &data.registrations,
+        &data.months,
+        data.qf,
+        columns(from, to),
+        app.clock.now(),
+    )
+}
+
+pub async fn typical_week(
+    State(app): State<App>,
+    family: Family,
+    csrf: Csrf,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let Some(numero) = linked(&family) else {
+        return Ok(not_linked());
+    };
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let typed = Typed {
+        du: field("du").chars().take(20).collect(),
+        au: field("au").chars().take(20).collect(),
+        ticked: fields
+            .iter()
+            .filter(|(k, _)| k == "s")
+            .map(|(_, v)| v.clone())
+            .take(200)
+            .collect(),
+        ..Typed::default()
+    };
+    let mut errors = FieldErrors::new();
+    let range = period(&typed.du, &typed.au, &mut errors);
+    let days = range.map(|(f, t)| columns(f, t)).unwrap_or_default();
+    let data = load(&app, &numero, &days).await?;
+    let child = first_registered(&data, Some(field("enfant"))).ok_or(AppError::NotFound)?;
+    let mut week: HashMap<String, BTreeSet<Day>> = HashMap::new();
+    for v in &typed.ticked {
+        let parsed = v
+            .rsplit_once('|')
+            .and_then(|(unit, day)| Some((unit, Day::parse(day)?)));
+        match parsed {
+            Some((unit, day)) => {
+                week.entry(unit.to_owned()).or_default().insert(day);
+            }
+            None => {
+                errors.insert("s", "Jour inconnu dans la semaine type.".into());
+            }
+        }
+    }
+    if week.is_empty() && !errors.contains_key("s") {
+        errors.insert("s", "Cochez au moins un jour pour une unité.".into());
+    }
+    let Some((from, to)) = range.filter(|_| errors.is_empty()) else {
+        let main = forms(&data, child, &csrf, &typed, &errors);
+        let page = frame(&family, &csrf, "Modification avancée du planning", main);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let grid = build_grid(&app, &data, from, to);
+    let plan = advanced::typical_week(&grid, &child.id, &week);
+    let title = format!(
+        "Semaine type de {} du {} au {}",
+        child.prenom,
+        dates::long(from),
+        dates::long(to)
+    );
+    let report = apply(&app, &numero, &data, plan, &title).await?;
+    let page = frame(&family, &csrf, "Semaine type appliquée", report);
+    Ok((csrf, page).into_response())
+}
+
+pub async fn copy(
+    State(app): State<App>,
+    family: Family,
+    csrf: Csrf,
+    CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
+) -> Result<Response, AppError> {
+    let Some(numero) = linked(&family) else {
+        return Ok(not_linked());
+    };
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map_or("", |(_, v)| v.as_str())
+    };
+    let typed = Typed {
+        du: field("copie_du").chars().take(20).collect(),
+        au: field("copie_au").chars().take(20).collect(),
+        de: field("de").chars().take(60).collect(),
+        vers: field("vers").chars().take(60).collect(),
+        ..Typed::default()
+    };
+    let mut errors = FieldErrors::new();
+    let range = period(&typed.du, &typed.au, &mut errors);
+    // The copy form's own date fields carry its errors.
+    for (from, to) in [("du", "copie_du"), ("au", "copie_au")] {
+        if let Some(e) = errors.remove(from) {
+            errors.insert(to, e);
+        }
+    }
+    let days = range.map(|(f, t)| columns(f, t)).unwrap_or_default();
+    let data = load(&app, &numero, &days).await?;
+    let from_child = first_registered(&data, Some(&typed.de)).ok_or(AppError::NotFound)?;
+    let to_child = first_registered(&data, Some(&typed.vers)).ok_or(AppError::NotFound)?;
+    if from_child.id == to_child.id {
+        errors.insert(
+            "vers",
+            "Choisissez un autre enfant que celui dont le planning est copié.".into(),
+        );
+    }
+    let Some((from, to)) = range.filter(|_| errors.is_empty()) else {
+        let main = forms(&data, from_child, &csrf, &typed, &errors);
+        let page = frame(&family, &csrf, "Modification avancée du planning", main);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let grid = build_grid(&app, &data, from, to);
+    let plan = advanced::copy_to_sibling(&grid, &from_child.id, &to_child.id);
+    let title = format!(
+        "Planning de {} copié vers {} du {} au {}",
+        from_child.prenom,
+        to_child.prenom,
+        dates::long(from),
+        dates::long(to)
+    );
+    let report = apply(&app, &numero, &data, plan, &title).await?;
+    let page = frame(&family, &csrf, "Planning copié", report);
+    Ok((csrf, page).into_response())
+}
