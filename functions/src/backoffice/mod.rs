@@ -3,6 +3,7 @@
 //! review of sign-ups without dossier, dossiers and their documents, and the
 //! validation of registrations.
 
+mod attendance;
 mod documents;
 mod dossiers;
 mod inscriptions;
@@ -82,6 +83,16 @@ pub fn router(app: App) -> Router {
             "/agents/inscriptions/{numero}/{id}/decision",
             post(inscriptions::decide),
         )
+        .route(
+            "/agents/pointage",
+            get(attendance::list).post(attendance::save),
+        )
+        .route(
+            "/agents/pointage/sans-reservation",
+            post(attendance::walk_in),
+        )
+        .route("/agents/effectifs", get(attendance::counts_page))
+        .route("/agents/effectifs.csv", get(attendance::counts_csv))
         .route("/agents/comptes", get(reviews::queue))
         .route("/agents/comptes/{id}", get(reviews::detail))
         .route("/agents/comptes/{id}/rattacher", post(reviews::link))
@@ -154,6 +165,14 @@ async fn home(agent: Agent, csrf: Csrf) -> impl IntoResponse {
                 li {
                     h2 { a href="/agents/inscriptions" { "Inscriptions à valider" } }
                     p { "Demandes d'inscription des familles, la plus ancienne en premier : pièces, validation ou refus motivé." }
+                }
+                li {
+                    h2 { a href="/agents/pointage" { "Pointage" } }
+                    p { "Les enfants attendus par activité, école et jour : présent, absent, absence justifiée ; un enfant présent sans réservation." }
+                }
+                li {
+                    h2 { a href="/agents/effectifs" { "Effectifs du jour" } }
+                    p { "Repas (régimes, PAI) et enfants par unité pour chaque école ; à imprimer ou en CSV." }
                 }
                 li {
                     h2 { a href="/agents/comptes" { "Comptes à rattacher" } }

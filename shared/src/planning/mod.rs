@@ -9,6 +9,7 @@
 //! waiting list, who is told by e-mail.
 
 pub mod advanced;
+pub mod counts;
 pub mod grid;
 pub mod rules;
 
@@ -612,4 +613,75 @@ pub async fn justify(
         crate::documents::discard_files(app, std::slice::from_ref(certificate)).await;
     }
     result
+}
+
+/// A day's entries: every child expected (or recorded present) that day.
+pub async fn day_entries(store: &dyn Store, day: NaiveDate) -> Result<Vec<DayEntry>, StoreError> {
+    store
+        .query_all(Query::partition(crate::domain::planning::day_partition(
+            day,
+        )))
+        .await?
+        .iter()
+        .map(Item::record)
+        .collect()
+}
+
+/// An agent's attendance mark for one child's day at one unit; a child
+/// present without reservation gets an entry of its own. The audit trail
+/// of the dossier records it, in the same transaction.
+pub async fn record_presence(
+    store: &dyn Store,
+    day: NaiveDate,
+    entry: &DayEntry,
+    presence: crate::domain::planning::Presence,
+    actor: &crate::dossiers::Actor<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), StoreError> {
+    let key = day_key(
+        day,
+        &entry.activite,
+        &entry.unite,
+        &entry.numero,
+        &entry.enfant,
+    );
+    let value =
+        serde_json::to_value(presence).map_err(|e| StoreError::InvalidItem(e.to_string()))?;
+    let write = if entry.etat.is_none() {
+        // Present without reservation: the whole entry.
+        let mut item = Item::from_record(key, entry)?;
+        item.attrs.insert("presence".into(), value);
+        Write::Put {
+            item,
+            condition: Condition::Always,
+        }
+    } else {
+        Write::Update {
+            key,
+            update: Update::default().set("presence", value),
+            condition: Condition::Exists,
+        }
+    };
+    let label = match presence {
+        crate::domain::planning::Presence::Present => "présent",
+        crate::domain::planning::Presence::Absent => "absent",
+        crate::domain::planning::Presence::AbsenceJustifiee => "absence justifiée",
+    };
+    let detail = format!(
+        "{} le {} ({}) : {label}{}",
+        entry.enfant_nom,
+        day.format("%d/%m/%Y"),
+        entry.unite,
+        if entry.etat.is_none() {
+            ", sans réservation"
+        } else {
+            ""
+        }
+    );
+    store
+        .transact(vec![
+            write,
+            actor.audit(&entry.numero, now, "pointage", detail)?,
+        ])
+        .await
 }

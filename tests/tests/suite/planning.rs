@@ -741,3 +741,136 @@ async fn post(
     let refs: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
     b.post(path, &refs).await
 }
+
+#[tokio::test]
+async fn attendance_and_daily_counts_for_the_town() {
+    use shared::accounts::Service;
+    let portal = TestPortal::sqlite().await;
+    let mut family =
+        signed_up_family(&portal, "Émilie", "emilie.l", "emilie@example.org", true).await;
+    let lea = shared::demo::children().remove(0);
+    let day = "2026-11-30";
+    planning::save(
+        &portal.app,
+        "D2026-0142",
+        &lea,
+        "2026-11",
+        0,
+        &[Change {
+            activity: "restauration".into(),
+            unit: "repas".into(),
+            slot: d(day),
+            reserve: true,
+        }],
+    )
+    .await
+    .unwrap();
+    let list = format!("/agents/pointage?activite=restauration&jour={day}");
+    assert!(
+        family
+            .get(&list)
+            .await
+            .location()
+            .starts_with("/agents/connexion")
+    );
+
+    let mut agent =
+        crate::agents::agent_of(&portal, "enfance@ville.example.org", Service::Enfance).await;
+    let page = agent.get(&list).await;
+    assert!(page.body.contains("Léa Lefèvre") && page.body.contains("sans porc"));
+    let field = format!("p|repas|D2026-0142|{}", lea.id);
+    let form = [
+        ("activite", "restauration"),
+        ("ecole", ""),
+        ("jour", day),
+        (field.as_str(), "present"),
+    ];
+    // Another service may read, not record.
+    let mut regie =
+        crate::agents::agent_of(&portal, "regie@ville.example.org", Service::Regie).await;
+    assert!(
+        regie
+            .get(&list)
+            .await
+            .body
+            .contains("relève d'un autre service")
+    );
+    assert_eq!(
+        regie.post("/agents/pointage", &form).await.status,
+        axum::http::StatusCode::FORBIDDEN
+    );
+    let r = agent.post("/agents/pointage", &form).await;
+    assert!(r.location().ends_with("&enregistre=1"), "{}", r.body);
+    let entries = planning::day_entries(portal.app.store.as_ref(), d(day))
+        .await
+        .unwrap();
+    assert_eq!(
+        entries[0].presence,
+        Some(shared::domain::planning::Presence::Present)
+    );
+    let bad = [
+        ("activite", "restauration"),
+        ("ecole", ""),
+        ("jour", day),
+        (field.as_str(), "peut-etre"),
+    ];
+    assert_eq!(
+        agent.post("/agents/pointage", &bad).await.status,
+        axum::http::StatusCode::BAD_REQUEST
+    );
+    // Hugo came without reservation.
+    let walk_in = [
+        ("activite", "restauration"),
+        ("unite", "repas"),
+        ("jour", day),
+        ("numero", "D2026-0142"),
+        ("prenom", "hugo"),
+    ];
+    let r = agent
+        .post("/agents/pointage/sans-reservation", &walk_in)
+        .await;
+    assert!(r.status.is_redirection(), "{}", r.body);
+    assert!(
+        agent
+            .get(&list)
+            .await
+            .body
+            .contains("Hugo Lefèvre (sans réservation)")
+    );
+    let unknown = [
+        ("activite", "restauration"),
+        ("unite", "repas"),
+        ("jour", day),
+        ("numero", "D2026-0142"),
+        ("prenom", "Zoé"),
+    ];
+    assert_eq!(
+        agent
+            .post("/agents/pointage/sans-reservation", &unknown)
+            .await
+            .status,
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let trail = shared::audit::trail(portal.app.store.as_ref(), "D2026-0142")
+        .await
+        .unwrap();
+    assert_eq!(trail.iter().filter(|e| e.action == "pointage").count(), 2);
+
+    // Counts: one meal (sans porc) expected; Hugo was not expected.
+    let counts = agent.get(&format!("/agents/effectifs?jour={day}")).await;
+    assert!(counts.body.contains("École élémentaire Jean-Jaurès"));
+    assert!(counts.body.contains("dont repas sans porc"));
+    let (status, headers, bytes) = agent
+        .download(&format!("/agents/effectifs.csv?jour={day}"))
+        .await;
+    assert_eq!(status, axum::http::StatusCode::OK);
+    assert_eq!(
+        headers[axum::http::header::CONTENT_TYPE],
+        "text/csv; charset=utf-8"
+    );
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(
+        text.contains("2026-11-30;\"École élémentaire Jean-Jaurès\";\"Repas\";1\r\n"),
+        "{text}"
+    );
+}
