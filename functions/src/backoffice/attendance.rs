@@ -33,7 +33,7 @@ pub struct ListQuery {
 }
 
 fn day_of(app: &App, raw: Option<&str>) -> NaiveDate {
-    raw.and_then(|d| shared::import::parse_date(d))
+    raw.and_then(shared::import::parse_date)
         .unwrap_or_else(|| paris_date(app.clock.now()))
 }
 
