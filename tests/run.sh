@@ -108,6 +108,15 @@ EF_TEST_VALIDATOR_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/p
   "$root/target/debug/portal" agent add --name "Paul Durand" --email validation@ville.example.org --service enfance \
   | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
 export EF_TEST_VALIDATOR_LINK
+EF_TEST_PLANNER_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
+  EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
+  "$root/target/debug/portal" agent add --name "Inès Roux" --email planning@ville.example.org --service enfance \
+  | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
+export EF_TEST_PLANNER_LINK
+# The example dossiers, imported as an operator would (the planning journey
+# signs up as the Martin family).
+EF_SQLITE_PATH="$tmp/portal/portal.db" EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
+  "$root/target/debug/portal" import dossiers import/exemple-dossiers.csv >/dev/null
 # Every page the browser tests visit is kept for the Nu HTML Checker.
 export EF_TEST_HTML_DIR="$tmp/visited"
 mkdir -p "$EF_TEST_HTML_DIR"

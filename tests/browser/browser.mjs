@@ -85,13 +85,16 @@ export async function visit(page, action) {
   await assertNoAxeViolations(page);
 }
 
-// Signs up with the demo dossier's references and activates the account
-// from its e-mail; the page ends signed in on /compte.
-export async function signUpWithDemoDossier(page, { email, username, password }) {
+// The demo dossier's references: numéro, responsable, invoice digits.
+export const DEMO_DOSSIER = ['D2026-0142', 'lefevre', '587'];
+
+// Signs up with a dossier's references (the demo one by default) and
+// activates the account from its e-mail; the page ends signed in on /compte.
+export async function signUpWithDemoDossier(page, { email, username, password, dossier = DEMO_DOSSIER }) {
   await visit(page, () => page.goto(baseUrl + '/compte/inscription'));
   await fillStep1(page, { email, username, password });
   await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
-  await completeSignUp(page, email);
+  await completeSignUp(page, email, dossier);
 }
 
 export async function fillStep1(page, { email, username, password }) {
@@ -104,18 +107,18 @@ export async function fillStep1(page, { email, username, password }) {
   await field(page, 'Confirmation du mot de passe').fill(password);
 }
 
-// Steps 2 to 4 with the demo dossier, then the activation link.
-export async function completeSignUp(page, email) {
+// Steps 2 to 4 with a dossier's references, then the activation link.
+export async function completeSignUp(page, email, [numero, responsable, digits] = DEMO_DOSSIER) {
   assert.match(await page.locator('main').innerText(), /Étape 2\/4/);
-  await field(page, 'Numéro de dossier famille').fill('D2026-0142');
-  await field(page, 'Nom du responsable du dossier').fill('lefevre');
-  await field(page, "3 derniers chiffres d'une facture").fill('587');
+  await field(page, 'Numéro de dossier famille').fill(numero);
+  await field(page, 'Nom du responsable du dossier').fill(responsable);
+  await field(page, "3 derniers chiffres d'une facture").fill(digits);
   await visit(page, () => page.getByRole('button', { name: 'Vérifier et continuer' }).click());
   assert.match(await page.locator('main').innerText(), /Étape 3\/4/);
   await field(page, "J'ai lu et j'accepte les conditions générales d'utilisation").check();
   await field(page, "J'ai lu et j'accepte le règlement intérieur").check();
   await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
-  assert.match(await page.locator('main').innerText(), /Étape 4\/4[\s\S]*D2026-0142/);
+  assert.match(await page.locator('main').innerText(), new RegExp(`Étape 4/4[\\s\\S]*${numero}`));
   await visit(page, () => page.getByRole('button', { name: 'Valider' }).click());
   assert.match(await page.locator('h1').innerText(), /Vérifiez votre messagerie/);
   await visit(page, () => page.goto(baseUrl + lastMailedLink(email, '/compte/activation')));

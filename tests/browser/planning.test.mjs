@@ -1,0 +1,92 @@
+// The planning in headless Chromium, for the Martin family of the example
+// import file (tests/run.sh imports it with `portal import dossiers`): Inès
+// and Noé are registered to the school canteen and an agent validates both;
+// the family reserves next month for Inès, sees the cost, cancels a day and
+// sees the cost change, then copies Inès's month to Noé. axe-core must find nothing on every page, the grid
+// included (a table with row and column headers).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { launch, baseUrl, field, visit, signUpWithDemoDossier, agentFromInvitation } from './browser.mjs';
+
+const link = process.env.EF_TEST_PLANNER_LINK;
+if (!link) throw new Error("EF_TEST_PLANNER_LINK manque : lancez tests/run.sh, qui crée l'agent.");
+
+let browser;
+before(async () => { browser = await launch(); });
+after(async () => { await browser?.close(); });
+
+const email = `planning.${Date.now()}@example.org`;
+const pdf = Buffer.from('%PDF-1.4\n% piece justificative\n%%EOF\n');
+
+async function register(page, child, pieceLabel) {
+  await visit(page, () => page.goto(baseUrl + '/inscriptions/nouvelle'));
+  await page.getByLabel(child).check();
+  await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
+  await page.getByLabel(/^Restauration scolaire/).check();
+  await visit(page, () => page.getByRole('button', { name: 'Continuer' }).click());
+  for (const day of ['Lundi', 'Mardi', 'Jeudi', 'Vendredi']) await page.getByLabel(day).check();
+  await field(page, pieceLabel).setInputFiles({ name: 'piece.pdf', mimeType: 'application/pdf', buffer: pdf });
+  await visit(page, () => page.getByRole('button', { name: 'Enregistrer ma demande' }).click());
+  assert.match(await page.locator('main').innerText(), /La mairie doit la valider/);
+}
+
+async function cost(page) {
+  return (await page.locator('#cout').innerText()).trim();
+}
+
+test('réserver un mois, changer un jour, voir le coût, copier vers le frère', async () => {
+  const family = await (await browser.newContext()).newPage();
+  await signUpWithDemoDossier(family, {
+    email, username: `pla${Date.now()}`, password: 'Grenadine-tulipe-42-velo', dossier: ['D2025-0007', 'martin', '412'],
+  });
+  await register(family, 'Inès Martin (CM1)', 'Attestation de quotient familial (CAF ou MSA)');
+  await register(family, 'Noé Martin (MS)', "Projet d'accueil individualisé (PAI) signé");
+
+  const agent = await (await browser.newContext()).newPage();
+  await agentFromInvitation(agent, link, 'planning@ville.example.org', 'Fougere-horloge-93-piano');
+  for (const child of ['Inès Martin', 'Noé Martin']) {
+    await visit(agent, () => agent.goto(baseUrl + '/agents/inscriptions'));
+    await visit(agent, () => agent.getByRole('link', { name: child }).last().click());
+    await visit(agent, () => agent.getByRole('button', { name: "Valider l'inscription" }).click());
+  }
+
+  // Next month, Inès's canteen days.
+  await visit(family, () => family.goto(baseUrl + '/planning'));
+  await visit(family, () => family.getByRole('link', { name: 'Période suivante →' }).click());
+  assert.equal(await family.getByRole('columnheader').count() > 10, true);
+  assert.ok(await family.getByRole('rowheader', { name: 'Inès — Repas' }).isVisible());
+  assert.equal(await cost(family), '0,00 €');
+  await visit(family, () => family.getByRole('link', { name: 'Modifier' }).click());
+  const leaBoxes = family.getByRole('checkbox', { name: /^Inès, Repas/ });
+  const count = await leaBoxes.count();
+  assert.ok(count >= 8, `${count} cases pour Inès`);
+  for (let i = 0; i < count; i += 1) await leaBoxes.nth(i).check();
+  await visit(family, () => family.getByRole('button', { name: 'Enregistrer' }).click());
+  assert.match(await family.getByRole('status').innerText(), /Planning enregistré/);
+  const full = await cost(family);
+  assert.notEqual(full, '0,00 €');
+
+  // One day less: the cost goes down by one meal.
+  await visit(family, () => family.getByRole('link', { name: 'Modifier' }).click());
+  await family.getByRole('checkbox', { name: /^Inès, Repas/ }).first().uncheck();
+  await visit(family, () => family.getByRole('button', { name: 'Enregistrer' }).click());
+  const less = await cost(family);
+  const euros = (s) => Number(s.replace(' €', '').replace(',', '.'));
+  assert.ok(euros(less) < euros(full), `${less} < ${full}`);
+
+  // Copy Inès's month to Noé.
+  const month = new URL(family.url()).searchParams.get('date');
+  const first = new Date(month);
+  const last = new Date(first.getFullYear(), first.getMonth() + 1, 0);
+  const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
+  await visit(family, () => family.getByRole('link', { name: /Modification avancée/ }).click());
+  await family.getByLabel('Copier le planning de').selectOption({ label: 'Inès' });
+  await family.getByLabel('Vers').selectOption({ label: 'Noé' });
+  await field(family, 'Du').last().fill(iso(new Date(first.getFullYear(), first.getMonth(), 1)));
+  await field(family, 'Au').last().fill(iso(last));
+  await visit(family, () => family.getByRole('button', { name: 'Copier' }).click());
+  assert.match(await family.locator('main').innerText(), /jour\(s\) réservé\(s\)/);
+  await visit(family, () => family.goto(baseUrl + `/planning?vue=mois&date=${month}`));
+  const noeReserved = await family.getByText(/^Noé, Repas, .* : réservé$/).count();
+  assert.ok(noeReserved >= count - 1, `${noeReserved} jours réservés pour Noé`);
+});
