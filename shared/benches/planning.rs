@@ -27,8 +27,8 @@ fn child(id: &str, ecole: &str) -> Child {
         naissance: "2018-05-12".parse().unwrap(),
         ecole: ecole.into(),
         classe: "CE2".into(),
-        regime: (id.len() % 3 == 0).then(|| "sans porc".to_owned()),
-        pai: id.len() % 7 == 0,
+        regime: id.len().is_multiple_of(3).then(|| "sans porc".to_owned()),
+        pai: id.len().is_multiple_of(7),
     }
 }
 
@@ -82,8 +82,8 @@ async fn month_saves(app: &App, label: &str) {
     ];
     let mut times = Vec::new();
     let mut versions = [0u64, 0u64];
-    for round in 0..40 {
-        let changes = month_changes(round % 2 == 0);
+    for round in 0..40u32 {
+        let changes = month_changes(round.is_multiple_of(2));
         let start = Instant::now();
         for (i, c) in kids.iter().enumerate() {
             planning::save(app, "D-BENCH", c, "2027-01", versions[i], &changes)
@@ -118,7 +118,7 @@ async fn daily_counts(app: &App, label: &str) {
             slot: day,
             reserve: true,
         }];
-        if i % 2 == 0 {
+        if i.is_multiple_of(2) {
             changes.push(Change {
                 activity: "periscolaire".into(),
                 unit: "matin".into(),
