@@ -71,7 +71,15 @@ pub fn daily(s: &Settings, entries: &[DayEntry]) -> Vec<SchoolCounts> {
 /// The counts as CSV (`;`, UTF-8 with BOM, as French spreadsheets open it).
 pub fn csv(day: chrono::NaiveDate, counts: &[SchoolCounts]) -> String {
     let mut out = String::from("\u{feff}date;ecole;ligne;nombre\r\n");
-    let quote = |v: &str| format!("\"{}\"", v.replace('"', "\"\""));
+    // Quoted; a value a spreadsheet would run as a formula is defused.
+    let quote = |v: &str| {
+        let safe = if v.starts_with(['=', '+', '-', '@']) {
+            format!("'{v}")
+        } else {
+            v.to_owned()
+        };
+        format!("\"{}\"", safe.replace('"', "\"\""))
+    };
     for c in counts {
         let mut line = |what: &str, n: usize| {
             out.push_str(&format!(
@@ -182,5 +190,17 @@ mod tests {
         assert!(text.starts_with("\u{feff}date;ecole;ligne;nombre\r\n"));
         assert!(text.contains("2026-12-03;\"Jean-Jaurès\";\"Repas sans porc\";2\r\n"));
         assert!(text.contains("2026-12-03;\"Les Allymes\";\"Repas\";1\r\n"));
+        let odd = daily(
+            s,
+            &[entry(
+                "=HYPERLINK(\"x\")",
+                "restauration",
+                "repas",
+                None,
+                false,
+                r,
+            )],
+        );
+        assert!(csv("2026-12-03".parse().unwrap(), &odd).contains("\"'=HYPERLINK(\"\"x\"\")\""));
     }
 }
