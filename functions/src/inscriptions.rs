@@ -56,18 +56,6 @@ fn frame(family: &Family, csrf: &Csrf, title: &str, main: Markup) -> Markup {
     })
 }
 
-fn days_label(ins: &Inscription) -> String {
-    if ins.semaines.is_empty() {
-        ins.jours.join(", ")
-    } else {
-        ins.semaines
-            .iter()
-            .map(|w| format!("semaine du {}", date_fr(*w)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-}
-
 #[derive(Debug, Deserialize)]
 pub struct ListQuery {
     demande: Option<String>,
@@ -103,7 +91,7 @@ async fn list(
                             td { (i.enfant_nom) }
                             td { (i.activite_nom) }
                             td { (date_fr(i.debut)) }
-                            td { (days_label(i)) }
+                            td { (i.days_label()) }
                             td { (i.demande_le.with_timezone(&chrono_tz::Europe::Paris).format("%d/%m/%Y")) }
                             td {
                                 strong { (i.statut.label()) }

@@ -380,7 +380,7 @@ async fn page(
             @if trail.is_empty() { p { "Aucune action enregistrée." } }
             ul {
                 @for t in &trail {
-                    li { (t.le.with_timezone(&chrono_tz::Europe::Paris).format("%d/%m/%Y à %H:%M")) " — " (t.agent_nom) " : " (t.action) " (" (t.detail) ")" }
+                    li { (shared::layout::dates::moment(t.le)) " — " (t.agent_nom) " : " (t.action) " (" (t.detail) ")" }
                 }
             }
         },

@@ -19,32 +19,15 @@ use shared::domain::document::Document;
 use shared::domain::inscription::{Inscription, Status};
 use shared::dossiers::{self, Actor, UpdateError};
 use shared::inscriptions::{self, Decision};
+use shared::layout::dates::moment as paris;
 use shared::layout::forms::{error_summary, textarea};
 use shared::layout::{self, NoticeKind, Page, notice};
 use shared::settings;
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm};
 
-fn paris(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&chrono_tz::Europe::Paris)
-        .format("%d/%m/%Y à %H:%M")
-        .to_string()
-}
-
 pub fn href(i: &Inscription) -> String {
     format!("/agents/inscriptions/{}/{}", i.numero, i.id)
-}
-
-fn days(i: &Inscription) -> String {
-    if i.semaines.is_empty() {
-        i.jours.join(", ")
-    } else {
-        i.semaines
-            .iter()
-            .map(|w| format!("semaine du {}", date_fr(*w)))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
 }
 
 /// Whether the agent's service decides this registration.
@@ -159,7 +142,7 @@ async fn page(
                 }
                 dt { "Activité" } dd { (ins.activite_nom) }
                 dt { "À partir du" } dd { (date_fr(ins.debut)) }
-                dt { "Jours" } dd { (days(ins)) }
+                dt { "Jours" } dd { (ins.days_label()) }
                 dt { "Demandée le" } dd { (paris(ins.demande_le)) }
                 dt { "État" } dd {
                     strong { (ins.statut.label()) }

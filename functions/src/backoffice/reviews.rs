@@ -13,6 +13,7 @@ use shared::App;
 use shared::accounts::service::{self, ReviewDecision, ReviewError};
 use shared::accounts::validation::{self, FieldErrors};
 use shared::accounts::{REVIEW_DELAY, Status};
+use shared::layout::dates::moment as paris;
 use shared::layout::forms::{Field, error_summary, textarea};
 use shared::layout::{self, Page};
 use shared::web::AppError;
@@ -62,12 +63,6 @@ pub async fn queue(
         },
     });
     Ok((csrf, page))
-}
-
-fn paris(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.with_timezone(&chrono_tz::Europe::Paris)
-        .format("%d/%m/%Y à %H:%M")
-        .to_string()
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -55,6 +55,21 @@ pub struct Inscription {
     pub decide_par: Option<String>,
 }
 
+impl Inscription {
+    /// "lundi, jeudi", or "semaine du 21/12/2026, …" for holiday weeks.
+    pub fn days_label(&self) -> String {
+        if self.semaines.is_empty() {
+            self.jours.join(", ")
+        } else {
+            self.semaines
+                .iter()
+                .map(|w| format!("semaine du {}", w.format("%d/%m/%Y")))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    }
+}
+
 pub fn key(numero: &str, id: &str) -> Key {
     Key::new(partition(numero), format!("INSCRIPTION#{id}"))
 }

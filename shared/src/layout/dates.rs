@@ -46,6 +46,13 @@ pub fn numeric(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
 }
 
+/// "26/11/2026 à 08:00": an instant, in Paris.
+pub fn moment(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y à %H:%M")
+        .to_string()
+}
+
 /// "jeu. 26": a grid's column heading.
 pub fn short(d: NaiveDate) -> String {
     format!("{}. {}", &weekday(d)[..3], d.day())
