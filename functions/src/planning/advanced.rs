@@ -307,6 +307,37 @@ fn build_grid<'a>(app: &App, data: &'a Loaded, from: NaiveDate, to: NaiveDate) -
     )
 }
 
+/// A checked operation, ready to run: the forms again (422) if the period
+/// or a field is wrong, else the plan applied and its report.
+struct Request<'a> {
+    family: &'a Family,
+    numero: &'a str,
+    data: &'a Loaded,
+    form_child: &'a Child,
+    typed: &'a Typed,
+    errors: &'a FieldErrors,
+    range: Option<(NaiveDate, NaiveDate)>,
+    done: &'static str,
+}
+
+async fn run(
+    app: &App,
+    csrf: Csrf,
+    r: Request<'_>,
+    plan: impl FnOnce(&Grid) -> Plan,
+    title: impl FnOnce(NaiveDate, NaiveDate) -> String,
+) -> Result<Response, AppError> {
+    let Some((from, to)) = r.range.filter(|_| r.errors.is_empty()) else {
+        let main = forms(r.data, r.form_child, &csrf, r.typed, r.errors);
+        let page = frame(r.family, &csrf, "Modification avancée du planning", main);
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let grid = build_grid(app, r.data, from, to);
+    let report = apply(app, r.numero, r.data, plan(&grid), &title(from, to)).await?;
+    let page = frame(r.family, &csrf, r.done, report);
+    Ok((csrf, page).into_response())
+}
+
 pub async fn typical_week(
     State(app): State<App>,
     family: Family,
@@ -355,22 +386,31 @@ pub async fn typical_week(
     if week.is_empty() && !errors.contains_key("s") {
         errors.insert("s", "Cochez au moins un jour pour une unité.".into());
     }
-    let Some((from, to)) = range.filter(|_| errors.is_empty()) else {
-        let main = forms(&data, child, &csrf, &typed, &errors);
-        let page = frame(&family, &csrf, "Modification avancée du planning", main);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    let request = Request {
+        family: &family,
+        numero: &numero,
+        data: &data,
+        form_child: child,
+        typed: &typed,
+        errors: &errors,
+        range,
+        done: "Semaine type appliquée",
     };
-    let grid = build_grid(&app, &data, from, to);
-    let plan = advanced::typical_week(&grid, &child.id, &week);
-    let title = format!(
-        "Semaine type de {} du {} au {}",
-        child.prenom,
-        dates::long(from),
-        dates::long(to)
-    );
-    let report = apply(&app, &numero, &data, plan, &title).await?;
-    let page = frame(&family, &csrf, "Semaine type appliquée", report);
-    Ok((csrf, page).into_response())
+    run(
+        &app,
+        csrf,
+        request,
+        |grid| advanced::typical_week(grid, &child.id, &week),
+        |from, to| {
+            format!(
+                "Semaine type de {} du {} au {}",
+                child.prenom,
+                dates::long(from),
+                dates::long(to)
+            )
+        },
+    )
+    .await
 }
 
 pub async fn copy(
@@ -413,21 +453,30 @@ pub async fn copy(
             "Choisissez un autre enfant que celui dont le planning est copié.".into(),
         );
     }
-    let Some((from, to)) = range.filter(|_| errors.is_empty()) else {
-        let main = forms(&data, from_child, &csrf, &typed, &errors);
-        let page = frame(&family, &csrf, "Modification avancée du planning", main);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    let request = Request {
+        family: &family,
+        numero: &numero,
+        data: &data,
+        form_child: from_child,
+        typed: &typed,
+        errors: &errors,
+        range,
+        done: "Planning copié",
     };
-    let grid = build_grid(&app, &data, from, to);
-    let plan = advanced::copy_to_sibling(&grid, &from_child.id, &to_child.id);
-    let title = format!(
-        "Planning de {} copié vers {} du {} au {}",
-        from_child.prenom,
-        to_child.prenom,
-        dates::long(from),
-        dates::long(to)
-    );
-    let report = apply(&app, &numero, &data, plan, &title).await?;
-    let page = frame(&family, &csrf, "Planning copié", report);
-    Ok((csrf, page).into_response())
+    run(
+        &app,
+        csrf,
+        request,
+        |grid| advanced::copy_to_sibling(grid, &from_child.id, &to_child.id),
+        |from, to| {
+            format!(
+                "Planning de {} copié vers {} du {} au {}",
+                from_child.prenom,
+                to_child.prenom,
+                dates::long(from),
+                dates::long(to)
+            )
+        },
+    )
+    .await
 }

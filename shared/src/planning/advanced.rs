@@ -155,7 +155,7 @@ pub fn copy_to_sibling(grid: &Grid, from: &str, to: &str) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::inscription::{Inscription, Status};
+    use crate::domain::inscription::Inscription;
     use crate::domain::planning::{Cell, Month, State};
     use crate::planning::grid::{Months, build};
     use crate::planning::rules::columns;
@@ -167,24 +167,7 @@ mod tests {
     }
 
     fn registration(child: &str, activity: &str, jours: &[&str]) -> Inscription {
-        Inscription {
-            id: format!("{child}{activity}"),
-            numero: "D1".into(),
-            enfant: child.into(),
-            enfant_nom: child.into(),
-            activite: activity.into(),
-            activite_nom: activity.into(),
-            annee: "2026-2027".into(),
-            debut: d("2026-11-30"),
-            jours: jours.iter().map(|j| j.to_string()).collect(),
-            semaines: vec![],
-            documents: vec![],
-            statut: Status::Validee,
-            motif: None,
-            demande_le: "2026-11-01T10:00:00Z".parse().unwrap(),
-            decide_le: None,
-            decide_par: None,
-        }
+        crate::planning::fixtures::registration(child, activity, jours, "2026-11-30")
     }
 
     #[test]

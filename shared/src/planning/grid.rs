@@ -262,32 +262,12 @@ pub fn changes(grid: &Grid, ticked: &BTreeSet<String>) -> Result<Vec<MonthChange
 mod tests {
     use super::*;
     use crate::domain::planning::Cell;
+    use crate::planning::fixtures::registration;
     use crate::planning::rules::{View, columns};
     use crate::settings;
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
-    }
-
-    fn registration(child: &str, activity: &str, jours: &[&str], debut: &str) -> Inscription {
-        Inscription {
-            id: format!("{child}{activity}"),
-            numero: "D1".into(),
-            enfant: child.into(),
-            enfant_nom: child.into(),
-            activite: activity.into(),
-            activite_nom: activity.into(),
-            annee: "2026-2027".into(),
-            debut: d(debut),
-            jours: jours.iter().map(|j| j.to_string()).collect(),
-            semaines: vec![],
-            documents: vec![],
-            statut: Status::Validee,
-            motif: None,
-            demande_le: "2026-11-01T10:00:00Z".parse().unwrap(),
-            decide_le: None,
-            decide_par: None,
-        }
     }
 
     #[test]

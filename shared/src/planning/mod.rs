@@ -10,6 +10,8 @@
 
 pub mod advanced;
 pub mod counts;
+#[cfg(test)]
+mod fixtures;
 pub mod grid;
 pub mod rules;
 

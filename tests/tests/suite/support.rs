@@ -95,6 +95,10 @@ pub fn config_in(dir: &std::path::Path, extra: &[(&str, String)]) -> Config {
             dir.join("outbox").display().to_string(),
         ),
         ("EF_SITE_DIR".into(), dir.join("site").display().to_string()),
+        (
+            "EF_FILES_DIR".into(),
+            dir.join("files").display().to_string(),
+        ),
         ("EF_PUBLIC_URL".into(), "http://famille.test".into()),
     ]);
     vars.extend(extra.iter().map(|(k, v)| (k.to_string(), v.clone())));
