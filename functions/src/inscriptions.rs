@@ -6,7 +6,7 @@
 //! and the activity are always checked again on save: hidden fields are
 //! never trusted.
 
-use crate::dossier::{date_fr, linked, not_linked};
+use crate::dossier::{Linked, date_fr};
 use crate::dossier_documents::file_field;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, State};
@@ -63,13 +63,10 @@ pub struct ListQuery {
 
 async fn list(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let all = inscriptions::list(app.store.as_ref(), &numero).await?;
     let main = html! {
         @if q.demande.is_some() {
@@ -134,13 +131,10 @@ fn today(app: &App) -> chrono::NaiveDate {
 
 async fn new_request(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     Query(q): Query<StepQuery>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let children = dossiers::children(app.store.as_ref(), &numero).await?;
     let s = settings::get();
     let day = today(&app);
@@ -377,13 +371,10 @@ pub struct RequestForm {
 
 async fn submit(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     CsrfMultipart(mut upload): CsrfMultipart,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let form: RequestForm = upload.form()?;
     let s = settings::get();
     let day = today(&app);

@@ -22,6 +22,7 @@ use shared::planning::rules::paris_date;
 use shared::settings::{self, Activity};
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm};
+use shared::web::form::first;
 use std::collections::BTreeSet;
 
 #[derive(Debug, Default, Deserialize)]
@@ -215,12 +216,7 @@ pub async fn save(
     agent: Agent,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| first(&fields, name);
     let activity = activity_of(field("activite"))?;
     if !decides(&agent, activity) {
         return Err(AppError::Forbidden);

@@ -2,7 +2,7 @@
 //! family sent (with its state: accepted, or to send again and why), a form
 //! to send one, and downloads — only of this dossier's documents.
 
-use super::{frame, linked, not_linked};
+use super::{Linked, frame};
 use crate::downloads::attachment;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -167,13 +167,10 @@ pub fn file_field(name: &str, label: &str, errors: &FieldErrors) -> Markup {
 
 pub async fn list(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     Query(q): Query<SentQuery>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let docs = documents::list(app.store.as_ref(), &numero).await?;
     let markup = page(
         &family,
@@ -188,13 +185,10 @@ pub async fn list(
 
 pub async fn send(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     CsrfMultipart(mut upload): CsrfMultipart,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let form: SendForm = upload.form()?;
     let s = settings::get();
     let mut errors = FieldErrors::new();
@@ -259,12 +253,9 @@ pub async fn send(
 
 pub async fn download(
     State(app): State<App>,
-    family: Family,
+    Linked { numero, .. }: Linked,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     // Looked up in the signed-in family's dossier only: another family's
     // id is simply not found.
     let (doc, _) = documents::get(app.store.as_ref(), &numero, &id)

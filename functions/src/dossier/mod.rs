@@ -7,8 +7,9 @@
 pub(crate) mod documents;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 use maud::{Markup, html};
@@ -39,16 +40,32 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
-/// The dossier number of a family whose account is linked.
-pub(crate) fn linked(family: &Family) -> Option<String> {
-    match (&family.account.dossier, family.account.statut) {
-        (Some(n), Status::Active) => Some(n.clone()),
-        _ => None,
+/// The signed-in family whose account is linked to its dossier, with that
+/// dossier's number (from the account, never from the request). Without a
+/// linked dossier, the rejection is the page that says so (403); without a
+/// session, the login page.
+pub struct Linked {
+    pub family: Family,
+    pub numero: String,
+}
+
+impl FromRequestParts<App> for Linked {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let family = Family::from_request_parts(parts, app).await?;
+        match (&family.account.dossier, family.account.statut) {
+            (Some(n), Status::Active) => Ok(Linked {
+                numero: n.clone(),
+                family,
+            }),
+            _ => Err(not_linked()),
+        }
     }
 }
 
 /// The page that says the account is not linked yet.
-pub(crate) fn not_linked() -> Response {
+fn not_linked() -> Response {
     let page = layout::render(Page {
         title: "Mon dossier",
         path: "/dossier",
@@ -87,10 +104,11 @@ async fn load(app: &App, numero: &str) -> Result<(Dossier, u64), AppError> {
 
 pub(crate) use shared::layout::dates::numeric as date_fr;
 
-async fn summary(State(app): State<App>, family: Family, csrf: Csrf) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
+async fn summary(
+    State(app): State<App>,
+    Linked { family, numero }: Linked,
+    csrf: Csrf,
+) -> Result<Response, AppError> {
     let (d, _) = load(&app, &numero).await?;
     let history = dossiers::demarches(app.store.as_ref(), &numero, 5).await?;
     let main = html! {
@@ -129,12 +147,9 @@ async fn summary(State(app): State<App>, family: Family, csrf: Csrf) -> Result<R
 
 async fn children(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let list = dossiers::children(app.store.as_ref(), &numero).await?;
     let main = html! {
         @if list.is_empty() {
@@ -218,13 +233,10 @@ pub struct SavedQuery {
 
 async fn contacts(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     axum::extract::Query(q): axum::extract::Query<SavedQuery>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let (d, version) = load(&app, &numero).await?;
     let page = contacts_page(
         &family,
@@ -253,13 +265,10 @@ pub struct ContactsForm {
 
 async fn contacts_submit(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     CsrfForm(f): CsrfForm<ContactsForm>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let (mut d, current) = load(&app, &numero).await?;
     let typed = [
         (&f.telephone_1, &f.courriel_1),

@@ -3,7 +3,7 @@
 //! capacity, and answer day by day what could not be done and why.
 
 use super::{Loaded, load, save_group};
-use crate::dossier::{linked, not_linked};
+use crate::dossier::Linked;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -23,6 +23,7 @@ use shared::planning::{Outcome, SaveError};
 use shared::settings::{self, Category, Day};
 use shared::web::AppError;
 use shared::web::auth::{Csrf, CsrfForm, Family};
+use shared::web::form::{every, first};
 use std::collections::{BTreeSet, HashMap};
 
 /// Longest period one operation covers.
@@ -166,13 +167,10 @@ fn first_registered<'a>(data: &'a Loaded, wanted: Option<&str>) -> Option<&'a Ch
 
 pub async fn show(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     Query(q): Query<AdvancedQuery>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let data = load(&app, &numero, &[]).await?;
     let Some(child) = first_registered(&data, q.enfant.as_deref()) else {
         if q.enfant.is_some() {
@@ -340,28 +338,15 @@ async fn run(
 
 pub async fn typical_week(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let field = |name: &str| first(&fields, name).unwrap_or("");
     let typed = Typed {
         du: field("du").chars().take(20).collect(),
         au: field("au").chars().take(20).collect(),
-        ticked: fields
-            .iter()
-            .filter(|(k, _)| k == "s")
-            .map(|(_, v)| v.clone())
-            .take(200)
-            .collect(),
+        ticked: every(&fields, "s").map(str::to_owned).take(200).collect(),
         ..Typed::default()
     };
     let mut errors = FieldErrors::new();
@@ -415,19 +400,11 @@ pub async fn typical_week(
 
 pub async fn copy(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let field = |name: &str| first(&fields, name).unwrap_or("");
     let typed = Typed {
         du: field("copie_du").chars().take(20).collect(),
         au: field("copie_au").chars().take(20).collect(),

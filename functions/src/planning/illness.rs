@@ -4,7 +4,7 @@
 //! makes it "justifiée", not billed.
 
 use super::link;
-use crate::dossier::{linked, not_linked};
+use crate::dossier::Linked;
 use crate::dossier_documents::file_field;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
@@ -72,13 +72,10 @@ fn closed_page(family: &Family, csrf: &Csrf, day: chrono::NaiveDate, text: &str)
 
 pub async fn declare(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     CsrfForm(f): CsrfForm<CellForm>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let (child, activity, unit, day) = target(&app, &numero, &f.cellule).await?;
     let at = DayRef {
         numero: &numero,
@@ -140,13 +137,10 @@ fn certificate_page(
 
 pub async fn certificate_form(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     Query(q): Query<CertificateQuery>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let (child, _, unit, day) = target(&app, &numero, &q.cellule).await?;
     let page = certificate_page(
         &family,
@@ -162,13 +156,10 @@ pub async fn certificate_form(
 
 pub async fn certificate(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     CsrfMultipart(mut upload): CsrfMultipart,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let form: CellForm = upload.form()?;
     let (child, activity, unit, day) = target(&app, &numero, &form.cellule).await?;
     let mut errors = FieldErrors::new();

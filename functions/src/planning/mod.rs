@@ -7,7 +7,7 @@
 mod advanced;
 mod illness;
 
-use crate::dossier::{linked, not_linked};
+use crate::dossier::Linked;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
@@ -29,6 +29,7 @@ use shared::pricing::euros;
 use shared::settings;
 use shared::web::AppError;
 use shared::web::auth::{Csrf, CsrfForm, Family};
+use shared::web::form::{every, first};
 use shared::web::upload::UPLOAD_BODY_LIMIT;
 use std::collections::{BTreeSet, HashMap};
 
@@ -288,13 +289,10 @@ fn page(family: &Family, csrf: &Csrf, screen: &Screen) -> Markup {
 
 async fn show(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     Query(q): Query<PlanningQuery>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let now = app.clock.now();
     let (view, anchor) = view_of(q.vue.as_deref(), q.date.as_deref(), paris_date(now));
     let (first, last) = view.range(anchor);
@@ -350,20 +348,12 @@ pub(crate) async fn save_group(
 
 async fn save(
     State(app): State<App>,
-    family: Family,
+    Linked { family, numero }: Linked,
     csrf: Csrf,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
-    let Some(numero) = linked(&family) else {
-        return Ok(not_linked());
-    };
     let now = app.clock.now();
-    let field = |name: &str| {
-        fields
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-    };
+    let field = |name: &str| first(&fields, name);
     let (view, anchor) = view_of(field("vue"), field("date"), paris_date(now));
     let (first, last) = view.range(anchor);
     let days = columns(first, last);
@@ -398,11 +388,7 @@ async fn save(
             ),
         ));
     }
-    let ticked: BTreeSet<String> = fields
-        .iter()
-        .filter(|(k, _)| k == "c")
-        .map(|(_, v)| v.clone())
-        .collect();
+    let ticked: BTreeSet<String> = every(&fields, "c").map(str::to_owned).collect();
     let asked = match grid::changes(&grid, &ticked) {
         Ok(a) => a,
         Err(_) => {
@@ -412,10 +398,8 @@ async fn save(
             ));
         }
     };
-    let posted_versions: HashMap<(String, String), u64> = fields
-        .iter()
-        .filter(|(k, _)| k == "v")
-        .filter_map(|(_, v)| {
+    let posted_versions: HashMap<(String, String), u64> = every(&fields, "v")
+        .filter_map(|v| {
             let mut parts = v.rsplitn(2, '|');
             let version = parts.next()?.parse().ok()?;
             let (child, month) = parts.next()?.split_once('|')?;

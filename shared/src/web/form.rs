@@ -51,6 +51,22 @@ pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest)
 }
 
+/// The first value of a field, in a form read as name–value pairs.
+pub fn first<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+/// Every value of a repeated field (checkboxes), in order.
+pub fn every<'a>(fields: &'a [(String, String)], name: &'a str) -> impl Iterator<Item = &'a str> {
+    fields
+        .iter()
+        .filter(move |(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
 impl<T, S> FromRequest<S> for Form<T>
 where
     T: DeserializeOwned,

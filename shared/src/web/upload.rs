@@ -44,10 +44,8 @@ impl Upload {
 
     /// Every value of a repeated field (checkboxes).
     pub fn all(&self, name: &str) -> Vec<String> {
-        self.fields
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
+        super::form::every(&self.fields, name)
+            .map(str::to_owned)
             .collect()
     }
 
