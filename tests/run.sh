@@ -65,7 +65,7 @@ wait_for() {
 
 step "Démarrage de moto (DynamoDB, SES)"
 moto_port=$(free_port)
-"$pybin/moto_server" -H 127.0.0.1 -p "$moto_port" >"$tmp/moto.log" 2>&1 &
+python3 tests/moto_serial.py -H 127.0.0.1 -p "$moto_port" >"$tmp/moto.log" 2>&1 &
 pids+=($!)
 export EF_TEST_MOTO_URL="http://127.0.0.1:$moto_port"
 wait_for moto "$EF_TEST_MOTO_URL/moto-api/data.json" "$tmp/moto.log"

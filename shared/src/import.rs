@@ -324,7 +324,11 @@ pub fn parse(bytes: &[u8]) -> Result<Parsed, FileError> {
             values: headers
                 .iter()
                 .map(String::as_str)
-                .zip(fields.iter().map(str::to_owned))
+                .zip(
+                    fields
+                        .iter()
+                        .map(|f| crate::text::without_bidi_controls(f).into_owned()),
+                )
                 .collect(),
         };
         match record(&row, line) {

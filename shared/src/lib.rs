@@ -16,6 +16,7 @@ pub mod files;
 pub mod import;
 pub mod inscriptions;
 pub mod layout;
+pub mod limits;
 pub mod mail;
 pub mod planning;
 pub mod pricing;
@@ -23,6 +24,7 @@ pub mod sectors;
 pub mod settings;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod web;
 
 pub use app::App;

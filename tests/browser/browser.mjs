@@ -18,7 +18,7 @@ export const baseUrl = (() => {
 })();
 
 export async function launch() {
-  return chromium.launch({
+  const browser = await chromium.launch({
     executablePath: process.env.EF_CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: [
@@ -26,12 +26,38 @@ export async function launch() {
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
     ],
   });
+  // Every page records the Content-Security-Policy violations it meets;
+  // assertNoAxeViolations fails on any (the portal's CSP must fit its pages).
+  const newPage = browser.newPage.bind(browser);
+  const newContext = browser.newContext.bind(browser);
+  browser.newPage = async (options) => {
+    const page = await newPage(options);
+    await page.addInitScript(recordCspViolations);
+    return page;
+  };
+  browser.newContext = async (options) => {
+    const context = await newContext(options);
+    await context.addInitScript(recordCspViolations);
+    return context;
+  };
+  return browser;
+}
+
+function recordCspViolations() {
+  window.__cspViolations = [];
+  document.addEventListener('securitypolicyviolation', (e) => {
+    window.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI} (${e.sourceFile}:${e.lineNumber})`);
+  });
 }
 
 // Runs axe-core (every rule of its default set) and fails with the list of
 // violations, if any.
 export async function assertNoAxeViolations(page) {
-  await page.addScriptTag({ content: axeSource });
+  const csp = await page.evaluate(() => window.__cspViolations || []);
+  assert.deepEqual(csp, [], `Content-Security-Policy sur ${page.url()}`);
+  // Evaluated through the DevTools protocol: the page's CSP (no inline
+  // script) stays on while axe-core runs.
+  await page.evaluate(axeSource);
   const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
   const lines = result.violations.map(
     (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,

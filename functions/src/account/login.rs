@@ -7,14 +7,15 @@ use axum_extra::extract::CookieJar;
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::App;
+use shared::accounts::Kind;
 use shared::accounts::service::{self, LoginOutcome};
 use shared::accounts::validation::{FieldErrors, REQUIRED};
-use shared::accounts::{Kind, Status};
 use shared::layout::forms::{Field, error_summary, required_note};
 use shared::layout::{self, NoticeKind, Page, notice};
 use shared::web::AppError;
 use shared::web::auth::{
-    ClientAddress, Csrf, CsrfForm, FAMILY_COOKIE, Family, cookie, removal, safe_return,
+    ClientAddress, Csrf, CsrfForm, FAMILY_COOKIE, Family, cookie, fresh_visitor, removal,
+    safe_return,
 };
 
 /// The family's or the agents' login: same form, same protections, its own
@@ -197,7 +198,9 @@ pub async fn submit_for(
     Ok(match outcome {
         LoginOutcome::SignedIn { token, .. } => {
             let remember = side.kind == Kind::Family && form.se_rappeler.is_some();
-            let jar = jar.add(cookie(&app, side.cookie, token, remember));
+            let jar = jar
+                .add(cookie(&app, side.cookie, token, remember))
+                .add(fresh_visitor(&app));
             let to = safe_return(form.retour.as_deref(), side.home);
             (jar, Redirect::to(&to)).into_response()
         }
@@ -253,16 +256,12 @@ pub struct ResendForm {
 
 pub async fn resend_activation(
     State(app): State<App>,
+    ClientAddress(address): ClientAddress,
     CsrfForm(form): CsrfForm<ResendForm>,
 ) -> Result<Redirect, AppError> {
-    if let Some(account) =
-        service::find_for_login(app.store.as_ref(), Kind::Family, &form.identifiant).await?
-        && account.statut == Status::Pending
-    {
-        service::resend_activation(&app, &account)
-            .await
-            .map_err(account_error)?;
-    }
+    service::resend_activation(&app, &form.identifiant, &address)
+        .await
+        .map_err(account_error)?;
     Ok(Redirect::to("/compte/connexion?message=lien-envoye"))
 }
 
@@ -287,7 +286,7 @@ pub async fn end_session(
 ) -> Result<impl IntoResponse + use<>, AppError> {
     shared::accounts::sessions::close(app.store.as_ref(), session).await?;
     Ok((
-        jar.remove(removal(side.cookie)),
+        jar.remove(removal(side.cookie)).add(fresh_visitor(app)),
         Redirect::to(side.logged_out),
     ))
 }

@@ -49,8 +49,10 @@ pub fn router(app: App) -> Router {
         .with_state(app)
 }
 
-/// For load balancers and operators: 200 when the store answers, else 503.
+/// For load balancers and operators: 200 when the store answers and takes
+/// a write, else 503.
 async fn health(State(app): State<App>) -> Result<(StatusCode, &'static str), AppError> {
     app.store.ping().await?;
+    app.store.check_writable(app.clock.epoch_seconds()).await?;
     Ok((StatusCode::OK, "ok"))
 }

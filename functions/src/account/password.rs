@@ -15,7 +15,7 @@ use shared::accounts::validation::{self, FieldErrors, check};
 use shared::layout::forms::{Field, error_summary, required_note};
 use shared::layout::{self, NoticeKind, Page, notice};
 use shared::web::AppError;
-use shared::web::auth::{Csrf, CsrfForm};
+use shared::web::auth::{ClientAddress, Csrf, CsrfForm};
 
 fn forgotten_page(csrf: &Csrf, email: &str, errors: &FieldErrors, sent: bool) -> Markup {
     layout::render(Page {
@@ -51,6 +51,7 @@ pub struct ForgottenForm {
 
 pub async fn forgotten_submit(
     State(app): State<App>,
+    ClientAddress(address): ClientAddress,
     csrf: Csrf,
     CsrfForm(f): CsrfForm<ForgottenForm>,
 ) -> Result<Response, AppError> {
@@ -67,7 +68,7 @@ pub async fn forgotten_submit(
         let page = forgotten_page(&csrf, &typed, &errors, false);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response());
     }
-    service::request_reset(&app, &email)
+    service::request_reset(&app, &email, &address)
         .await
         .map_err(account_error)?;
     // The same answer whether or not the address is known.
@@ -104,7 +105,7 @@ fn reset_page(side: &ResetSide, csrf: &Csrf, token: &str, errors: &FieldErrors) 
                 input type="hidden" name="jeton" value=(token);
                 (required_note())
                 (Field::text("mot_de_passe", "Nouveau mot de passe", "").kind("password").autocomplete("new-password")
-                    .hint("12 caractères au moins ; pas un mot de passe courant.").render(errors))
+                    .hint("12 caractères au moins ; pas un mot de passe courant ni votre nom d'utilisateur.").render(errors))
                 (Field::text("mot_de_passe_confirmation", "Confirmation du mot de passe", "").kind("password").autocomplete("new-password").render(errors))
                 button type="submit" { "Enregistrer le mot de passe" }
             }
@@ -196,16 +197,19 @@ pub async fn reset_submit_for(
     csrf: Csrf,
     CsrfForm(f): CsrfForm<ResetForm>,
 ) -> Result<Response, AppError> {
-    let outcome = service::check_link(&app, &f.jeton, side.usage).await?;
-    if let Some(r) = unusable(side, &outcome) {
-        return Ok(r);
-    }
+    let account = match service::check_link(&app, &f.jeton, side.usage).await? {
+        LinkOutcome::Done(account) => account,
+        other => {
+            return Ok(unusable(side, &other).unwrap_or_else(|| AppError::NotFound.into_response()));
+        }
+    };
+    // The same rule as at sign-up and in "Mon compte".
     let mut errors = FieldErrors::new();
     let Some(hash) = new_password_hash(
         &f.mot_de_passe,
         &f.mot_de_passe_confirmation,
-        "",
-        "",
+        &account.identifiant,
+        &account.courriel,
         &mut errors,
     )
     .await?

@@ -11,14 +11,16 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use shared::App;
 use shared::accounts::draft::{self, COOKIE as DRAFT_COOKIE, Draft};
-use shared::accounts::service::{self, AccountError, LinkOutcome, SignUp};
-use shared::accounts::tokens::new_token;
+use shared::accounts::service::{self, AccountError, LinkOutcome, ReferencesCheck, SignUp};
+use shared::accounts::tokens::{new_token, token_hash};
 use shared::accounts::validation::{self, FieldErrors, check};
 use shared::accounts::{Kind, email_key, password, username_key};
 use shared::layout::forms::{Field, checkbox, error_summary, required_note};
 use shared::layout::{self, NoticeKind, Page, notice};
 use shared::web::AppError;
-use shared::web::auth::{Csrf, CsrfForm, FAMILY_COOKIE, cookie, removal};
+use shared::web::auth::{
+    ClientAddress, Csrf, CsrfForm, FAMILY_COOKIE, cookie, fresh_visitor, removal,
+};
 
 const TITLES: [&str; 4] = [
     "Mes informations",
@@ -356,6 +358,7 @@ pub struct ReferencesForm {
 
 pub async fn references(
     State(app): State<App>,
+    ClientAddress(address): ClientAddress,
     jar: CookieJar,
     csrf: Csrf,
     CsrfForm(f): CsrfForm<ReferencesForm>,
@@ -395,20 +398,42 @@ pub async fn references(
             "Trois chiffres sont attendus, par exemple 587.".into(),
         );
     }
-    if errors.is_empty()
-        && !service::dossier_matches(app.store.as_ref(), &d.numero, &d.responsable, &digits).await?
-    {
-        errors.insert(
-            "references",
-            "Ces références ne correspondent à aucun dossier. Vérifiez-les sur une facture, ou continuez sans.".into(),
-        );
+    let mut status = StatusCode::UNPROCESSABLE_ENTITY;
+    let mut matched = None;
+    if errors.is_empty() {
+        let visitor = token_hash(&token);
+        match service::check_references(
+            &app,
+            &d.numero,
+            &d.responsable,
+            &digits,
+            &visitor,
+            &address,
+        )
+        .await?
+        {
+            ReferencesCheck::Matched(numero) => matched = Some(numero),
+            ReferencesCheck::NoMatch => {
+                errors.insert(
+                    "references",
+                    "Ces références ne correspondent à aucun dossier. Vérifiez-les sur une facture, ou continuez sans.".into(),
+                );
+            }
+            ReferencesCheck::TooManyAttempts => {
+                status = StatusCode::TOO_MANY_REQUESTS;
+                errors.insert(
+                    "references",
+                    "Trop d'essais de références : pour protéger les dossiers, la vérification en ligne est suspendue. Continuez sans ces informations : le service Enfance-Éducation rattachera votre compte.".into(),
+                );
+            }
+        }
     }
-    if !errors.is_empty() {
+    let Some(numero) = matched.filter(|_| errors.is_empty()) else {
         d.dossier = None;
         let page = step_page(2, &csrf, &d, &Typed::default(), &errors);
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response());
-    }
-    d.dossier = Some(d.numero.to_uppercase());
+        return Ok((status, csrf, page).into_response());
+    };
+    d.dossier = Some(numero);
     d.sans_dossier = false;
     d.etape = d.etape.max(3);
     save_and_go(&app, jar, token, &d, 3).await
@@ -554,7 +579,9 @@ pub async fn activate(
                 app.clock.now(),
             )
             .await?;
-            let jar = jar.add(cookie(&app, FAMILY_COOKIE, session, false));
+            let jar = jar
+                .add(cookie(&app, FAMILY_COOKIE, session, false))
+                .add(fresh_visitor(&app));
             Ok((jar, Redirect::to("/compte?bienvenue=1")).into_response())
         }
         LinkOutcome::AlreadyUsed => Ok(link_page(

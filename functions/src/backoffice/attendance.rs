@@ -76,24 +76,31 @@ fn decides(agent: &Agent, activity: &Activity) -> bool {
         .is_some_and(|s| s.id() == activity.service)
 }
 
+/// The field that carries the version a row was read at: "v|unit|dossier|child".
+fn version_key(e: &DayEntry) -> String {
+    format!("v{}", &row_key(e)[1..])
+}
+
+/// The rows of the attendance list, each with the version it was read at,
+/// and the schools of the activity that day.
 async fn rows(
     app: &App,
     activity: &Activity,
     school: &str,
     day: NaiveDate,
-) -> Result<(Vec<DayEntry>, BTreeSet<String>), AppError> {
-    let all = planning::day_entries(app.store.as_ref(), day).await?;
+) -> Result<(Vec<(DayEntry, u64)>, BTreeSet<String>), AppError> {
+    let all = planning::day_entries_read(app.store.as_ref(), day).await?;
     let schools: BTreeSet<String> = all
         .iter()
-        .filter(|e| e.activite == activity.id)
-        .map(|e| e.ecole.clone())
+        .filter(|(e, _)| e.activite == activity.id)
+        .map(|(e, _)| e.ecole.clone())
         .collect();
-    let mut list: Vec<DayEntry> = all
+    let mut list: Vec<(DayEntry, u64)> = all
         .into_iter()
-        .filter(|e| e.activite == activity.id && (school.is_empty() || e.ecole == school))
-        .filter(|e| counts::expected(e) || e.etat.is_none())
+        .filter(|(e, _)| e.activite == activity.id && (school.is_empty() || e.ecole == school))
+        .filter(|(e, _)| counts::expected(e) || e.etat.is_none())
         .collect();
-    list.sort_by(|a, b| (&a.unite, &a.enfant_nom).cmp(&(&b.unite, &b.enfant_nom)));
+    list.sort_by(|(a, _), (b, _)| (&a.unite, &a.enfant_nom).cmp(&(&b.unite, &b.enfant_nom)));
     Ok((list, schools))
 }
 
@@ -107,14 +114,35 @@ pub async fn list(
     let day = day_of(&app, q.jour.as_deref());
     let school: String = q.ecole.unwrap_or_default().chars().take(200).collect();
     let (list, schools) = rows(&app, activity, &school, day).await?;
-    let own = decides(&agent, activity);
+    let saved = q
+        .enregistre
+        .is_some()
+        .then(|| notice(NoticeKind::Success, "Pointage enregistré."));
+    let page = list_page(
+        &agent, &csrf, activity, &school, day, &list, &schools, saved,
+    );
+    Ok((csrf, page).into_response())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn list_page(
+    agent: &Agent,
+    csrf: &Csrf,
+    activity: &Activity,
+    school: &str,
+    day: NaiveDate,
+    list: &[(DayEntry, u64)],
+    schools: &BTreeSet<String>,
+    message: Option<Markup>,
+) -> Markup {
+    let own = decides(agent, activity);
     let s = settings::get();
-    let page = layout::render(Page {
+    layout::render(Page {
         title: "Pointage",
         path: "/agents/pointage",
         main: html! {
-            (agent_bar(&agent, &csrf))
-            @if q.enregistre.is_some() { (notice(NoticeKind::Success, "Pointage enregistré.")) }
+            (agent_bar(agent, csrf))
+            @if let Some(m) = message { (m) }
             form.stack method="get" action="/agents/pointage" {
                 div.field {
                     label for="activite" { "Activité" }
@@ -124,7 +152,7 @@ pub async fn list(
                     label for="ecole" { "École (site)" }
                     select #ecole name="ecole" {
                         option value="" { "Toutes" }
-                        @for e in &schools { option value=(e) selected[*e == school] { (e) } }
+                        @for e in schools { option value=(e) selected[e == school] { (e) } }
                     }
                 }
                 div.field { label for="jour" { "Jour" } input #jour name="jour" type="date" value=(day); }
@@ -135,14 +163,14 @@ pub async fn list(
                 p { "Aucun enfant attendu." }
             } @else if !own {
                 (notice(NoticeKind::Info, "Cette activité relève d'un autre service : vous pouvez consulter la liste, pas la pointer."))
-                (table(&list, None))
+                (table(list, None))
             } @else {
                 form method="post" action="/agents/pointage" {
                     (csrf.field())
                     input type="hidden" name="activite" value=(activity.id);
                     input type="hidden" name="ecole" value=(school);
                     input type="hidden" name="jour" value=(day);
-                    (table(&list, Some(())))
+                    (table(list, Some(())))
                     button type="submit" { "Enregistrer le pointage" }
                 }
             }
@@ -162,11 +190,10 @@ pub async fn list(
                 }
             }
         },
-    });
-    Ok((csrf, page).into_response())
+    })
 }
 
-fn table(list: &[DayEntry], editable: Option<()>) -> Markup {
+fn table(list: &[(DayEntry, u64)], editable: Option<()>) -> Markup {
     let s = settings::get();
     let unit_name = |e: &DayEntry| {
         s.activity(&e.activite)
@@ -181,7 +208,7 @@ fn table(list: &[DayEntry], editable: Option<()>) -> Markup {
                 th scope="col" { "Régime, PAI" } th scope="col" { "Présence" }
             } }
             tbody {
-                @for e in list {
+                @for (e, version) in list {
                     tr {
                         th scope="row" { (e.enfant_nom) @if e.etat.is_none() { " (sans réservation)" } }
                         td { (unit_name(e)) }
@@ -189,6 +216,7 @@ fn table(list: &[DayEntry], editable: Option<()>) -> Markup {
                         td { (e.regime.as_deref().unwrap_or("")) @if e.pai { " PAI" } }
                         td {
                             @if editable.is_some() {
+                                input type="hidden" name=(version_key(e)) value=(version);
                                 fieldset {
                                     legend.visually-hidden { "Présence de " (e.enfant_nom) ", " (unit_name(e)) }
                                     @for (value, label) in [("present", "présent"), ("absent", "absent"), ("justifiee", "absence justifiée")] {
@@ -211,9 +239,14 @@ fn table(list: &[DayEntry], editable: Option<()>) -> Markup {
     }
 }
 
+/// Records the marks that changed. Each is decided on the version of its
+/// row the page showed: a row changed meanwhile (another agent, a family's
+/// cancellation) is not recorded, and the page comes back (409) with the
+/// current state and the children to check.
 pub async fn save(
     State(app): State<App>,
     agent: Agent,
+    csrf: Csrf,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let field = |name: &str| first(&fields, name);
@@ -230,22 +263,52 @@ pub async fn save(
         id: &agent.account.id,
         name: &name,
     };
-    for e in &list {
+    let mut changed_meanwhile = Vec::new();
+    for (e, current) in &list {
         let Some(value) = field(&row_key(e)) else {
             continue;
         };
         let presence = presence_of(value).ok_or(AppError::BadRequest)?;
-        if e.presence != Some(presence) {
-            planning::record_presence(
+        if e.presence == Some(presence) {
+            continue;
+        }
+        let read: u64 = field(&version_key(e))
+            .and_then(|v| v.parse().ok())
+            .ok_or(AppError::BadRequest)?;
+        let recorded = read == *current
+            && planning::record_presence(
                 app.store.as_ref(),
                 day,
                 e,
+                Some(read),
                 presence,
                 &actor,
                 app.clock.now(),
             )
             .await?;
+        if !recorded {
+            changed_meanwhile.push(e.enfant_nom.clone());
         }
+    }
+    if !changed_meanwhile.is_empty() {
+        let (list, schools) = rows(&app, activity, &school, day).await?;
+        let message = html! {
+            div.notice.notice-error role="alert" {
+                p { "Le pointage de ces enfants a changé depuis l'affichage de la page ; il n'a pas été enregistré. Vérifiez l'état actuel ci-dessous et enregistrez à nouveau :" }
+                ul { @for n in &changed_meanwhile { li { (n) } } }
+            }
+        };
+        let page = list_page(
+            &agent,
+            &csrf,
+            activity,
+            &school,
+            day,
+            &list,
+            &schools,
+            Some(message),
+        );
+        return Ok((StatusCode::CONFLICT, csrf, page).into_response());
     }
     let back = format!(
         "/agents/pointage?activite={}&ecole={}&jour={day}&enregistre=1",
@@ -304,10 +367,10 @@ pub async fn walk_in(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response());
     };
     let entry = DayEntry::of(&numero, &child, &activity.id, &unit.id, None);
-    let existing = planning::day_entries(app.store.as_ref(), day)
+    let existing = planning::day_entries_read(app.store.as_ref(), day)
         .await?
         .into_iter()
-        .find(|e| {
+        .find(|(e, _)| {
             e.numero == numero
                 && e.enfant == child.id
                 && e.activite == activity.id
@@ -318,16 +381,23 @@ pub async fn walk_in(
         id: &agent.account.id,
         name: &name,
     };
-    let target = existing.unwrap_or(entry);
-    planning::record_presence(
-        app.store.as_ref(),
-        day,
-        &target,
-        Presence::Present,
-        &actor,
-        app.clock.now(),
-    )
-    .await?;
+    let (target, read) = match existing {
+        Some((e, version)) => (e, Some(version)),
+        None => (entry, None),
+    };
+    // Already present: nothing to record. Changed meanwhile: the list shows it.
+    if target.presence != Some(Presence::Present) {
+        planning::record_presence(
+            app.store.as_ref(),
+            day,
+            &target,
+            read,
+            Presence::Present,
+            &actor,
+            app.clock.now(),
+        )
+        .await?;
+    }
     Ok(Redirect::to(&format!(
         "/agents/pointage?activite={}&jour={day}&enregistre=1",
         activity.id

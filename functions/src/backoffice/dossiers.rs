@@ -6,6 +6,7 @@ use super::agent_bar;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use chrono::NaiveDate;
 use maud::{Markup, html};
 use rust_decimal::Decimal;
 use serde::Deserialize;
@@ -14,9 +15,10 @@ use shared::accounts::service::search_dossiers;
 use shared::accounts::validation::{self, FieldErrors};
 use shared::domain::dossier::{self, Child, Dossier, PaymentMode, Responsable};
 use shared::dossiers::{self, Actor, UpdateError};
-use shared::import::{child_id, parse_date};
+use shared::import::child_id;
 use shared::layout::forms::{Field, error_summary};
 use shared::layout::{self, NoticeKind, Page, notice};
+use shared::planning::rules::paris_date;
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm};
 use std::str::FromStr;
@@ -140,7 +142,7 @@ impl EditForm {
     }
 
     /// The dossier the form describes, or the errors next to its fields.
-    fn to_dossier(&self, numero: &str) -> Result<Dossier, FieldErrors> {
+    fn to_dossier(&self, numero: &str, today: NaiveDate) -> Result<Dossier, FieldErrors> {
         let mut e = FieldErrors::new();
         let mut responsable =
             |n: u8, nom: &str, prenom: &str, courriel: &str, tel: &str, required: bool| {
@@ -214,13 +216,9 @@ impl EditForm {
         };
         let qf_date = match self.qf_date.trim() {
             "" => None,
-            v => parse_date(v).or_else(|| {
-                e.insert(
-                    "qf_date",
-                    "Date invalide : JJ/MM/AAAA, par exemple 01/09/2026.".into(),
-                );
-                None
-            }),
+            v => validation::qf_date(v, today)
+                .map_err(|m| e.insert("qf_date", m))
+                .ok(),
         };
         let mode_paiement = match self.mode_paiement.trim() {
             "" => None,
@@ -280,6 +278,9 @@ const EDIT_LABELS: &[(&str, &str)] = &[
     ("enfant_nom", "Nom de l'enfant"),
     ("enfant_prenom", "Prénom de l'enfant"),
     ("enfant_naissance", "Date de naissance"),
+    ("ecole", "École"),
+    ("classe", "Classe"),
+    ("regime", "Régime alimentaire"),
 ];
 
 fn label(name: &str) -> &'static str {
@@ -370,9 +371,9 @@ async fn page(
                 (Field::text("enfant_nom", label("enfant_nom"), &c.nom).render(e))
                 (Field::text("enfant_prenom", label("enfant_prenom"), &c.prenom).render(e))
                 (Field::text("enfant_naissance", label("enfant_naissance"), &c.naissance).hint("JJ/MM/AAAA").render(e))
-                div.field { label for="enfant_ecole" { "École" } input #enfant_ecole name="ecole" type="text" value=(c.ecole); }
-                div.field { label for="enfant_classe" { "Classe" } input #enfant_classe name="classe" type="text" value=(c.classe); }
-                div.field { label for="enfant_regime" { "Régime alimentaire (par exemple « sans porc »)" } input #enfant_regime name="regime" type="text" value=(c.regime); }
+                (Field::text("ecole", label("ecole"), &c.ecole).optional().render(e))
+                (Field::text("classe", label("classe"), &c.classe).optional().render(e))
+                (Field::text("regime", label("regime"), &c.regime).hint("Par exemple « sans porc ».").optional().render(e))
                 div.check { input #enfant_pai type="checkbox" name="pai" value="1" checked[c.pai.is_some()]; label for="enfant_pai" { "PAI (projet d'accueil individualisé)" } }
                 button type="submit" { "Ajouter l'enfant" }
             }
@@ -445,7 +446,7 @@ pub async fn edit(
     CsrfForm(f): CsrfForm<EditForm>,
 ) -> Result<Response, AppError> {
     let (numero, current, current_version) = existing(&app, &raw).await?;
-    let after = match f.to_dossier(&numero) {
+    let after = match f.to_dossier(&numero, paris_date(app.clock.now())) {
         Ok(d) => d,
         Err(errors) => {
             let view = View {
@@ -509,23 +510,27 @@ pub async fn add_child(
     let mut errors = FieldErrors::new();
     let nom = validation::check(&mut errors, "enfant_nom", validation::text(&c.nom));
     let prenom = validation::check(&mut errors, "enfant_prenom", validation::text(&c.prenom));
-    let birth = parse_date(&c.naissance);
-    if birth.is_none() {
-        errors.insert(
-            "enfant_naissance",
-            "Date invalide : JJ/MM/AAAA, par exemple 12/05/2018.".into(),
-        );
-    }
-    let optional = |v: &str| -> Option<String> { validation::text(v).ok() };
+    let birth = validation::birth_date(&c.naissance, paris_date(app.clock.now()))
+        .map_err(|m| errors.insert("enfant_naissance", m))
+        .ok();
+    let mut optional = |field: &'static str, v: &str| -> Option<String> {
+        validation::optional_text(v)
+            .map_err(|m| errors.insert(field, m))
+            .ok()
+            .flatten()
+    };
+    let ecole = optional("ecole", &c.ecole);
+    let classe = optional("classe", &c.classe);
+    let regime = optional("regime", &c.regime);
     let existing_children = dossiers::children(app.store.as_ref(), &numero).await?;
     let child = birth.map(|naissance| Child {
         id: child_id(&numero, &prenom, naissance),
         nom: nom.clone(),
         prenom: prenom.clone(),
         naissance,
-        ecole: optional(&c.ecole).unwrap_or_default(),
-        classe: optional(&c.classe).unwrap_or_default(),
-        regime: optional(&c.regime),
+        ecole: ecole.unwrap_or_default(),
+        classe: classe.unwrap_or_default(),
+        regime,
         pai: c.pai.is_some(),
     });
     if let Some(ch) = &child

@@ -15,7 +15,7 @@ use shared::accounts::validation::{self, FieldErrors};
 use shared::accounts::{REVIEW_DELAY, Status};
 use shared::layout::dates::moment as paris;
 use shared::layout::forms::{Field, error_summary, textarea};
-use shared::layout::{self, Page};
+use shared::layout::{self, NoticeKind, Page, notice};
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm};
 
@@ -70,21 +70,40 @@ pub struct DetailQuery {
     recherche: Option<String>,
 }
 
+/// What the agent typed or was told, shown again on the page.
+#[derive(Default)]
+struct Shown<'a> {
+    search: &'a str,
+    errors: FieldErrors,
+    reason: &'a str,
+    /// Decided meanwhile by someone else.
+    already_decided: bool,
+}
+
 async fn detail_page(
     app: &App,
     agent: &Agent,
     csrf: &Csrf,
     id: &str,
-    search: &str,
-    errors: &FieldErrors,
-    reason: &str,
+    shown: &Shown<'_>,
 ) -> Result<Markup, AppError> {
+    let (search, errors, reason) = (shown.search, &shown.errors, shown.reason);
     let account = service::account(app.store.as_ref(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     if account.kind != shared::accounts::Kind::Family {
         return Err(AppError::NotFound);
     }
+    // References that matched a dossier which already had an account: the
+    // search starts from it, and the agent confirms with the family.
+    let requested = account
+        .dossier_demande
+        .as_deref()
+        .filter(|_| account.statut == Status::Review);
+    let search = match requested {
+        Some(numero) if search.trim().is_empty() => numero,
+        _ => search,
+    };
     let results = if search.trim().is_empty() {
         vec![]
     } else {
@@ -98,12 +117,18 @@ async fn detail_page(
             (agent_bar(agent, csrf))
             (error_summary(errors, &[("dossier", "Dossier"), ("motif", "Motif du refus")]))
             p { a href="/agents/comptes" { "← Retour à la liste" } }
+            @if shown.already_decided {
+                (notice(NoticeKind::Error, "Cette demande vient d'être traitée par ailleurs : votre décision n'a pas été enregistrée. Voici son état actuel."))
+            }
             dl.facts {
                 dt { "Nom" } dd { (account.display_name()) }
                 dt { "Adresse e-mail" } dd { (account.courriel) }
                 dt { "Nom d'utilisateur" } dd { (account.identifiant) }
                 dt { "Demandé le" } dd { (paris(account.cree_le)) }
                 dt { "État" } dd { (match account.statut { Status::Review => "à rattacher", Status::Active => "rattaché", Status::Refused => "refusé", Status::Pending => "non activé" }) }
+            }
+            @if let Some(numero) = requested {
+                (notice(NoticeKind::Info, &format!("Les références saisies correspondent au dossier n° {numero}, qui a déjà un compte rattaché : vérifiez auprès de la famille avant de rattacher ce second compte.")))
             }
             @if account.statut == Status::Review {
                 h2 { "Trouver le dossier" }
@@ -166,7 +191,11 @@ pub async fn detail(
 ) -> Result<Response, AppError> {
     let id = account_id(&raw)?;
     let search: String = q.recherche.unwrap_or_default().chars().take(200).collect();
-    let page = detail_page(&app, &agent, &csrf, &id, &search, &FieldErrors::new(), "").await?;
+    let shown = Shown {
+        search: &search,
+        ..Shown::default()
+    };
+    let page = detail_page(&app, &agent, &csrf, &id, &shown).await?;
     Ok((csrf, page).into_response())
 }
 
@@ -215,7 +244,12 @@ pub async fn refuse(
                 .filter(|c| !c.is_control() || *c == '\n')
                 .take(200)
                 .collect();
-            let page = detail_page(&app, &agent, &csrf, &id, "", &errors, &typed).await?;
+            let shown = Shown {
+                errors,
+                reason: &typed,
+                ..Shown::default()
+            };
+            let page = detail_page(&app, &agent, &csrf, &id, &shown).await?;
             return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response());
         }
     };
@@ -243,12 +277,22 @@ async fn decide(
         Err(ReviewError::UnknownDossier) => {
             let mut errors = FieldErrors::new();
             errors.insert("dossier", "Ce dossier n'existe pas.".into());
-            let page = detail_page(app, agent, &csrf, id, search, &errors, "").await?;
+            let shown = Shown {
+                search,
+                errors,
+                ..Shown::default()
+            };
+            let page = detail_page(app, agent, &csrf, id, &shown).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response())
         }
-        // Decided meanwhile by another agent: its page shows the decision.
+        // Decided meanwhile by another agent: 409, with the decision taken.
         Err(ReviewError::NotPending) => {
-            Ok(Redirect::to(&format!("/agents/comptes/{id}")).into_response())
+            let shown = Shown {
+                already_decided: true,
+                ..Shown::default()
+            };
+            let page = detail_page(app, agent, &csrf, id, &shown).await?;
+            Ok((StatusCode::CONFLICT, csrf, page).into_response())
         }
         Err(ReviewError::Account(e)) => Err(account_error(e)),
     }

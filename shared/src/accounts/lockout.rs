@@ -1,12 +1,10 @@
-//! Failed logins: an account locks for 15 minutes after 5 failures in a row;
-//! one address may fail 20 times in 15 minutes.
+//! Failed logins: an account locks for 15 minutes after 5 failures in a row
+//! (one address may fail 20 times in 15 minutes: [`crate::limits::LOGIN_ADDRESS`]).
 
 use chrono::{DateTime, Duration, Utc};
 
 pub const MAX_FAILURES: u32 = 5;
 pub const LOCK_DURATION: Duration = Duration::minutes(15);
-pub const ADDRESS_MAX_FAILURES: i64 = 20;
-pub const ADDRESS_WINDOW_SECONDS: i64 = 15 * 60;
 
 /// The account's state after one more failure: the new failure count, and
 /// the lock's end when this failure locks it.
@@ -23,11 +21,6 @@ pub fn after_failure(failures: u32, now: DateTime<Utc>) -> (u32, Option<DateTime
 pub fn minutes_left(locked_until: Option<DateTime<Utc>>, now: DateTime<Utc>) -> Option<i64> {
     let until = locked_until?;
     (until > now).then(|| ((until - now).num_seconds() + 59) / 60)
-}
-
-/// The time window an address's failures are counted in.
-pub fn address_window(now: DateTime<Utc>) -> i64 {
-    now.timestamp() / ADDRESS_WINDOW_SECONDS
 }
 
 #[cfg(test)]

@@ -68,6 +68,34 @@ pub fn dossier_linked_notice(to: &str, numero: &str, new_account_name: &str) -> 
     )
 }
 
+/// To the accounts of a dossier: someone else gave its references and waits
+/// for the town to confirm.
+pub fn dossier_access_requested(to: &str, numero: &str, new_account_name: &str) -> Mail {
+    compose(
+        to,
+        "demande d'accès à votre dossier",
+        &[
+            format!("Un nouveau compte, au nom de {new_account_name}, a donné les références de votre dossier famille n° {numero}. Il n'y a pas encore accès : le service Enfance-Éducation vérifiera la demande avant de le rattacher."),
+            "Si vous ne connaissez pas cette personne, contactez sans attendre le service Enfance-Éducation.".into(),
+        ],
+        None,
+    )
+}
+
+/// To the service that links accounts: a dossier's references were tried
+/// too often; online linking of that dossier is suspended for a while.
+pub fn references_locked(to: &str, numero: &str, hours: i64) -> Mail {
+    compose(
+        to,
+        "rattachement en ligne suspendu pour un dossier",
+        &[
+            format!("Les références du dossier famille n° {numero} ont été saisies sans succès trop de fois en une heure à l'étape 2 de l'inscription. Par sécurité, ce dossier ne peut plus être rattaché en ligne pendant {hours} heures."),
+            "Si la famille vous contacte, elle peut s'inscrire sans ses références : vous rattacherez son compte depuis « Comptes à rattacher » après vérification.".into(),
+        ],
+        None,
+    )
+}
+
 pub fn password_reset(to: &str, url: &str) -> Mail {
     compose(
         to,

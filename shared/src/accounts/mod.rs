@@ -102,6 +102,10 @@ pub struct Account {
     pub service: Option<Service>,
     #[serde(default)]
     pub motif_refus: Option<String>,
+    /// A dossier whose references matched at sign-up but that already had
+    /// an account: the town confirms before this one is linked to it.
+    #[serde(default)]
+    pub dossier_demande: Option<String>,
 }
 
 impl Account {

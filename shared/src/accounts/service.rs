@@ -14,6 +14,7 @@ use super::{
 use crate::app::App;
 use crate::domain::dossier::{self, Dossier};
 use crate::domain::invoice::Invoice;
+use crate::limits;
 use crate::mail::MailError;
 use crate::store::{Condition, Item, Key, Query, Store, StoreError, Update, Write};
 use chrono::{DateTime, Utc};
@@ -135,7 +136,9 @@ pub async fn find_for_login(
 
 /// Whether the three references match one dossier: its number, the name of
 /// one of its responsables (without case or accents), and the last three
-/// digits of one of its invoices. Says nothing of which one failed.
+/// digits of one of its invoices. Says nothing of which one failed, and does
+/// the same reads whether or not the number exists (the answer takes the
+/// same time).
 pub async fn dossier_matches(
     store: &dyn Store,
     numero: &str,
@@ -146,7 +149,11 @@ pub async fn dossier_matches(
     if numero.is_empty() || numero.len() > 40 {
         return Ok(false);
     }
-    let Some(profile) = store.get(&dossier::key(&numero)).await? else {
+    let profile = store.get(&dossier::key(&numero)).await?;
+    let invoices = store
+        .query_all(Query::partition(dossier::partition(&numero)).prefix("FACTURE#"))
+        .await?;
+    let Some(profile) = profile else {
         return Ok(false);
     };
     let d: Dossier = profile.record()?;
@@ -167,18 +174,101 @@ pub async fn dossier_matches(
         let (n, p) = (fold(&r.nom), fold(&r.prenom));
         wanted == n || wanted == format!("{p} {n}") || wanted == format!("{n} {p}")
     });
-    if !name_ok {
-        return Ok(false);
-    }
-    let invoices = store
-        .query_all(Query::partition(dossier::partition(&numero)).prefix("FACTURE#"))
-        .await?;
     let digits = invoice_digits.trim();
-    Ok(imported.iter().any(|d| d == digits)
+    let invoice_ok = imported.iter().any(|d| d == digits)
         || invoices
             .iter()
             .filter_map(|i| i.record::<Invoice>().ok())
-            .any(|i| i.last_three_digits() == digits))
+            .any(|i| i.last_three_digits() == digits);
+    Ok(name_ok && invoice_ok)
+}
+
+/// What checking the references typed at sign-up gives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReferencesCheck {
+    /// They match this dossier.
+    Matched(String),
+    NoMatch,
+    /// Too many failed attempts for this dossier number, this visitor or
+    /// this address: not checked.
+    TooManyAttempts,
+}
+
+fn references_lock_key(numero: &str) -> Key {
+    Key::new(format!("VERROU#REFERENCES#{numero}"), "VERROU")
+}
+
+/// Checks sign-up references within the limits: per dossier number
+/// ([`limits::REFERENCES_DOSSIER`]), per sign-up in progress (`visitor`, a
+/// hash of the draft's token) and per client address. An attempt is taken
+/// before the check and given back when it matches, so only failures count.
+/// A dossier number that reaches its limit is locked for online linking
+/// ([`limits::REFERENCES_LOCK_SECONDS`]) and the service that links accounts
+/// is told once, when the dossier exists. Unknown numbers count and lock the
+/// same way: the answers never say whether a number exists.
+pub async fn check_references(
+    app: &App,
+    numero: &str,
+    responsable: &str,
+    invoice_digits: &str,
+    visitor: &str,
+    address: &str,
+) -> Result<ReferencesCheck, StoreError> {
+    let (store, now) = (app.store.as_ref(), app.clock.now());
+    let numero = numero.trim().to_uppercase();
+    if store.get(&references_lock_key(&numero)).await?.is_some() {
+        return Ok(ReferencesCheck::TooManyAttempts);
+    }
+    let counted = [
+        (&limits::REFERENCES_VISITOR, visitor),
+        (&limits::REFERENCES_ADDRESS, address),
+        (&limits::REFERENCES_DOSSIER, numero.as_str()),
+    ];
+    for (limit, subject) in counted {
+        if !limits::take(store, limit, subject, now).await? {
+            if *limit == limits::REFERENCES_DOSSIER {
+                lock_references(app, &numero).await?;
+            }
+            return Ok(ReferencesCheck::TooManyAttempts);
+        }
+    }
+    if dossier_matches(store, &numero, responsable, invoice_digits).await? {
+        for (limit, subject) in counted {
+            limits::give_back(store, limit, subject, now).await?;
+        }
+        return Ok(ReferencesCheck::Matched(numero));
+    }
+    if limits::reached(store, &limits::REFERENCES_DOSSIER, &numero, now).await? {
+        lock_references(app, &numero).await?;
+    }
+    Ok(ReferencesCheck::NoMatch)
+}
+
+/// Locks a dossier number for online linking; the first to lock it tells
+/// the service that links accounts (when the dossier exists).
+async fn lock_references(app: &App, numero: &str) -> Result<(), StoreError> {
+    let until = app.clock.now().timestamp() + limits::REFERENCES_LOCK_SECONDS;
+    let lock = Item::new(references_lock_key(numero), Default::default()).expiring_at(until);
+    match app.store.put(lock, Condition::NotExists).await {
+        Ok(()) => {}
+        Err(StoreError::ConditionFailed) => return Ok(()),
+        Err(e) => return Err(e),
+    }
+    tracing::warn!("rattachement en ligne suspendu pour un dossier après trop d'essais");
+    if dossier(app.store.as_ref(), numero).await?.is_some() {
+        let settings = crate::settings::get();
+        if let Some(service) = settings.service(Service::Enfance.id()) {
+            let mail = mails::references_locked(
+                &service.courriel,
+                numero,
+                limits::REFERENCES_LOCK_SECONDS / 3600,
+            );
+            if let Err(e) = app.mail.send(&mail).await {
+                tracing::error!(error = %e, "message au service non envoyé");
+            }
+        }
+    }
+    Ok(())
 }
 
 pub async fn dossier(store: &dyn Store, numero: &str) -> Result<Option<Dossier>, StoreError> {
@@ -225,6 +315,7 @@ pub async fn register(app: &App, signup: SignUp) -> Result<Account, AccountError
         verrouille_jusqua: None,
         service: None,
         motif_refus: None,
+        dossier_demande: None,
     };
     let token = new_token();
     let pointer = |key: Key| -> Result<Item, StoreError> {
@@ -415,6 +506,17 @@ pub async fn activate(app: &App, token: &str) -> Result<LinkOutcome<Account>, Ac
     if account.statut != Status::Pending {
         return Ok(LinkOutcome::AlreadyUsed);
     }
+    // A dossier that already has an account: the town confirms the second
+    // one (its holders are told), rather than references alone opening it.
+    let already_linked = match &account.dossier {
+        Some(numero) => !linked_accounts(app.store.as_ref(), numero)
+            .await?
+            .is_empty(),
+        None => false,
+    };
+    if already_linked {
+        account.dossier_demande = account.dossier.take();
+    }
     account.statut = if account.dossier.is_some() {
         Status::Active
     } else {
@@ -425,6 +527,13 @@ pub async fn activate(app: &App, token: &str) -> Result<LinkOutcome<Account>, Ac
     }
     if let Some(numero) = &account.dossier {
         notify_dossier_accounts(app, numero, &account).await?;
+    }
+    if let Some(numero) = &account.dossier_demande {
+        for other in linked_accounts(app.store.as_ref(), numero).await? {
+            let mail =
+                mails::dossier_access_requested(&other.courriel, numero, &account.display_name());
+            app.mail.send(&mail).await?;
+        }
     }
     Ok(LinkOutcome::Done(account))
 }
@@ -460,9 +569,37 @@ async fn notify_dossier_accounts(
     Ok(())
 }
 
-/// Sends a new activation link to a pending account (valid until the account
-/// itself expires).
-pub async fn resend_activation(app: &App, account: &Account) -> Result<(), AccountError> {
+/// Whether one more link e-mail may be sent for what the visitor typed (an
+/// address or a username), from this client address: at most
+/// [`limits::MAIL_PER_ACCOUNT`] per subject and [`limits::MAIL_PER_ADDRESS`]
+/// per client address. Counted whether or not an account matches, so the
+/// answer (always the same page) says nothing either way.
+async fn may_send_link(app: &App, typed: &str, address: &str) -> Result<bool, StoreError> {
+    let (store, now) = (app.store.as_ref(), app.clock.now());
+    let subject = typed.trim().to_lowercase();
+    Ok(
+        limits::take(store, &limits::MAIL_PER_ADDRESS, address, now).await?
+            && limits::take(store, &limits::MAIL_PER_ACCOUNT, &subject, now).await?,
+    )
+}
+
+/// Sends a new activation link to the pending account a username or e-mail
+/// names (valid until the account itself expires), within the limits; says
+/// nothing either way.
+pub async fn resend_activation(
+    app: &App,
+    identifier: &str,
+    address: &str,
+) -> Result<(), AccountError> {
+    if !may_send_link(app, identifier, address).await? {
+        return Ok(());
+    }
+    let Some(account) = find_for_login(app.store.as_ref(), Kind::Family, identifier).await? else {
+        return Ok(());
+    };
+    if account.statut != Status::Pending {
+        return Ok(());
+    }
     let Some(item) = app.store.get(&account_key(&account.id)).await? else {
         return Ok(());
     };
@@ -500,41 +637,6 @@ pub enum LoginOutcome {
     Throttled,
     /// Right password, but the account awaits its activation.
     NotActivated(Account),
-}
-
-fn throttle_key(address: &str, now: DateTime<Utc>) -> Key {
-    Key::new(
-        format!("LIMITE#{address}"),
-        lockout::address_window(now).to_string(),
-    )
-}
-
-async fn address_throttled(
-    store: &dyn Store,
-    address: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    let count = store
-        .get(&throttle_key(address, now))
-        .await?
-        .and_then(|i| i.attrs.get("echecs").and_then(serde_json::Value::as_i64))
-        .unwrap_or(0);
-    Ok(count >= lockout::ADDRESS_MAX_FAILURES)
-}
-
-async fn record_address_failure(
-    store: &dyn Store,
-    address: &str,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let update = Update {
-        expires_at: Some(Some(now.timestamp() + 2 * lockout::ADDRESS_WINDOW_SECONDS)),
-        ..Update::default()
-    }
-    .add("echecs", 1);
-    store
-        .update(throttle_key(address, now), update, Condition::Always)
-        .await
 }
 
 /// Counts one failure on an account, locking it at the fifth.
@@ -576,7 +678,7 @@ pub async fn login(
 ) -> Result<LoginOutcome, AccountError> {
     let store = app.store.as_ref();
     let now = app.clock.now();
-    if address_throttled(store, address, now).await? {
+    if limits::reached(store, &limits::LOGIN_ADDRESS, address, now).await? {
         return Ok(LoginOutcome::Throttled);
     }
     let found = find_for_login(store, kind, identifier).await?;
@@ -593,7 +695,7 @@ pub async fn login(
         .unwrap_or_else(|| super::password::decoy_hash().to_owned());
     let ok = super::password::verify_async(phc, password.to_owned()).await;
     let Some(account) = found.filter(|_| ok) else {
-        record_address_failure(store, address, now).await?;
+        limits::record(store, &limits::LOGIN_ADDRESS, address, now).await?;
         if let Some(account) = find_for_login(store, kind, identifier).await? {
             record_account_failure(store, &account.id, now).await?;
             let reloaded = self::account(store, &account.id).await?;
@@ -625,9 +727,12 @@ pub async fn login(
 
 // ------------------------------------------------------------------ passwords
 
-/// Sends a reset link if the address is a family account's; says nothing
-/// either way.
-pub async fn request_reset(app: &App, email: &str) -> Result<(), AccountError> {
+/// Sends a reset link if the address is a family account's, within the
+/// limits; says nothing either way.
+pub async fn request_reset(app: &App, email: &str, address: &str) -> Result<(), AccountError> {
+    if !may_send_link(app, email, address).await? {
+        return Ok(());
+    }
     let Some(account) = account_via(app.store.as_ref(), &email_key(Kind::Family, email)).await?
     else {
         return Ok(());
@@ -652,14 +757,16 @@ pub async fn request_reset(app: &App, email: &str) -> Result<(), AccountError> {
     Ok(())
 }
 
-/// Whether a reset (or agent invitation) link is still usable, without using it.
+/// Whether a reset (or agent invitation) link is still usable, without using
+/// it: the account it sets a password for (whose username and e-mail the
+/// new password must not contain).
 pub async fn check_link(
     app: &App,
     token: &str,
     usage: TokenUse,
-) -> Result<LinkOutcome<()>, StoreError> {
-    Ok(match read_token(app.store.as_ref(), token, usage).await? {
-        LinkOutcome::Done(_) => LinkOutcome::Done(()),
+) -> Result<LinkOutcome<Account>, StoreError> {
+    Ok(match open_link(app.store.as_ref(), token, usage).await? {
+        LinkOutcome::Done(link) => LinkOutcome::Done(link.account),
         LinkOutcome::AlreadyUsed => LinkOutcome::AlreadyUsed,
         LinkOutcome::Expired => LinkOutcome::Expired,
     })
@@ -839,6 +946,7 @@ pub async fn create_agent(
         verrouille_jusqua: None,
         service: Some(service),
         motif_refus: None,
+        dossier_demande: None,
     };
     let token = new_token();
     let mut pointer = Item::new(email_key(Kind::Agent, email), Default::default());
@@ -945,6 +1053,7 @@ pub async fn decide_review(
             }
             account.statut = Status::Active;
             account.dossier = Some(numero.clone());
+            account.dossier_demande = None;
             let e = entry(
                 "compte rattaché",
                 format!(

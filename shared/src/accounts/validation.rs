@@ -2,6 +2,7 @@
 //! cleaned value or a French message shown next to the field.
 
 use super::password::is_common_password;
+use chrono::{Months, NaiveDate};
 use std::collections::BTreeMap;
 
 /// Longest text a field takes.
@@ -28,6 +29,54 @@ pub fn text(value: &str) -> Result<String, String> {
         return Err("Ce champ contient des caractères non autorisés.".into());
     }
     Ok(v.to_owned())
+}
+
+/// An optional line of text: empty is `None`; otherwise the rules of
+/// [`text`] apply (a too long or garbled value is refused, never dropped).
+pub fn optional_text(value: &str) -> Result<Option<String>, String> {
+    if value.trim().is_empty() {
+        Ok(None)
+    } else {
+        text(value).map(Some)
+    }
+}
+
+/// A date typed in a form (`JJ/MM/AAAA`, or `AAAA-MM-JJ` as date inputs
+/// send it) within a plausible range, both ends included.
+pub fn date_between(
+    value: &str,
+    earliest: NaiveDate,
+    latest: NaiveDate,
+    example: &str,
+) -> Result<NaiveDate, String> {
+    let date = crate::import::parse_date(value)
+        .ok_or_else(|| format!("Date invalide : JJ/MM/AAAA, par exemple {example}."))?;
+    if date < earliest || date > latest {
+        return Err(format!(
+            "Date impossible : elle doit être comprise entre le {} et le {}.",
+            earliest.format("%d/%m/%Y"),
+            latest.format("%d/%m/%Y")
+        ));
+    }
+    Ok(date)
+}
+
+/// A child's birth date: not in the future, at most 25 years ago.
+pub fn birth_date(value: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let earliest = today
+        .checked_sub_months(Months::new(25 * 12))
+        .unwrap_or(today);
+    date_between(value, earliest, today, "12/05/2018")
+}
+
+/// The date of a quotient familial attestation: within the last 10 years,
+/// or up to a year ahead (an attestation dated for the next period).
+pub fn qf_date(value: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    let earliest = today
+        .checked_sub_months(Months::new(10 * 12))
+        .unwrap_or(today);
+    let latest = today.checked_add_months(Months::new(12)).unwrap_or(today);
+    date_between(value, earliest, latest, "01/09/2026")
 }
 
 /// An e-mail address, lower-cased.
@@ -213,5 +262,42 @@ mod tests {
                 .unwrap_err()
                 .contains("adresses")
         );
+    }
+
+    #[test]
+    fn dates_outside_a_plausible_range_are_refused() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+        assert_eq!(
+            birth_date("12/05/2018", today),
+            Ok(NaiveDate::from_ymd_opt(2018, 5, 12).unwrap())
+        );
+        assert_eq!(
+            birth_date("2026-11-26", today),
+            Ok(today),
+            "born today is possible"
+        );
+        for bad in ["-0001-01-01", "9999-12-31", "27/11/2026", "25/11/2001"] {
+            let e = birth_date(bad, today).unwrap_err();
+            assert!(e.starts_with("Date impossible"), "{bad}: {e}");
+        }
+        assert!(
+            birth_date("31/02/2020", today)
+                .unwrap_err()
+                .starts_with("Date invalide")
+        );
+        assert!(qf_date("01/09/2026", today).is_ok());
+        assert!(qf_date("26/11/2027", today).is_ok());
+        for bad in ["-0001-01-01", "9999-12-31", "27/11/2027", "01/01/2016"] {
+            assert!(qf_date(bad, today).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn optional_text_refuses_rather_than_drops() {
+        assert_eq!(optional_text("  "), Ok(None));
+        assert_eq!(optional_text(" sans porc "), Ok(Some("sans porc".into())));
+        assert!(optional_text(&"x".repeat(10_000)).is_err());
+        assert!(optional_text("a\u{0}b").is_err());
+        assert!(optional_text("a\u{1b}b").is_err());
     }
 }

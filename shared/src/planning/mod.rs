@@ -619,27 +619,43 @@ pub async fn justify(
 
 /// A day's entries: every child expected (or recorded present) that day.
 pub async fn day_entries(store: &dyn Store, day: NaiveDate) -> Result<Vec<DayEntry>, StoreError> {
+    Ok(day_entries_read(store, day)
+        .await?
+        .into_iter()
+        .map(|(entry, _)| entry)
+        .collect())
+}
+
+/// A day's entries with the version each was read at (what an attendance
+/// mark is decided on).
+pub async fn day_entries_read(
+    store: &dyn Store,
+    day: NaiveDate,
+) -> Result<Vec<(DayEntry, u64)>, StoreError> {
     store
         .query_all(Query::partition(crate::domain::planning::day_partition(
             day,
         )))
         .await?
         .iter()
-        .map(Item::record)
+        .map(|item| Ok((item.record()?, item.version)))
         .collect()
 }
 
-/// An agent's attendance mark for one child's day at one unit; a child
-/// present without reservation gets an entry of its own. The audit trail
-/// of the dossier records it, in the same transaction.
+/// An agent's attendance mark for one child's day at one unit, decided on
+/// the entry as read at `read` (`None`: no entry yet, a child present
+/// without reservation). The audit trail of the dossier records it, in the
+/// same transaction. `false` when the entry changed since it was read: two
+/// marks decided on the same reading, one is recorded.
 pub async fn record_presence(
     store: &dyn Store,
     day: NaiveDate,
     entry: &DayEntry,
+    read: Option<u64>,
     presence: crate::domain::planning::Presence,
     actor: &crate::dossiers::Actor<'_>,
     now: chrono::DateTime<chrono::Utc>,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let key = day_key(
         day,
         &entry.activite,
@@ -649,19 +665,20 @@ pub async fn record_presence(
     );
     let value =
         serde_json::to_value(presence).map_err(|e| StoreError::InvalidItem(e.to_string()))?;
+    let condition = match read {
+        Some(version) => Condition::VersionEquals(version),
+        None => Condition::NotExists,
+    };
     let write = if entry.etat.is_none() {
         // Present without reservation: the whole entry.
         let mut item = Item::from_record(key, entry)?;
         item.attrs.insert("presence".into(), value);
-        Write::Put {
-            item,
-            condition: Condition::Always,
-        }
+        Write::Put { item, condition }
     } else {
         Write::Update {
             key,
             update: Update::default().set("presence", value),
-            condition: Condition::Exists,
+            condition,
         }
     };
     let label = match presence {
@@ -680,10 +697,15 @@ pub async fn record_presence(
             ""
         }
     );
-    store
+    match store
         .transact(vec![
             write,
             actor.audit(&entry.numero, now, "pointage", detail)?,
         ])
         .await
+    {
+        Ok(()) => Ok(true),
+        Err(StoreError::TransactionCancelled { index: 0 }) => Ok(false),
+        Err(e) => Err(e),
+    }
 }

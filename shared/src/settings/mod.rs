@@ -340,6 +340,10 @@ pub struct PieceType {
 }
 
 impl Settings {
+    pub fn service(&self, id: &str) -> Option<&Service> {
+        self.services.iter().find(|s| s.id == id)
+    }
+
     pub fn activity(&self, id: &str) -> Option<&Activity> {
         self.activites.iter().find(|a| a.id == id)
     }

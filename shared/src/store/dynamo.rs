@@ -152,7 +152,7 @@ impl DynamoStore {
                 TransactWriteItem::builder().put(
                     Put::builder()
                         .table_name(&self.table)
-                        .set_item(Some(to_attrs(item)?))
+                        .set_item(Some(to_attrs(item, rules::put_version(item, condition))?))
                         .set_condition_expression(cond)
                         .set_expression_attribute_names(expr.names())
                         .set_expression_attribute_values(expr.values())
@@ -353,8 +353,8 @@ fn key_attrs(key: &Key) -> Attrs {
     HashMap::from([("pk".into(), s(&key.pk)), ("sk".into(), s(&key.sk))])
 }
 
-/// The item as DynamoDB stores it after a put (version incremented).
-fn to_attrs(item: &Item) -> Result<Attrs, StoreError> {
+/// The item as DynamoDB stores it after a put, with the version it stores.
+fn to_attrs(item: &Item, version: u64) -> Result<Attrs, StoreError> {
     let mut attrs: Attrs =
         serde_dynamo::to_item(&item.attrs).map_err(|e| StoreError::InvalidItem(e.to_string()))?;
     attrs.extend(key_attrs(&item.key));
@@ -362,7 +362,7 @@ fn to_attrs(item: &Item) -> Result<Attrs, StoreError> {
         attrs.insert("gsi1pk".into(), s(&g.pk));
         attrs.insert("gsi1sk".into(), s(&g.sk));
     }
-    attrs.insert("ver".into(), num(item.version + 1));
+    attrs.insert("ver".into(), num(version));
     if let Some(ttl) = item.expires_at {
         attrs.insert("ttl".into(), num(ttl));
     }
@@ -676,7 +676,7 @@ mod tests {
         };
         let mut item = Item::new(Key::new("P", "S"), attrs).with_gsi1("G", "g");
         item.expires_at = Some(1_900_000_000);
-        let mut back = from_attrs(to_attrs(&item).unwrap()).unwrap();
+        let mut back = from_attrs(to_attrs(&item, 1).unwrap()).unwrap();
         assert_eq!(back.version, 1);
         back.version = 0;
         assert_eq!(back, item);

@@ -355,6 +355,16 @@ impl dyn Store + '_ {
         self.write(Write::Delete { key, condition }).await
     }
 
+    /// Whether the store takes a write: a heartbeat item, rewritten at each
+    /// health check and expiring a day later (a store that answers reads
+    /// but refuses writes is not healthy).
+    pub async fn check_writable(&self, now_epoch: i64) -> Result<(), StoreError> {
+        let mut item =
+            Item::new(Key::new("META", "SANTE"), Map::new()).expiring_at(now_epoch + 86_400);
+        item.attrs.insert("le".into(), Value::from(now_epoch));
+        self.put(item, Condition::Always).await
+    }
+
     /// Every item of a query, following the pages.
     pub async fn query_all(&self, mut query: Query) -> Result<Vec<Item>, StoreError> {
         let mut items = Vec::new();

@@ -34,6 +34,17 @@ pub fn condition_holds(condition: &Condition, current: Option<&Item>) -> bool {
     }
 }
 
+/// The version a put stores. A put guarded by the version it was read at
+/// stores the next one, whatever version the item value carries (an item
+/// rebuilt from a record carries 0): a decision written back then moves the
+/// version, and a second decision taken on the same reading fails.
+pub fn put_version(item: &Item, condition: &Condition) -> u64 {
+    match condition {
+        Condition::VersionEquals(v) => v + 1,
+        _ => item.version + 1,
+    }
+}
+
 fn compare(actual: i64, op: CmpOp, value: i64) -> bool {
     match op {
         CmpOp::Lt => actual < value,

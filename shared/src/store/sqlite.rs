@@ -1,7 +1,10 @@
 //! The embedded store: one SQLite file (WAL mode), one table shaped like the
-//! DynamoDB table. Writes run in an immediate SQLite transaction, so a
-//! condition and the write it guards are atomic, and a multi-write
-//! transaction applies all or nothing.
+//! DynamoDB table. Writes run in an immediate SQLite transaction on the one
+//! writer connection, so a condition and the write it guards are atomic, and
+//! a multi-write transaction applies all or nothing. Reads run on a small
+//! pool of other connections: WAL lets them proceed while a write waits for
+//! (or holds) the lock. No call waits longer than [`TIMEOUT`] in all: a write
+//! queued behind others counts its queueing time against it.
 
 use super::cursor::Position;
 use super::rules::{self, is_live};
@@ -9,8 +12,18 @@ use super::{Index, Item, Key, Page, Query, SortRange, Store, StoreError, Write};
 use crate::clock::Clock;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+
+/// The longest a store call waits for the database (queueing included);
+/// past it, the call fails as unavailable (the portal's 503 page).
+pub const TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Read connections kept open beside the writer.
+const READERS: usize = 8;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many
 /// have run.
@@ -28,8 +41,30 @@ const MIGRATIONS: &[&str] = &["CREATE TABLE items (
     CREATE INDEX items_ttl ON items (ttl) WHERE ttl IS NOT NULL;"];
 
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+    /// The one writer; an async lock, so that waiting for it has a deadline.
+    writer: Arc<tokio::sync::Mutex<Connection>>,
+    /// Idle read connections (opened on demand, at most [`READERS`]).
+    readers: Arc<Mutex<Vec<Connection>>>,
+    reader_slots: Arc<Semaphore>,
     clock: Arc<dyn Clock>,
+}
+
+/// Opens a connection to the database with the settings every connection
+/// of the store shares.
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open(path).map_err(unavailable)?;
+    conn.busy_timeout(TIMEOUT).map_err(unavailable)?;
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(unavailable)?;
+    Ok(conn)
+}
+
+fn timed_out(what: &str) -> StoreError {
+    StoreError::Unavailable(format!(
+        "SQLite : {what} en attente depuis plus de {} s",
+        TIMEOUT.as_secs()
+    ))
 }
 
 impl SqliteStore {
@@ -40,16 +75,15 @@ impl SqliteStore {
             std::fs::create_dir_all(dir)
                 .map_err(|e| StoreError::Unavailable(format!("dossier {} : {e}", dir.display())))?;
         }
-        let conn = Connection::open(path).map_err(unavailable)?;
+        let conn = connect(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(unavailable)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")
-            .map_err(unavailable)?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(unavailable)?;
         migrate(&conn)?;
         Ok(Self {
-            conn: Arc::new(Mutex::new(conn)),
+            path: path.to_owned(),
+            writer: Arc::new(tokio::sync::Mutex::new(conn)),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            reader_slots: Arc::new(Semaphore::new(READERS)),
             clock,
         })
     }
@@ -57,7 +91,7 @@ impl SqliteStore {
     /// Deletes expired items for good (reads already leave them out).
     pub async fn purge_expired(&self) -> Result<usize, StoreError> {
         let now = self.clock.epoch_seconds();
-        self.blocking(move |conn| {
+        self.writing(move |conn| {
             conn.execute(
                 "DELETE FROM items WHERE ttl IS NOT NULL AND ttl <= ?1",
                 [now],
@@ -67,18 +101,58 @@ impl SqliteStore {
         .await
     }
 
-    async fn blocking<T: Send + 'static>(
+    /// Runs a read on an idle read connection (a new one when none is idle).
+    async fn reading<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let permit = tokio::time::timeout(TIMEOUT, self.reader_slots.clone().acquire_owned())
+            .await
+            .map_err(|_| timed_out("lecture"))?
+            .map_err(|e| StoreError::Unavailable(format!("SQLite : {e}")))?;
+        let (idle, path) = (self.readers.clone(), self.path.clone());
+        run_blocking(move || {
+            let _permit = permit;
+            let taken = idle.lock().unwrap_or_else(|e| e.into_inner()).pop();
+            let conn = match taken {
+                Some(conn) => conn,
+                None => connect(&path)?,
+            };
+            let out = f(&conn);
+            idle.lock().unwrap_or_else(|e| e.into_inner()).push(conn);
+            out
+        })
+        .await
+    }
+
+    /// Runs a write on the writer connection. The time spent waiting for it
+    /// counts against the timeout, and SQLite's own lock wait gets only what
+    /// is left: four writes queued behind a held lock fail together after
+    /// [`TIMEOUT`], not one after another.
+    async fn writing<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        let conn = self.conn.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|e| e.into_inner());
-            f(&mut guard)
+        let deadline = Instant::now() + TIMEOUT;
+        let mut conn = tokio::time::timeout_at(deadline, self.writer.clone().lock_owned())
+            .await
+            .map_err(|_| timed_out("écriture"))?;
+        run_blocking(move || {
+            let left = deadline.saturating_duration_since(Instant::now());
+            conn.busy_timeout(left.max(Duration::from_millis(1)))
+                .map_err(unavailable)?;
+            f(&mut conn)
         })
         .await
-        .map_err(|e| StoreError::Unavailable(format!("tâche SQLite interrompue : {e}")))?
     }
+}
+
+async fn run_blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, StoreError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("tâche SQLite interrompue : {e}")))?
 }
 
 fn unavailable(e: rusqlite::Error) -> StoreError {
@@ -177,7 +251,9 @@ fn apply_writes(conn: &Connection, writes: &[Write], now: i64) -> Result<(), Sto
             return Err(StoreError::TransactionCancelled { index });
         }
         match write {
-            Write::Put { item, .. } => store_item(conn, item, item.version + 1)?,
+            Write::Put { item, condition } => {
+                store_item(conn, item, rules::put_version(item, condition))?
+            }
             Write::Update { key, update, .. } => {
                 let next = rules::apply_update(current.as_ref(), key, update)?;
                 rules::validate_item(&next)?;
@@ -276,15 +352,14 @@ impl Store for SqliteStore {
         rules::validate_key(key)?;
         let key = key.clone();
         let now = self.clock.epoch_seconds();
-        self.blocking(move |conn| get_live(conn, &key, now)).await
+        self.reading(move |conn| get_live(conn, &key, now)).await
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         rules::validate_query(query)?;
         let query = query.clone();
         let now = self.clock.epoch_seconds();
-        self.blocking(move |conn| run_query(conn, &query, now))
-            .await
+        self.reading(move |conn| run_query(conn, &query, now)).await
     }
 
     async fn write(&self, write: Write) -> Result<(), StoreError> {
@@ -297,7 +372,7 @@ impl Store for SqliteStore {
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         rules::validate_transaction(&writes)?;
         let now = self.clock.epoch_seconds();
-        self.blocking(move |conn| {
+        self.writing(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(unavailable)?;
@@ -308,7 +383,7 @@ impl Store for SqliteStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.blocking(|conn| {
+        self.reading(|conn| {
             conn.query_row("SELECT 1", [], |_| Ok(()))
                 .map_err(unavailable)
         })

@@ -42,6 +42,13 @@ fn time_duration(d: chrono::Duration) -> cookie::time::Duration {
     cookie::time::Duration::seconds(d.num_seconds())
 }
 
+/// A new visitor cookie: its random value binds the CSRF tokens of the pages
+/// that follow. Set at every login and logout, so a token obtained before
+/// (by whoever saw the page) is refused after.
+pub fn fresh_visitor(app: &App) -> Cookie<'static> {
+    cookie(app, VISITOR_COOKIE, new_token(), true)
+}
+
 /// A cookie that removes one.
 pub fn removal(name: &'static str) -> Cookie<'static> {
     let mut c = Cookie::from(name);
@@ -228,16 +235,24 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
     }
 }
 
-/// A safe place to go back to after login: a local path only.
+/// A safe place to go back to (after login, after an agent's decision): a
+/// path of the portal only — one `/`, then neither `/` nor `\`, no `\`
+/// anywhere, only visible ASCII (no control or white-space character, which
+/// browsers drop: `/\t/evil.example` reads as `//evil.example`), under
+/// 200 characters. Anything else goes to `default`.
 pub fn safe_return(path: Option<&str>, default: &str) -> String {
     match path {
-        Some(p)
-            if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') && p.len() < 200 =>
-        {
-            p.to_owned()
-        }
+        Some(p) if is_portal_path(p) => p.to_owned(),
         _ => default.to_owned(),
     }
+}
+
+fn is_portal_path(p: &str) -> bool {
+    p.starts_with('/')
+        && !matches!(p.as_bytes().get(1), Some(b'/' | b'\\'))
+        && !p.contains('\\')
+        && p.len() < 200
+        && p.chars().all(|c| c.is_ascii_graphic())
 }
 
 #[cfg(test)]
@@ -254,5 +269,27 @@ mod tests {
         assert_eq!(safe_return(Some("https://evil.example"), "/x"), "/x");
         assert_eq!(safe_return(Some("/\\evil"), "/x"), "/x");
         assert_eq!(safe_return(None, "/x"), "/x");
+        for bad in [
+            "/\t/evil.example/",
+            "/\n/evil.example",
+            "/\r//evil.example",
+            "/ /evil.example",
+            "/compte\u{1}",
+            "/compte\u{7f}",
+            "/compte\n",
+            "/compte\r",
+            "\\\\evil.example",
+            "/a\\b",
+            "evil.example",
+            "http://evil.example/",
+            "",
+            "/\u{a0}/evil.example",
+        ] {
+            assert_eq!(safe_return(Some(bad), "/x"), "/x", "{bad:?}");
+        }
+        assert_eq!(
+            safe_return(Some("/planning?mois=2026-12&vue=semaine"), "/x"),
+            "/planning?mois=2026-12&vue=semaine"
+        );
     }
 }

@@ -4,6 +4,7 @@
 //! never stored half-garbled.
 
 use super::AppError;
+use crate::text::without_bidi_controls;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
@@ -46,9 +47,26 @@ pub async fn form_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes,
     Ok(body)
 }
 
-/// Reads a checked body into a record (unknown fields are ignored).
+/// Reads a checked body into a record (unknown fields are ignored), without
+/// the bidirectional controls of any field ([`crate::text`]).
 pub fn parse_form<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest)
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest)?;
+    let has_bidi = |s: &str| s.chars().any(crate::text::is_bidi_control);
+    if !pairs.iter().any(|(k, v)| has_bidi(k) || has_bidi(v)) {
+        return serde_urlencoded::from_bytes(body).map_err(|_| AppError::BadRequest);
+    }
+    let cleaned: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| {
+            (
+                without_bidi_controls(k).into_owned(),
+                without_bidi_controls(v).into_owned(),
+            )
+        })
+        .collect();
+    let encoded = serde_urlencoded::to_string(&cleaned).map_err(|_| AppError::BadRequest)?;
+    serde_urlencoded::from_str(&encoded).map_err(|_| AppError::BadRequest)
 }
 
 /// The first value of a field, in a form read as name–value pairs.

@@ -121,6 +121,7 @@ impl FromRequest<App> for CsrfMultipart {
                 None => {
                     let value = String::from_utf8(bytes.to_vec())
                         .map_err(|_| AppError::BadRequest.into_response())?;
+                    let value = crate::text::without_bidi_controls(&value).into_owned();
                     upload.fields.push((name, value));
                 }
             }

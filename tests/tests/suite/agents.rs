@@ -163,14 +163,15 @@ async fn agents_review_sign_ups_without_dossier() {
             .body
             .contains("Aucune demande en attente")
     );
-    // Deciding twice changes nothing.
+    // Deciding twice changes nothing: 409 with the decision taken.
     let again = agent
         .post(
             &format!("{zoe_page}/rattacher"),
             &[("dossier", "D2026-0142")],
         )
         .await;
-    assert!(again.status.is_redirection());
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert!(again.body.contains("vient d'être traitée par ailleurs"));
     let zoe = service::find_for_login(
         portal.app.store.as_ref(),
         shared::accounts::Kind::Family,

@@ -10,15 +10,15 @@ use axum::http::{StatusCode, header};
 use shared::accounts::Service;
 use shared::domain::document::Source;
 
-const LEA: &str = "01JBDEMO0LEA00000000000000";
-const HUGO: &str = "01JBDEMO0HUGO0000000000000";
-const DEMO: &str = "D2026-0142";
+pub(crate) const LEA: &str = "01JBDEMO0LEA00000000000000";
+pub(crate) const HUGO: &str = "01JBDEMO0HUGO0000000000000";
+pub(crate) const DEMO: &str = "D2026-0142";
 /// A file of a multipart form: field, file name, bytes.
 type Upload<'a> = (&'a str, &'a str, &'a [u8]);
 
-const PDF: &[u8] = b"%PDF-1.4\n% attestation de quotient familial\n";
+pub(crate) const PDF: &[u8] = b"%PDF-1.4\n% attestation de quotient familial\n";
 
-async fn emilie(portal: &TestPortal) -> Browser {
+pub(crate) async fn emilie(portal: &TestPortal) -> Browser {
     signed_up_family(portal, "Émilie", "emilie.l", "emilie@example.org", true).await
 }
 
@@ -42,7 +42,7 @@ async fn martin(portal: &TestPortal) -> Browser {
 }
 
 /// Sends step 3 of a request for the canteen from Monday 30 November.
-async fn ask(
+pub(crate) async fn ask(
     b: &mut Browser,
     enfant: &str,
     activite: &str,
@@ -62,7 +62,7 @@ async fn ask(
     b.post_files("/inscriptions/nouvelle", &fields, files).await
 }
 
-async fn registrations(
+pub(crate) async fn registrations(
     portal: &TestPortal,
     numero: &str,
 ) -> Vec<shared::domain::inscription::Inscription> {
@@ -71,14 +71,17 @@ async fn registrations(
         .unwrap()
 }
 
-async fn documents(portal: &TestPortal, numero: &str) -> Vec<shared::domain::document::Document> {
+pub(crate) async fn documents(
+    portal: &TestPortal,
+    numero: &str,
+) -> Vec<shared::domain::document::Document> {
     shared::documents::list(portal.app.store.as_ref(), numero)
         .await
         .unwrap()
 }
 
 /// The family registers Léa to the canteen with an attestation.
-async fn register_lea(
+pub(crate) async fn register_lea(
     portal: &TestPortal,
     b: &mut Browser,
 ) -> shared::domain::inscription::Inscription {

@@ -14,6 +14,7 @@ mod http;
 mod import;
 mod inscriptions;
 mod planning;
+mod security;
 mod ses;
 mod store_conformance;
 mod support;

@@ -779,11 +779,15 @@ async fn attendance_and_daily_counts_for_the_town() {
     let page = agent.get(&list).await;
     assert!(page.body.contains("Léa Lefèvre") && page.body.contains("sans porc"));
     let field = format!("p|repas|D2026-0142|{}", lea.id);
+    // Each row carries the version it was read at.
+    let version_field = format!("v|repas|D2026-0142|{}", lea.id);
+    let version = page.input_value(&version_field).expect("version field");
     let form = [
         ("activite", "restauration"),
         ("ecole", ""),
         ("jour", day),
         (field.as_str(), "present"),
+        (version_field.as_str(), version.as_str()),
     ];
     // Another service may read, not record.
     let mut regie =

@@ -60,6 +60,7 @@ conformance!(
     secondary_index_finds_by_another_key,
     oversized_items_are_refused_the_same_way,
     bad_queries_and_reserved_names_are_refused,
+    a_rebuilt_item_put_on_a_version_moves_it,
 );
 
 async fn put_get_round_trip_and_versions(b: Backend) {
@@ -82,6 +83,37 @@ async fn put_get_round_trip_and_versions(b: Backend) {
     s.put(got, Condition::VersionEquals(1)).await.unwrap();
     let got = s.get(&Key::new("D#1", "PROFIL")).await.unwrap().unwrap();
     assert_eq!(got.version, 2);
+}
+
+/// A decision rebuilds its item from a record (version 0) and writes it back
+/// guarded by the version it read: the version must move, so that a second
+/// decision taken on the same reading fails (the probe's double validation).
+async fn a_rebuilt_item_put_on_a_version_moves_it(b: Backend) {
+    let s = b.store.as_ref();
+    let key = Key::new("D#1", "INSCRIPTION#1");
+    put(
+        s,
+        item("D#1", "INSCRIPTION#1", json!({"statut": "en_attente"})),
+    )
+    .await;
+    let read = s.get(&key).await.unwrap().unwrap().version;
+    let decided = item("D#1", "INSCRIPTION#1", json!({"statut": "validee"}));
+    s.transact(vec![Write::Put {
+        item: decided.clone(),
+        condition: Condition::VersionEquals(read),
+    }])
+    .await
+    .unwrap();
+    assert_eq!(s.get(&key).await.unwrap().unwrap().version, read + 1);
+    let refused = item("D#1", "INSCRIPTION#1", json!({"statut": "refusee"}));
+    assert_eq!(
+        s.put(refused, Condition::VersionEquals(read)).await,
+        Err(StoreError::ConditionFailed)
+    );
+    assert_eq!(
+        attr(s, "D#1", "INSCRIPTION#1", "statut").await,
+        json!("validee")
+    );
 }
 
 async fn conditional_writes_fail_cleanly(b: Backend) {

@@ -363,7 +363,8 @@ impl Browser {
         Self::new(self.router.clone(), address)
     }
 
-    async fn send(&mut self, mut request: Request<Body>) -> Page {
+    /// A request as this browser sends it: its cookies and its address.
+    fn decorate(&self, mut request: Request<Body>) -> Request<Body> {
         let cookie_header: Vec<String> = self
             .cookies
             .iter()
@@ -375,6 +376,48 @@ impl Browser {
                 .insert(header::COOKIE, cookie_header.join("; ").parse().unwrap());
         }
         request.extensions_mut().insert(ConnectInfo(self.address));
+        request
+    }
+
+    /// A form POST with the CSRF token of the last page, built now and sent
+    /// later (see [`Browser::race`]).
+    pub fn prepared_post(&self, path: &str, fields: &[(&str, &str)]) -> Request<Body> {
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("_csrf", token.as_str())];
+        all.extend_from_slice(fields);
+        let body = serde_urlencoded::to_string(&all).unwrap();
+        self.decorate(
+            Request::post(path)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+    }
+
+    /// Sends prepared requests all at once (as clicks in several tabs);
+    /// their statuses and bodies, in order. Cookies they set are not kept.
+    pub async fn race(&self, requests: Vec<Request<Body>>) -> Vec<(StatusCode, String)> {
+        let tasks: Vec<_> = requests
+            .into_iter()
+            .map(|request| {
+                let router = self.router.clone();
+                tokio::spawn(async move {
+                    let response = router.oneshot(request).await.unwrap();
+                    let status = response.status();
+                    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+                    (status, String::from_utf8_lossy(&bytes).into_owned())
+                })
+            })
+            .collect();
+        let mut out = Vec::new();
+        for t in tasks {
+            out.push(t.await.unwrap());
+        }
+        out
+    }
+
+    async fn send(&mut self, request: Request<Body>) -> Page {
+        let request = self.decorate(request);
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
@@ -480,18 +523,7 @@ impl Browser {
 
     /// Gets a download: its status, headers and bytes.
     pub async fn download(&mut self, path: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
-        let mut request = Request::get(path).body(Body::empty()).unwrap();
-        let cookie_header: Vec<String> = self
-            .cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        if !cookie_header.is_empty() {
-            request
-                .headers_mut()
-                .insert(header::COOKIE, cookie_header.join("; ").parse().unwrap());
-        }
-        request.extensions_mut().insert(ConnectInfo(self.address));
+        let request = self.decorate(Request::get(path).body(Body::empty()).unwrap());
         let response = self.router.clone().oneshot(request).await.unwrap();
         let status = response.status();
         let headers = response.headers().clone();
