@@ -16,7 +16,9 @@ use crate::domain::dossier::{self, Dossier};
 use crate::domain::invoice::Invoice;
 use crate::limits;
 use crate::mail::MailError;
-use crate::store::{Condition, Item, Key, Query, Store, StoreError, Update, Write};
+use crate::store::{
+    CommitError, Condition, Item, Key, Query, Store, StoreError, Transaction, Update, Write,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -51,6 +53,17 @@ struct TokenRecord {
     nouveau_courriel: Option<String>,
     #[serde(default)]
     utilise: bool,
+}
+
+/// The writes of the account transactions, by name (a failed condition is
+/// recognised by its write's name, never by its position).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    Account,
+    Username,
+    Email,
+    OldEmail,
+    Token,
 }
 
 fn token_key(token: &str) -> Key {
@@ -323,31 +336,43 @@ pub async fn register(app: &App, signup: SignUp) -> Result<Account, AccountError
         item.attrs.insert("compte".into(), json!(account.id));
         Ok(item)
     };
-    let writes = vec![
-        Write::Put {
-            item: Item::from_record(account_key(&account.id), &account)?.expiring_at(expires),
-            condition: Condition::NotExists,
-        },
-        Write::Put {
-            item: pointer(username_key(&account.identifiant))?,
-            condition: Condition::NotExists,
-        },
-        Write::Put {
-            item: pointer(email_key(Kind::Family, &account.courriel))?,
-            condition: Condition::NotExists,
-        },
-        Write::Put {
-            item: token_item(&token, &account.id, TokenUse::Activation, None, expires)?,
-            condition: Condition::NotExists,
-        },
-    ];
-    match app.store.transact(writes).await {
+    let new = |item: Item| Write::Put {
+        item,
+        condition: Condition::NotExists,
+    };
+    let mut tx = Transaction::new();
+    tx.add(
+        Part::Account,
+        new(Item::from_record(account_key(&account.id), &account)?.expiring_at(expires)),
+    )
+    .add(
+        Part::Username,
+        new(pointer(username_key(&account.identifiant))?),
+    )
+    .add(
+        Part::Email,
+        new(pointer(email_key(Kind::Family, &account.courriel))?),
+    )
+    .add(
+        Part::Token,
+        new(token_item(
+            &token,
+            &account.id,
+            TokenUse::Activation,
+            None,
+            expires,
+        )?),
+    );
+    match app.store.commit(tx).await {
         Ok(()) => {}
-        Err(StoreError::TransactionCancelled { index: 1 }) => {
-            return Err(AccountError::UsernameTaken);
+        Err(CommitError::Failed(Part::Username)) => return Err(AccountError::UsernameTaken),
+        Err(CommitError::Failed(Part::Email)) => return Err(AccountError::EmailTaken),
+        Err(CommitError::Failed(part)) => {
+            return Err(
+                StoreError::Corrupt(format!("création du compte : {part:?} existe déjà")).into(),
+            );
         }
-        Err(StoreError::TransactionCancelled { index: 2 }) => return Err(AccountError::EmailTaken),
-        Err(e) => return Err(e.into()),
+        Err(CommitError::Store(e)) => return Err(e.into()),
     }
     let mail = mails::activation(
         &account.courriel,
@@ -875,26 +900,34 @@ pub async fn confirm_email_change(
     let item = account_item(&account, version)?;
     let mut pointer = Item::new(email_key(account.kind, &new_email), Default::default());
     pointer.attrs.insert("compte".into(), json!(account.id));
-    let writes = vec![
+    let mut tx = Transaction::new();
+    tx.add(
+        Part::Account,
         Write::Put {
             item,
             condition: Condition::VersionEquals(version),
         },
+    )
+    .add(
+        Part::Email,
         Write::Put {
             item: pointer,
             condition: Condition::NotExists,
         },
+    )
+    .add(
+        Part::OldEmail,
         Write::Delete {
             key: email_key(account.kind, &old),
             condition: Condition::Always,
         },
-        use_token(token, token_version),
-    ];
-    match app.store.transact(writes).await {
+    )
+    .add(Part::Token, use_token(token, token_version));
+    match app.store.commit(tx).await {
         Ok(()) => Ok(LinkOutcome::Done(account)),
-        Err(StoreError::TransactionCancelled { index: 1 }) => Err(AccountError::EmailTaken),
-        Err(StoreError::TransactionCancelled { .. }) => Ok(LinkOutcome::AlreadyUsed),
-        Err(e) => Err(e.into()),
+        Err(CommitError::Failed(Part::Email)) => Err(AccountError::EmailTaken),
+        Err(CommitError::Failed(_)) => Ok(LinkOutcome::AlreadyUsed),
+        Err(CommitError::Store(e)) => Err(e.into()),
     }
 }
 
@@ -952,24 +985,33 @@ pub async fn create_agent(
     let mut pointer = Item::new(email_key(Kind::Agent, email), Default::default());
     pointer.attrs.insert("compte".into(), json!(agent.id));
     let expires = (now + AGENT_INVITE_TTL).timestamp();
-    let writes = vec![
-        Write::Put {
-            item: Item::from_record(account_key(&agent.id), &agent)?,
-            condition: Condition::NotExists,
-        },
-        Write::Put {
-            item: pointer,
-            condition: Condition::NotExists,
-        },
-        Write::Put {
-            item: token_item(&token, &agent.id, TokenUse::AgentInvite, None, expires)?,
-            condition: Condition::NotExists,
-        },
-    ];
-    match app.store.transact(writes).await {
+    let new = |item: Item| Write::Put {
+        item,
+        condition: Condition::NotExists,
+    };
+    let mut tx = Transaction::new();
+    tx.add(
+        Part::Account,
+        new(Item::from_record(account_key(&agent.id), &agent)?),
+    )
+    .add(Part::Email, new(pointer))
+    .add(
+        Part::Token,
+        new(token_item(
+            &token,
+            &agent.id,
+            TokenUse::AgentInvite,
+            None,
+            expires,
+        )?),
+    );
+    match app.store.commit(tx).await {
         Ok(()) => Ok(link(app, "/agents/mot-de-passe", &token)),
-        Err(StoreError::TransactionCancelled { index: 1 }) => Err(AccountError::EmailTaken),
-        Err(e) => Err(e.into()),
+        Err(CommitError::Failed(Part::Email)) => Err(AccountError::EmailTaken),
+        Err(CommitError::Failed(part)) => {
+            Err(StoreError::Corrupt(format!("création de l'agent : {part:?} existe déjà")).into())
+        }
+        Err(CommitError::Store(e)) => Err(e.into()),
     }
 }
 

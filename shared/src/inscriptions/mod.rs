@@ -11,7 +11,7 @@ use crate::domain::document::{self as doc_domain, Document};
 use crate::domain::dossier;
 use crate::domain::inscription::{self, Inscription, Status};
 use crate::dossiers::{Actor, UpdateError, demarche};
-use crate::store::{Condition, Item, Query, Store, StoreError, Write};
+use crate::store::{CommitError, Condition, Item, Query, Store, StoreError, Transaction, Write};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
@@ -52,11 +52,16 @@ pub async fn create(
     service: &str,
 ) -> Result<(), CreateError> {
     let numero = &ins.numero;
-    let mut writes = vec![
+    let mut tx = Transaction::new();
+    tx.add(
+        Part::Child,
         Write::Check {
             key: dossier::child_key(numero, &ins.enfant),
             condition: Condition::Exists,
         },
+    )
+    .add(
+        Part::Unique,
         Write::Put {
             item: Item::new(
                 inscription::unique_key(numero, &ins.enfant, &ins.activite, &ins.annee),
@@ -66,30 +71,50 @@ pub async fn create(
             ),
             condition: Condition::NotExists,
         },
+    )
+    .add(
+        Part::Other,
         Write::Put {
             item: queued_item(ins, service)?,
             condition: Condition::NotExists,
         },
+    )
+    .add(
+        Part::Other,
         demarche(
             numero,
             ins.demande_le,
             &request_label(ins),
             Status::EnAttente.label(),
         )?,
-    ];
+    );
     for d in new_documents {
-        writes.push(documents::write(numero, d)?);
+        tx.add(Part::Other, documents::write(numero, d)?);
     }
-    let result = app.store.transact(writes).await;
+    let result = app.store.commit(tx).await;
     if result.is_err() {
         documents::discard_files(app, new_documents).await;
     }
     match result {
         Ok(()) => Ok(()),
-        Err(StoreError::TransactionCancelled { index: 0 }) => Err(CreateError::UnknownChild),
-        Err(StoreError::TransactionCancelled { index: 1 }) => Err(CreateError::Duplicate),
-        Err(e) => Err(e.into()),
+        Err(CommitError::Failed(Part::Child)) => Err(CreateError::UnknownChild),
+        Err(CommitError::Failed(Part::Unique)) => Err(CreateError::Duplicate),
+        Err(CommitError::Failed(Part::Other)) => Err(StoreError::Corrupt(
+            "inscription : un identifiant nouveau existe déjà".into(),
+        )
+        .into()),
+        Err(CommitError::Store(e)) => Err(e.into()),
     }
+}
+
+/// The writes of a new request, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The child must still be in the dossier.
+    Child,
+    /// No other live request of the child to the activity this year.
+    Unique,
+    Other,
 }
 
 /// The dossier's registrations, newest first.

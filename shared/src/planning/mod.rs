@@ -24,7 +24,9 @@ use crate::domain::planning::{
     waiting_partition,
 };
 use crate::settings::{self, Activity, Category, Unit};
-use crate::store::{CmpOp, Condition, Item, Query, Store, StoreError, Update, Write};
+use crate::store::{
+    CmpOp, CommitError, Condition, Item, Query, Store, StoreError, Transaction, Update, Write,
+};
 use chrono::{Duration, NaiveDate};
 use std::collections::HashSet;
 
@@ -227,6 +229,20 @@ fn month_write(
     })
 }
 
+/// The writes of the planning's transactions, by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Part {
+    /// The child's month, guarded by its version.
+    Month,
+    /// The place counter taken by the change of this index.
+    Place(usize),
+    /// The waiting-list entry a promotion takes.
+    Waiting,
+    /// An attendance mark's day entry, guarded by the version read.
+    Entry,
+    Other,
+}
+
 /// Applies a family's changes to one child's month, if it is still at
 /// `version`. Every change must be in `month` (the slots' month).
 pub async fn save(
@@ -263,8 +279,7 @@ pub async fn save(
     let mut attempts: Vec<(Month, Vec<Outcome>, Vec<Freed>)> = Vec::new();
     for round in 0..changes.len() + MAX_CONFLICT_ROUNDS {
         let mut m = stored.clone();
-        let mut writes = Vec::new();
-        let mut counters: Vec<(usize, usize)> = Vec::new();
+        let mut tx: Transaction<Part> = Transaction::new();
         let mut outcomes = Vec::new();
         let mut freed = Vec::new();
         for (i, ch) in changes.iter().enumerate() {
@@ -288,10 +303,13 @@ pub async fn save(
                             &entry,
                         )?;
                         item.attrs.insert("mois".into(), month.into());
-                        writes.push(Write::Put {
-                            item,
-                            condition: Condition::Always,
-                        });
+                        tx.add(
+                            Part::Other,
+                            Write::Put {
+                                item,
+                                condition: Condition::Always,
+                            },
+                        );
                         Outcome::Waiting
                     }
                     places => {
@@ -304,23 +322,28 @@ pub async fn save(
                             }),
                         );
                         if let Some(p) = places {
-                            counters.push((writes.len() + 1, i));
-                            writes.push(take_place(a, u, ch.slot, p));
+                            tx.add(Part::Place(i), take_place(a, u, ch.slot, p));
                         }
                         let entry = DayEntry::of(numero, child, &a.id, &u.id, Some(State::Reserve));
-                        writes.extend(day_entry_writes(&entry, a, ch.slot)?);
+                        tx.extend(Part::Other, day_entry_writes(&entry, a, ch.slot)?);
                         Outcome::Reserved
                     }
                 },
                 (Some(State::Reserve), false) => {
                     m.set(ch.slot, &uref, None);
-                    writes.extend(day_entry_deletes(numero, &child.id, a, u, ch.slot));
+                    tx.extend(
+                        Part::Other,
+                        day_entry_deletes(numero, &child.id, a, u, ch.slot),
+                    );
                     if u.places.is_some() {
-                        writes.push(Write::Update {
-                            key: places_key(&a.id, &u.id, ch.slot),
-                            update: Update::default().add("pris", -1),
-                            condition: Condition::Always,
-                        });
+                        tx.add(
+                            Part::Other,
+                            Write::Update {
+                                key: places_key(&a.id, &u.id, ch.slot),
+                                update: Update::default().add("pris", -1),
+                                condition: Condition::Always,
+                            },
+                        );
                         freed.push((a.id.clone(), u.id.clone(), ch.slot));
                     }
                     Outcome::Cancelled
@@ -328,32 +351,41 @@ pub async fn save(
                 (Some(State::Attente), false) => {
                     m.set(ch.slot, &uref, None);
                     let since = cell.map_or(now, |c| c.depuis);
-                    writes.push(Write::Delete {
-                        key: waiting_key(&a.id, &u.id, ch.slot, since, numero, &child.id),
-                        condition: Condition::Always,
-                    });
+                    tx.add(
+                        Part::Other,
+                        Write::Delete {
+                            key: waiting_key(&a.id, &u.id, ch.slot, since, numero, &child.id),
+                            condition: Condition::Always,
+                        },
+                    );
                     Outcome::LeftWaitingList
                 }
                 _ => Outcome::Unchanged,
             };
             outcomes.push(outcome);
         }
-        if writes.is_empty() {
+        if tx.is_empty() {
             return Ok(outcomes);
         }
-        if writes.len() + 1 > MAX_WRITES {
+        if tx.len() + 1 > MAX_WRITES {
             return Err(SaveError::TooMany);
         }
-        writes.insert(0, month_write(numero, &child.id, month, &m, version)?);
+        // The month first: when it changed meanwhile, that is the answer.
+        let mut all = Transaction::new();
+        all.add(
+            Part::Month,
+            month_write(numero, &child.id, month, &m, version)?,
+        )
+        .append(tx);
         attempts.push((m, outcomes.clone(), freed.clone()));
-        match store.transact(writes).await {
+        match store.commit(all).await {
             Ok(()) => {
                 for (a, u, slot) in freed {
                     promote(app, &a, &u, slot).await?;
                 }
                 return Ok(outcomes);
             }
-            Err(StoreError::TransactionCancelled { index: 0 }) => {
+            Err(CommitError::Failed(Part::Month)) => {
                 // Either another session saved this month, or one of our own
                 // attempts was applied and its answer lost (the SDK retried
                 // it, or reported it failed): only the latter leaves one of
@@ -371,18 +403,14 @@ pub async fn save(
                 }
                 return Err(SaveError::Conflict);
             }
-            Err(StoreError::TransactionCancelled { index }) => {
-                match counters.iter().find(|(w, _)| *w == index) {
-                    Some((_, change)) => {
-                        full.insert(*change);
-                    }
-                    None => return Err(SaveError::Conflict),
-                }
+            Err(CommitError::Failed(Part::Place(change))) => {
+                full.insert(change);
             }
-            Err(StoreError::TransactionConflict) => {
+            Err(CommitError::Failed(_)) => return Err(SaveError::Conflict),
+            Err(CommitError::Store(StoreError::TransactionConflict)) => {
                 back_off(round).await;
             }
-            Err(e) => return Err(e.into()),
+            Err(CommitError::Store(e)) => return Err(e.into()),
         }
     }
     Err(SaveError::Conflict)
@@ -433,16 +461,21 @@ pub async fn promote(
                 depuis: cell.depuis,
             }),
         );
-        let mut writes = vec![
+        let mut tx = Transaction::new();
+        tx.add(
+            Part::Waiting,
             Write::Delete {
                 key: first.key.clone(),
                 condition: Condition::Exists,
             },
+        )
+        .add(
+            Part::Month,
             month_write(&entry.numero, &entry.enfant, &month, &m, version)?,
-            take_place(a, u, slot, places),
-        ];
-        writes.extend(day_entry_writes(&entry, a, slot)?);
-        match store.transact(writes).await {
+        )
+        .add(Part::Place(0), take_place(a, u, slot, places))
+        .extend(Part::Other, day_entry_writes(&entry, a, slot)?);
+        match store.commit(tx).await {
             Ok(()) => {
                 let when = match a.categorie {
                     Category::Vacances => format!("la semaine du {}", slot.format("%d/%m/%Y")),
@@ -463,11 +496,12 @@ pub async fn promote(
                 .await;
                 return Ok(Some(entry));
             }
-            Err(StoreError::TransactionCancelled { index: 2 }) => return Ok(None),
-            Err(StoreError::TransactionCancelled { .. } | StoreError::TransactionConflict) => {
+            // No place left after all: the first stays waiting.
+            Err(CommitError::Failed(Part::Place(_))) => return Ok(None),
+            Err(CommitError::Failed(_) | CommitError::Store(StoreError::TransactionConflict)) => {
                 back_off(round).await;
             }
-            Err(e) => return Err(e),
+            Err(CommitError::Store(e)) => return Err(e),
         }
     }
     Ok(None)
@@ -697,15 +731,17 @@ pub async fn record_presence(
             ""
         }
     );
-    match store
-        .transact(vec![
-            write,
-            actor.audit(&entry.numero, now, "pointage", detail)?,
-        ])
-        .await
-    {
+    let mut tx = Transaction::new();
+    tx.add(Part::Entry, write).add(
+        Part::Other,
+        actor.audit(&entry.numero, now, "pointage", detail)?,
+    );
+    match store.commit(tx).await {
         Ok(()) => Ok(true),
-        Err(StoreError::TransactionCancelled { index: 0 }) => Ok(false),
-        Err(e) => Err(e),
+        Err(CommitError::Failed(Part::Entry)) => Ok(false),
+        Err(CommitError::Failed(_)) => Err(StoreError::Corrupt(
+            "pointage : une entrée d'historique existe déjà".into(),
+        )),
+        Err(CommitError::Store(e)) => Err(e),
     }
 }

@@ -331,8 +331,96 @@ pub trait Store: Send + Sync {
     async fn ping(&self) -> Result<(), StoreError>;
 }
 
+/// The writes of one transaction, each with a name the caller chooses (a
+/// small enum of its own): a failed condition is reported by the name of
+/// its write, so reordering the writes never changes what a failure means.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transaction<N> {
+    writes: Vec<Write>,
+    names: Vec<N>,
+}
+
+impl<N> Default for Transaction<N> {
+    fn default() -> Self {
+        Self {
+            writes: Vec::new(),
+            names: Vec::new(),
+        }
+    }
+}
+
+impl<N: Clone> Transaction<N> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds one write under a name.
+    pub fn add(&mut self, name: N, write: Write) -> &mut Self {
+        self.writes.push(write);
+        self.names.push(name);
+        self
+    }
+
+    /// Adds writes under one name.
+    pub fn extend(&mut self, name: N, writes: impl IntoIterator<Item = Write>) -> &mut Self {
+        for w in writes {
+            self.add(name.clone(), w);
+        }
+        self
+    }
+
+    /// Adds another transaction's writes, after these.
+    pub fn append(&mut self, other: Transaction<N>) -> &mut Self {
+        self.writes.extend(other.writes);
+        self.names.extend(other.names);
+        self
+    }
+
+    pub fn len(&self) -> usize {
+        self.writes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.writes.is_empty()
+    }
+}
+
+/// Why a named transaction did not apply.
+#[derive(Debug, PartialEq)]
+pub enum CommitError<N> {
+    /// The condition of the write of this name did not hold.
+    Failed(N),
+    /// Anything else (a conflict to retry, an unavailable store…).
+    Store(StoreError),
+}
+
+impl<N> From<StoreError> for CommitError<N> {
+    fn from(e: StoreError) -> Self {
+        CommitError::Store(e)
+    }
+}
+
 /// Shorthands over the port.
 impl dyn Store + '_ {
+    /// Applies a named transaction; a failed condition comes back as the
+    /// name of its write.
+    pub async fn commit<N: Clone + Send>(
+        &self,
+        transaction: Transaction<N>,
+    ) -> Result<(), CommitError<N>> {
+        let Transaction { writes, names } = transaction;
+        match self.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(StoreError::TransactionCancelled { index }) => match names.get(index) {
+                Some(name) => Err(CommitError::Failed(name.clone())),
+                None => Err(CommitError::Store(StoreError::TransactionCancelled {
+                    index,
+                })),
+            },
+            Err(e) => Err(CommitError::Store(e)),
+        }
+    }
+
     pub async fn put(&self, item: Item, condition: Condition) -> Result<(), StoreError> {
         self.write(Write::Put { item, condition }).await
     }

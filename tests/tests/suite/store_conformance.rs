@@ -61,6 +61,7 @@ conformance!(
     oversized_items_are_refused_the_same_way,
     bad_queries_and_reserved_names_are_refused,
     a_rebuilt_item_put_on_a_version_moves_it,
+    a_named_transaction_reports_the_failed_write_by_name,
 );
 
 async fn put_get_round_trip_and_versions(b: Backend) {
@@ -114,6 +115,39 @@ async fn a_rebuilt_item_put_on_a_version_moves_it(b: Backend) {
         attr(s, "D#1", "INSCRIPTION#1", "statut").await,
         json!("validee")
     );
+}
+
+/// Whatever the order of the writes, a failed condition comes back as the
+/// name its write was given.
+async fn a_named_transaction_reports_the_failed_write_by_name(b: Backend) {
+    use shared::store::{CommitError, Transaction};
+    #[derive(Debug, Clone, Copy, PartialEq)]
+    enum Part {
+        Account,
+        Username,
+    }
+    let s = b.store.as_ref();
+    put(s, item("U#lea", "UNIQUE", json!({}))).await;
+    let new = |pk: &str| Write::Put {
+        item: item(pk, "UNIQUE", json!({})),
+        condition: Condition::NotExists,
+    };
+    for username_first in [false, true] {
+        let mut tx = Transaction::new();
+        if username_first {
+            tx.add(Part::Username, new("U#lea"))
+                .add(Part::Account, new("C#1"));
+        } else {
+            tx.add(Part::Account, new("C#1"))
+                .add(Part::Username, new("U#lea"));
+        }
+        assert_eq!(s.commit(tx).await, Err(CommitError::Failed(Part::Username)));
+    }
+    assert_eq!(s.get(&Key::new("C#1", "UNIQUE")).await.unwrap(), None);
+    let mut tx = Transaction::new();
+    tx.add(Part::Account, new("C#1"))
+        .add(Part::Username, new("U#marc"));
+    assert_eq!(s.commit(tx).await, Ok(()));
 }
 
 async fn conditional_writes_fail_cleanly(b: Backend) {
