@@ -66,6 +66,14 @@ enum Part {
     Token,
 }
 
+/// A write that creates an item that must not exist yet.
+fn new(item: Item) -> Write {
+    Write::Put {
+        item,
+        condition: Condition::NotExists,
+    }
+}
+
 fn token_key(token: &str) -> Key {
     Key::new(format!("JETON#{}", token_hash(token)), "JETON")
 }
@@ -335,10 +343,6 @@ pub async fn register(app: &App, signup: SignUp) -> Result<Account, AccountError
         let mut item = Item::new(key, Default::default()).expiring_at(expires);
         item.attrs.insert("compte".into(), json!(account.id));
         Ok(item)
-    };
-    let new = |item: Item| Write::Put {
-        item,
-        condition: Condition::NotExists,
     };
     let mut tx = Transaction::new();
     tx.add(
@@ -985,10 +989,6 @@ pub async fn create_agent(
     let mut pointer = Item::new(email_key(Kind::Agent, email), Default::default());
     pointer.attrs.insert("compte".into(), json!(agent.id));
     let expires = (now + AGENT_INVITE_TTL).timestamp();
-    let new = |item: Item| Write::Put {
-        item,
-        condition: Condition::NotExists,
-    };
     let mut tx = Transaction::new();
     tx.add(
         Part::Account,
