@@ -5,7 +5,8 @@
 use crate::clock::{Clock, SystemClock};
 use crate::config::{Config, ConfigError, FilesConfig, MailConfig, StoreConfig};
 use crate::files::{Files, local::LocalFiles, s3::S3Files};
-use crate::mail::{Mailer, outbox::Outbox, ses::Ses};
+use crate::mail::{Mailer, folder::MailFolder, ses::Ses};
+use crate::settings::Settings;
 use crate::store::{Store, StoreError, dynamo::DynamoStore, sqlite::SqliteStore};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +18,13 @@ pub struct App {
     pub files: Arc<dyn Files>,
     pub clock: Arc<dyn Clock>,
     pub config: Arc<Config>,
+    /// The commune's settings (school year, activities, tariffs, services),
+    /// read once per process.
+    pub settings: Arc<Settings>,
+    /// Woken when a message is queued in the outbox, on the embedded store
+    /// (its sender runs in the local portal); `None` on DynamoDB, where the
+    /// table's stream triggers the `mailer` function.
+    pub outbox_signal: Option<Arc<tokio::sync::Notify>>,
     /// The key of the CSRF tokens, shared through the store; read at first
     /// use, so that a store down at start-up gives 503 pages, not a crash.
     secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
@@ -43,8 +51,13 @@ impl App {
         } else {
             None
         };
+        let mut outbox_signal = None;
         let store: Arc<dyn Store> = match (&config.store, &aws) {
-            (StoreConfig::Sqlite { path }, _) => Arc::new(SqliteStore::open(path, clock.clone())?),
+            (StoreConfig::Sqlite { path }, _) => {
+                let mut store = SqliteStore::open(path, clock.clone())?;
+                outbox_signal = Some(store.stream("OUTBOX#"));
+                Arc::new(store)
+            }
             (StoreConfig::Dynamo { table, endpoint }, Some(aws)) => {
                 let mut builder = aws_sdk_dynamodb::config::Builder::from(aws);
                 if let Some(url) = endpoint {
@@ -56,7 +69,7 @@ impl App {
             (StoreConfig::Dynamo { .. }, None) => unreachable!("uses_aws covers DynamoDB"),
         };
         let mail: Arc<dyn Mailer> = match (&config.mail, &aws) {
-            (MailConfig::Outbox { dir }, _) => Arc::new(Outbox::new(dir, &config.mail_from)),
+            (MailConfig::Folder { dir }, _) => Arc::new(MailFolder::new(dir, &config.mail_from)),
             (MailConfig::Ses { endpoint }, Some(aws)) => {
                 let mut builder = aws_sdk_ses::config::Builder::from(aws);
                 if let Some(url) = endpoint {
@@ -90,6 +103,8 @@ impl App {
             files,
             clock,
             config: Arc::new(config),
+            settings: Arc::new(crate::settings::get().clone()),
+            outbox_signal,
             secret: Arc::default(),
         })
     }

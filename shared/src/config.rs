@@ -31,7 +31,7 @@ pub enum FilesConfig {
 /// Which mail transport, with its settings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MailConfig {
-    Outbox { dir: PathBuf },
+    Folder { dir: PathBuf },
     Ses { endpoint: Option<String> },
 }
 
@@ -105,7 +105,7 @@ impl Config {
             }
         };
         let mail = match get("EF_MAIL").as_deref() {
-            None | Some("outbox") => MailConfig::Outbox {
+            None | Some("outbox") => MailConfig::Folder {
                 dir: get("EF_OUTBOX_DIR")
                     .unwrap_or_else(|| "data/outbox".into())
                     .into(),
@@ -144,7 +144,7 @@ impl Config {
             (MailConfig::Ses { .. }, None) => {
                 return Err(invalid("EF_MAIL_FROM", "obligatoire avec EF_MAIL=ses"));
             }
-            (MailConfig::Outbox { .. }, None) => {
+            (MailConfig::Folder { .. }, None) => {
                 "Espace Famille <ne-pas-repondre@localhost>".into()
             }
         };
@@ -202,7 +202,7 @@ mod tests {
         );
         assert_eq!(
             c.mail,
-            MailConfig::Outbox {
+            MailConfig::Folder {
                 dir: "data/outbox".into()
             }
         );

@@ -2,7 +2,6 @@
 //! store), listed, read back for download by the owner or an agent, and
 //! found invalid by an agent — which tells the family to send a new one.
 
-use crate::accounts::{mails::compose, service::linked_accounts};
 use crate::app::App;
 use crate::domain::document::{self, Document, Source};
 use crate::dossiers::{Actor, UpdateError, demarche};
@@ -183,7 +182,8 @@ pub async fn invalidate(
         return Err(UpdateError::Conflict);
     }
     doc.invalide = Some(motif.to_owned());
-    let writes = vec![
+    let notice = crate::mail::texts::document_refused(&doc.libelle, motif);
+    let mut writes = vec![
         Write::Put {
             item: Item::from_record(document::key(numero, id), &doc)?,
             condition: Condition::VersionEquals(version),
@@ -201,53 +201,11 @@ pub async fn invalidate(
             format!("{} : {motif}", doc.libelle),
         )?,
     ];
+    writes.extend(crate::outbox::queue_for_family(app, numero, &notice).await?);
     match app.store.transact(writes).await {
-        Ok(()) => {}
-        Err(StoreError::TransactionCancelled { .. }) => return Err(UpdateError::Conflict),
-        Err(e) => return Err(e.into()),
-    }
-    let paragraphs = [
-        format!("Le document « {} » de votre dossier n'a pas pu être accepté par la mairie, pour la raison suivante : {motif}", doc.libelle),
-        "Merci d'en envoyer un nouveau depuis la rubrique « Mes documents » de votre Espace Famille.".to_owned(),
-    ];
-    notify_family(
-        app,
-        numero,
-        "document à renvoyer",
-        &paragraphs,
-        "/dossier/documents",
-    )
-    .await;
-    Ok(doc)
-}
-
-/// Sends a message to every account of the dossier. A mail failure is
-/// logged and does not undo what was recorded (the démarche shows it).
-pub async fn notify_family(
-    app: &App,
-    numero: &str,
-    subject: &str,
-    paragraphs: &[String],
-    path: &str,
-) {
-    let url = format!("{}{path}", app.config.public_url.trim_end_matches('/'));
-    let accounts = match linked_accounts(app.store.as_ref(), numero).await {
-        Ok(a) => a,
-        Err(e) => {
-            tracing::error!(error = %e, "comptes du dossier illisibles, message non envoyé");
-            return;
-        }
-    };
-    for account in accounts {
-        let mail = compose(
-            &account.courriel,
-            subject,
-            paragraphs,
-            Some(("Ouvrir mon Espace Famille", &url)),
-        );
-        if let Err(e) = app.mail.send(&mail).await {
-            tracing::error!(error = %e, "message à la famille non envoyé");
-        }
+        Ok(()) => Ok(doc),
+        Err(StoreError::TransactionCancelled { .. }) => Err(UpdateError::Conflict),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -79,13 +79,28 @@ export function mailsTo(to) {
     ).toString('utf8'));
 }
 
-// The last link to `path` sent to `to`.
-export function lastMailedLink(to, path) {
-  for (const text of mailsTo(to)) {
-    const match = text.match(new RegExp(`https?://[^\\s"<>]*${path.replace(/[/?]/g, '\\$&')}\\?jeton=[A-Za-z0-9_-]+`));
-    if (match) return new URL(match[0]).pathname + new URL(match[0]).search;
+// The first message to `to` (newest first) that `found` accepts, waiting
+// for the portal's outbox sender to deliver it (it runs beside the request,
+// as the `mailer` function does on AWS); `found` returns a value or null.
+export async function awaitMail(to, found, what, timeoutMs = 5000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    for (const text of mailsTo(to)) {
+      const value = found(text);
+      if (value) return value;
+    }
+    if (Date.now() > until) throw new Error(`aucun courriel ${what} reçu par ${to}`);
+    await new Promise((r) => setTimeout(r, 25));
   }
-  throw new Error(`aucun lien ${path} envoyé à ${to}`);
+}
+
+// The last link to `path` sent to `to`.
+export async function lastMailedLink(to, path) {
+  const pattern = new RegExp(`https?://[^\\s"<>]*${path.replace(/[/?]/g, '\\$&')}\\?jeton=[A-Za-z0-9_-]+`);
+  return awaitMail(to, (text) => {
+    const match = text.match(pattern);
+    return match && new URL(match[0]).pathname + new URL(match[0]).search;
+  }, `avec un lien ${path}`);
 }
 
 // A field by its label's text (the required fields' label ends with an
@@ -147,7 +162,7 @@ export async function completeSignUp(page, email, [numero, responsable, digits] 
   assert.match(await page.locator('main').innerText(), new RegExp(`Étape 4/4[\\s\\S]*${numero}`));
   await visit(page, () => page.getByRole('button', { name: 'Valider' }).click());
   assert.match(await page.locator('h1').innerText(), /Vérifiez votre messagerie/);
-  await visit(page, () => page.goto(baseUrl + lastMailedLink(email, '/compte/activation')));
+  await visit(page, async () => page.goto(baseUrl + await lastMailedLink(email, '/compte/activation')));
   assert.equal(new URL(page.url()).pathname, '/compte');
 }
 

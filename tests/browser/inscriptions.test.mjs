@@ -6,7 +6,7 @@
 // must find nothing on every page visited.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { launch, baseUrl, field, visit, mailsTo, signUpWithDemoDossier, agentFromInvitation } from './browser.mjs';
+import { launch, baseUrl, field, visit, awaitMail, signUpWithDemoDossier, agentFromInvitation } from './browser.mjs';
 
 const link = process.env.EF_TEST_VALIDATOR_LINK;
 if (!link) throw new Error("EF_TEST_VALIDATOR_LINK manque : lancez tests/run.sh, qui crée l'agent.");
@@ -61,7 +61,7 @@ test("inscription d'un enfant à la restauration, validée par la mairie", async
   // The family sees it and has the e-mail.
   await visit(family, () => family.goto(baseUrl + '/inscriptions'));
   assert.match(await family.locator('main').innerText(), /Restauration scolaire[\s\S]*validée/);
-  assert.ok(mailsTo(email).some((m) => m.includes("La mairie a validé l'inscription de Minh Nguyen")));
+  await awaitMail(email, (m) => m.includes("La mairie a validé l'inscription de Minh Nguyen"), "de validation");
   await visit(family, () => family.goto(baseUrl + '/dossier/documents'));
   assert.match(await family.locator('main').innerText(), /Attestation de quotient familial/);
 });

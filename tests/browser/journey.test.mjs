@@ -59,7 +59,7 @@ test('inscription, activation, connexion, mot de passe oublié', async () => {
   await field(page, 'Adresse e-mail').fill(email);
   await visit(page, () => page.getByRole('button', { name: 'Recevoir un lien' }).click());
   assert.match(await page.locator('main').innerText(), /Si cette adresse correspond/);
-  await visit(page, () => page.goto(baseUrl + lastMailedLink(email, '/compte/nouveau-mot-de-passe')));
+  await visit(page, async () => page.goto(baseUrl + await lastMailedLink(email, '/compte/nouveau-mot-de-passe')));
   await field(page, 'Nouveau mot de passe').fill(newPassword);
   await field(page, 'Confirmation du mot de passe').fill(newPassword);
   await visit(page, () => page.getByRole('button', { name: 'Enregistrer le mot de passe' }).click());

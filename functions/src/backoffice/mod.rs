@@ -7,6 +7,7 @@ mod attendance;
 mod documents;
 mod dossiers;
 mod inscriptions;
+mod mail;
 mod reviews;
 
 use crate::account::login::{self, LoginForm, LoginQuery, Side};
@@ -97,6 +98,8 @@ pub fn router(app: App) -> Router {
         .route("/agents/comptes/{id}", get(reviews::detail))
         .route("/agents/comptes/{id}/rattacher", post(reviews::link))
         .route("/agents/comptes/{id}/refuser", post(reviews::refuse))
+        .route("/agents/courriels", get(mail::list))
+        .route("/agents/courriels/{id}/renvoyer", post(mail::resend))
         .with_state(app)
 }
 
@@ -177,6 +180,10 @@ async fn home(agent: Agent, csrf: Csrf) -> impl IntoResponse {
                 li {
                     h2 { a href="/agents/comptes" { "Comptes à rattacher" } }
                     p { "Demandes de compte sans références de dossier, à rattacher ou à refuser." }
+                }
+                li {
+                    h2 { a href="/agents/courriels" { "Courriels non distribués" } }
+                    p { "Les messages aux familles qui n'ont pas pu être remis, avec la raison ; les renvoyer." }
                 }
             }
         },

@@ -107,6 +107,12 @@ async fn serve() -> anyhow::Result<()> {
         .await
         .context("données de démonstration")?;
 
+    // The outbox's sender and the periodic jobs, as the `mailer` and `jobs`
+    // functions run them on AWS.
+    tokio::spawn(shared::jobs::run_locally(
+        app.clone(),
+        shared::jobs::LOCAL_INTERVAL,
+    ));
     let router = functions::local_portal(app, &config.site_dir);
 
     let listener = tokio::net::TcpListener::bind(config.bind)

@@ -4,7 +4,6 @@
 
 pub mod draft;
 pub mod lockout;
-pub mod mails;
 pub mod names;
 pub mod password;
 pub mod service;

@@ -9,13 +9,14 @@ use super::sessions;
 use super::tokens::{new_token, token_hash};
 use super::{
     ACTIVATION_TTL, AGENT_INVITE_TTL, Account, EMAIL_CHANGE_TTL, Kind, RESET_TTL, REVIEW_PARTITION,
-    Service, Status, account_gsi1, account_key, email_key, mails, username_key,
+    Service, Status, account_gsi1, account_key, email_key, username_key,
 };
 use crate::app::App;
 use crate::domain::dossier::{self, Dossier};
 use crate::domain::invoice::Invoice;
 use crate::limits;
-use crate::mail::MailError;
+use crate::mail::{Mail, MailError, texts as mails};
+use crate::outbox;
 use crate::store::{
     CommitError, Condition, Item, Key, Query, Store, StoreError, Transaction, Update, Write,
 };
@@ -64,6 +65,27 @@ enum Part {
     Email,
     OldEmail,
     Token,
+    /// A message announcing the change (the outbox).
+    Mail,
+}
+
+/// The outbox writes of messages announcing a change, for its transaction.
+fn queued(app: &App, mails: Vec<Mail>) -> Result<Vec<Write>, StoreError> {
+    let now = app.clock.now();
+    mails.into_iter().map(|m| outbox::queue(m, now)).collect()
+}
+
+/// Creates an item that must not exist yet and queues the messages that
+/// announce it, in one transaction; `false` when the item existed.
+async fn create_announced(app: &App, item: Item, mails: Vec<Mail>) -> Result<bool, StoreError> {
+    let mut tx = Transaction::new();
+    tx.add(Part::Token, new(item))
+        .extend(Part::Mail, queued(app, mails)?);
+    match app.store.commit(tx).await {
+        Ok(()) => Ok(true),
+        Err(CommitError::Failed(_)) => Ok(false),
+        Err(CommitError::Store(e)) => Err(e),
+    }
 }
 
 /// A write that creates an item that must not exist yet.
@@ -270,24 +292,19 @@ pub async fn check_references(
 async fn lock_references(app: &App, numero: &str) -> Result<(), StoreError> {
     let until = app.clock.now().timestamp() + limits::REFERENCES_LOCK_SECONDS;
     let lock = Item::new(references_lock_key(numero), Default::default()).expiring_at(until);
-    match app.store.put(lock, Condition::NotExists).await {
-        Ok(()) => {}
-        Err(StoreError::ConditionFailed) => return Ok(()),
-        Err(e) => return Err(e),
+    let mut notices = Vec::new();
+    if dossier(app.store.as_ref(), numero).await?.is_some()
+        && let Some(service) = app.settings.service(Service::Enfance.id())
+    {
+        notices.push(mails::references_locked(
+            &app.settings.commune,
+            &service.courriel,
+            numero,
+            limits::REFERENCES_LOCK_SECONDS / 3600,
+        ));
     }
-    tracing::warn!("rattachement en ligne suspendu pour un dossier après trop d'essais");
-    if dossier(app.store.as_ref(), numero).await?.is_some() {
-        let settings = crate::settings::get();
-        if let Some(service) = settings.service(Service::Enfance.id()) {
-            let mail = mails::references_locked(
-                &service.courriel,
-                numero,
-                limits::REFERENCES_LOCK_SECONDS / 3600,
-            );
-            if let Err(e) = app.mail.send(&mail).await {
-                tracing::error!(error = %e, "message au service non envoyé");
-            }
-        }
+    if create_announced(app, lock, notices).await? {
+        tracing::warn!("rattachement en ligne suspendu pour un dossier après trop d'essais");
     }
     Ok(())
 }
@@ -339,6 +356,12 @@ pub async fn register(app: &App, signup: SignUp) -> Result<Account, AccountError
         dossier_demande: None,
     };
     let token = new_token();
+    let mail = mails::activation(
+        &app.settings.commune,
+        &account.courriel,
+        &link(app, "/compte/activation", &token),
+        account.dossier.is_none(),
+    );
     let pointer = |key: Key| -> Result<Item, StoreError> {
         let mut item = Item::new(key, Default::default()).expiring_at(expires);
         item.attrs.insert("compte".into(), json!(account.id));
@@ -366,25 +389,17 @@ pub async fn register(app: &App, signup: SignUp) -> Result<Account, AccountError
             None,
             expires,
         )?),
-    );
+    )
+    .extend(Part::Mail, queued(app, vec![mail])?);
     match app.store.commit(tx).await {
-        Ok(()) => {}
-        Err(CommitError::Failed(Part::Username)) => return Err(AccountError::UsernameTaken),
-        Err(CommitError::Failed(Part::Email)) => return Err(AccountError::EmailTaken),
+        Ok(()) => Ok(account),
+        Err(CommitError::Failed(Part::Username)) => Err(AccountError::UsernameTaken),
+        Err(CommitError::Failed(Part::Email)) => Err(AccountError::EmailTaken),
         Err(CommitError::Failed(part)) => {
-            return Err(
-                StoreError::Corrupt(format!("création du compte : {part:?} existe déjà")).into(),
-            );
+            Err(StoreError::Corrupt(format!("création du compte : {part:?} existe déjà")).into())
         }
-        Err(CommitError::Store(e)) => return Err(e.into()),
+        Err(CommitError::Store(e)) => Err(e.into()),
     }
-    let mail = mails::activation(
-        &account.courriel,
-        &link(app, "/compte/activation", &token),
-        account.dossier.is_none(),
-    );
-    app.mail.send(&mail).await?;
-    Ok(account)
 }
 
 fn token_item(
@@ -508,15 +523,17 @@ fn persist_account(account: &Account, version: u64) -> Result<Vec<Write>, StoreE
 /// Saves an account's new state and marks the link used, in one transaction;
 /// `false` when the link was used (or the account changed) meanwhile.
 async fn save_using_link(
-    store: &dyn Store,
+    app: &App,
     account: &Account,
     version: u64,
     token: &str,
     token_version: u64,
+    mails: Vec<Mail>,
 ) -> Result<bool, StoreError> {
     let mut writes = persist_account(account, version)?;
     writes.push(use_token(token, token_version));
-    match store.transact(writes).await {
+    writes.extend(queued(app, mails)?);
+    match app.store.transact(writes).await {
         Ok(()) => Ok(true),
         Err(StoreError::TransactionCancelled { .. }) => Ok(false),
         Err(e) => Err(e),
@@ -551,18 +568,22 @@ pub async fn activate(app: &App, token: &str) -> Result<LinkOutcome<Account>, Ac
     } else {
         Status::Review
     };
-    if !save_using_link(app.store.as_ref(), &account, version, token, token_version).await? {
-        return Ok(LinkOutcome::AlreadyUsed);
-    }
-    if let Some(numero) = &account.dossier {
-        notify_dossier_accounts(app, numero, &account).await?;
-    }
+    let mut notices = match &account.dossier {
+        Some(numero) => dossier_linked_notices(app, numero, &account).await?,
+        None => vec![],
+    };
     if let Some(numero) = &account.dossier_demande {
         for other in linked_accounts(app.store.as_ref(), numero).await? {
-            let mail =
-                mails::dossier_access_requested(&other.courriel, numero, &account.display_name());
-            app.mail.send(&mail).await?;
+            notices.push(mails::dossier_access_requested(
+                &app.settings.commune,
+                &other.courriel,
+                numero,
+                &account.display_name(),
+            ));
         }
+    }
+    if !save_using_link(app, &account, version, token, token_version, notices).await? {
+        return Ok(LinkOutcome::AlreadyUsed);
     }
     Ok(LinkOutcome::Done(account))
 }
@@ -582,20 +603,26 @@ pub async fn linked_accounts(store: &dyn Store, numero: &str) -> Result<Vec<Acco
     Ok(accounts)
 }
 
-/// Tells every other account linked to a dossier that one more was linked.
-async fn notify_dossier_accounts(
+/// The messages telling every other account linked to a dossier that one
+/// more was linked.
+async fn dossier_linked_notices(
     app: &App,
     numero: &str,
     newcomer: &Account,
-) -> Result<(), AccountError> {
-    for other in linked_accounts(app.store.as_ref(), numero).await? {
-        if other.id != newcomer.id {
-            let mail =
-                mails::dossier_linked_notice(&other.courriel, numero, &newcomer.display_name());
-            app.mail.send(&mail).await?;
-        }
-    }
-    Ok(())
+) -> Result<Vec<Mail>, StoreError> {
+    Ok(linked_accounts(app.store.as_ref(), numero)
+        .await?
+        .iter()
+        .filter(|other| other.id != newcomer.id)
+        .map(|other| {
+            mails::dossier_linked_notice(
+                &app.settings.commune,
+                &other.courriel,
+                numero,
+                &newcomer.display_name(),
+            )
+        })
+        .collect())
 }
 
 /// Whether one more link e-mail may be sent for what the visitor typed (an
@@ -636,18 +663,14 @@ pub async fn resend_activation(
         .expires_at
         .unwrap_or_else(|| (app.clock.now() + ACTIVATION_TTL).timestamp());
     let token = new_token();
-    app.store
-        .put(
-            token_item(&token, &account.id, TokenUse::Activation, None, expires)?,
-            Condition::NotExists,
-        )
-        .await?;
     let mail = mails::activation(
+        &app.settings.commune,
         &account.courriel,
         &link(app, "/compte/activation", &token),
         account.dossier.is_none(),
     );
-    app.mail.send(&mail).await?;
+    let item = token_item(&token, &account.id, TokenUse::Activation, None, expires)?;
+    create_announced(app, item, vec![mail]).await?;
     Ok(())
 }
 
@@ -771,18 +794,13 @@ pub async fn request_reset(app: &App, email: &str, address: &str) -> Result<(), 
     }
     let token = new_token();
     let expires = (app.clock.now() + RESET_TTL).timestamp();
-    app.store
-        .put(
-            token_item(&token, &account.id, TokenUse::Reset, None, expires)?,
-            Condition::NotExists,
-        )
-        .await?;
-    app.mail
-        .send(&mails::password_reset(
-            &account.courriel,
-            &link(app, "/compte/nouveau-mot-de-passe", &token),
-        ))
-        .await?;
+    let mail = mails::password_reset(
+        &app.settings.commune,
+        &account.courriel,
+        &link(app, "/compte/nouveau-mot-de-passe", &token),
+    );
+    let item = token_item(&token, &account.id, TokenUse::Reset, None, expires)?;
+    create_announced(app, item, vec![mail]).await?;
     Ok(())
 }
 
@@ -818,7 +836,7 @@ pub async fn reset_password(
     account.mot_de_passe = new_hash;
     account.echecs = 0;
     account.verrouille_jusqua = None;
-    if !save_using_link(app.store.as_ref(), &account, version, token, token_version).await? {
+    if !save_using_link(app, &account, version, token, token_version, vec![]).await? {
         return Ok(LinkOutcome::AlreadyUsed);
     }
     sessions::close_all(app.store.as_ref(), &account.id, None).await?;
@@ -861,27 +879,23 @@ pub async fn request_email_change(
     }
     let token = new_token();
     let expires = (app.clock.now() + EMAIL_CHANGE_TTL).timestamp();
-    app.store
-        .put(
-            token_item(
-                &token,
-                &account.id,
-                TokenUse::EmailChange,
-                Some(new_email.into()),
-                expires,
-            )?,
-            Condition::NotExists,
-        )
-        .await?;
-    app.mail
-        .send(&mails::email_change_confirm(
+    let c = &app.settings.commune;
+    let notices = vec![
+        mails::email_change_confirm(
+            c,
             new_email,
             &link(app, "/compte/courriel/confirmer", &token),
-        ))
-        .await?;
-    app.mail
-        .send(&mails::email_change_notice(&account.courriel, new_email))
-        .await?;
+        ),
+        mails::email_change_notice(c, &account.courriel, new_email),
+    ];
+    let item = token_item(
+        &token,
+        &account.id,
+        TokenUse::EmailChange,
+        Some(new_email.into()),
+        expires,
+    )?;
+    create_announced(app, item, notices).await?;
     Ok(())
 }
 
@@ -1087,7 +1101,8 @@ pub async fn decide_review(
         detail,
     };
     let mut writes = Vec::new();
-    let mail = match &decision {
+    let c = &app.settings.commune;
+    let mut notices = match &decision {
         ReviewDecision::Link { dossier: numero } => {
             let numero = numero.trim().to_uppercase();
             if self::dossier(store, &numero).await?.is_none() {
@@ -1105,11 +1120,14 @@ pub async fn decide_review(
             );
             writes.push(crate::audit::write(&numero, &e)?);
             writes.push(crate::audit::write(&format!("COMPTE#{}", account.id), &e)?);
-            mails::review_linked(
+            let mut notices = dossier_linked_notices(app, &numero, &account).await?;
+            notices.push(mails::review_linked(
+                c,
                 &account.courriel,
                 &numero,
                 &format!("{}/compte/connexion", app.config.public_url),
-            )
+            ));
+            notices
         }
         ReviewDecision::Refuse { reason } => {
             account.statut = Status::Refused;
@@ -1118,9 +1136,11 @@ pub async fn decide_review(
                 &format!("COMPTE#{}", account.id),
                 &entry("compte refusé", format!("motif : {reason}")),
             )?);
-            mails::review_refused(&account.courriel, reason)
+            vec![mails::review_refused(c, &account.courriel, reason)]
         }
     };
+    // The family's own message first.
+    notices.rotate_right(1);
     let item = account_item(&account, version)?;
     writes.insert(
         0,
@@ -1129,16 +1149,12 @@ pub async fn decide_review(
             condition: Condition::VersionEquals(version),
         },
     );
+    writes.extend(queued(app, notices)?);
     match store.transact(writes).await {
-        Ok(()) => {}
-        Err(StoreError::TransactionCancelled { .. }) => return Err(ReviewError::NotPending),
-        Err(e) => return Err(e.into()),
+        Ok(()) => Ok(account),
+        Err(StoreError::TransactionCancelled { .. }) => Err(ReviewError::NotPending),
+        Err(e) => Err(e.into()),
     }
-    app.mail.send(&mail).await.map_err(AccountError::from)?;
-    if let ReviewDecision::Link { dossier: numero } = &decision {
-        notify_dossier_accounts(app, &numero.trim().to_uppercase(), &account).await?;
-    }
-    Ok(account)
 }
 
 /// Dossiers whose number, responsable's name or child's name matches a

@@ -6,7 +6,7 @@
 pub mod rules;
 
 use crate::app::App;
-use crate::documents::{self, notify_family};
+use crate::documents;
 use crate::domain::document::{self as doc_domain, Document};
 use crate::domain::dossier;
 use crate::domain::inscription::{self, Inscription, Status};
@@ -213,6 +213,13 @@ pub async fn decide(
             ),
         )?,
     ];
+    let notice = crate::mail::texts::registration_decided(
+        &ins.enfant_nom,
+        &ins.activite_nom,
+        ins.debut,
+        motif.as_deref(),
+    );
+    writes.extend(crate::outbox::queue_for_family(app, numero, &notice).await?);
     if statut == Status::Refusee {
         writes.push(Write::Delete {
             key: inscription::unique_key(numero, &ins.enfant, &ins.activite, &ins.annee),
@@ -224,17 +231,5 @@ pub async fn decide(
         Err(StoreError::TransactionCancelled { .. }) => return Err(UpdateError::Conflict),
         Err(e) => return Err(e.into()),
     }
-    let paragraphs = match &motif {
-        None => vec![
-            format!("La mairie a validé l'inscription de {} à l'activité « {} » à partir du {}.", ins.enfant_nom, ins.activite_nom, ins.debut.format("%d/%m/%Y")),
-            "Vous pouvez maintenant réserver ses présences depuis le planning de votre Espace Famille.".to_owned(),
-        ],
-        Some(m) => vec![
-            format!("La mairie n'a pas pu valider l'inscription de {} à l'activité « {} », pour la raison suivante : {m}", ins.enfant_nom, ins.activite_nom),
-            "Vous pouvez faire une nouvelle demande depuis la rubrique « Inscriptions », ou écrire au service Enfance-Éducation.".to_owned(),
-        ],
-    };
-    let subject = format!("inscription {}", statut.label());
-    notify_family(app, numero, &subject, &paragraphs, "/inscriptions").await;
     Ok(ins)
 }

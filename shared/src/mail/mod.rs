@@ -2,24 +2,42 @@
 //! once as a MIME message with lettre, then handed to a transport: SES on
 //! AWS, an outbox folder of `.eml` files locally.
 
-pub mod outbox;
+pub mod folder;
 pub mod ses;
+pub mod texts;
 
 use async_trait::async_trait;
 use lettre::message::{
     Attachment as MimeAttachment, Mailbox, MultiPart, SinglePart, header::ContentType,
 };
+use serde::{Deserialize, Serialize};
 
 /// A file sent with a message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Attachment {
     pub filename: String,
     pub content_type: String,
+    #[serde(with = "base64_bytes")]
     pub bytes: Vec<u8>,
 }
 
+/// Bytes kept as base64 text in a stored record (the outbox).
+mod base64_bytes {
+    use base64::{Engine, engine::general_purpose::STANDARD};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&STANDARD.encode(bytes))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        let text = String::deserialize(d)?;
+        STANDARD.decode(text).map_err(serde::de::Error::custom)
+    }
+}
+
 /// One message to one recipient.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mail {
     pub to: String,
     pub subject: String,
@@ -40,12 +58,15 @@ pub enum MailError {
 
 #[async_trait]
 pub trait Mailer: Send + Sync {
-    /// Sends a message; returns an id the transport gave it.
-    async fn send(&self, mail: &Mail) -> Result<String, MailError>;
+    /// Sends a message under its `Message-ID` (the outbox's id for it, so
+    /// that a message delivered twice is recognisably one); returns an id the
+    /// transport gave it.
+    async fn send(&self, message_id: &str, mail: &Mail) -> Result<String, MailError>;
 }
 
-/// The raw MIME message (RFC 5322), as both transports carry it.
-pub fn to_mime(from: &str, mail: &Mail) -> Result<Vec<u8>, MailError> {
+/// The raw MIME message (RFC 5322), as both transports carry it, with
+/// `Message-ID: <message_id@sender's domain>`.
+pub fn to_mime(from: &str, message_id: &str, mail: &Mail) -> Result<Vec<u8>, MailError> {
     let from: Mailbox = from
         .parse()
         .map_err(|_| MailError::Address(format!("expéditeur « {from} »")))?;
@@ -68,7 +89,9 @@ pub fn to_mime(from: &str, mail: &Mail) -> Result<Vec<u8>, MailError> {
         }
         mixed
     };
+    let domain = from.email.domain().to_owned();
     let message = lettre::Message::builder()
+        .message_id(Some(format!("<{message_id}@{domain}>")))
         .from(from)
         .to(to)
         .subject(mail.subject.clone())
@@ -103,7 +126,9 @@ mod tests {
     #[test]
     fn mime_has_text_and_html_and_encodes_french_subjects() {
         let raw =
-            String::from_utf8(to_mime("Mairie <noreply@example.org>", &mail()).unwrap()).unwrap();
+            String::from_utf8(to_mime("Mairie <noreply@example.org>", "01ABC", &mail()).unwrap())
+                .unwrap();
+        assert!(raw.contains("Message-ID: <01ABC@example.org>"), "{raw}");
         assert!(raw.contains("multipart/alternative"));
         assert!(raw.contains("text/plain"));
         assert!(raw.contains("text/html"));
@@ -115,7 +140,7 @@ mod tests {
             content_type: "application/pdf".into(),
             bytes: b"%PDF-1.4".to_vec(),
         });
-        let raw = String::from_utf8(to_mime("noreply@example.org", &m).unwrap()).unwrap();
+        let raw = String::from_utf8(to_mime("noreply@example.org", "01ABC", &m).unwrap()).unwrap();
         assert!(raw.contains("Subject: =?utf-8?"), "{raw}");
         assert!(raw.contains("multipart/mixed"));
         assert!(raw.contains("facture.pdf"));
@@ -126,7 +151,7 @@ mod tests {
         let mut m = mail();
         m.to = "pas une adresse".into();
         assert!(matches!(
-            to_mime("noreply@example.org", &m),
+            to_mime("noreply@example.org", "01ABC", &m),
             Err(MailError::Address(_))
         ));
     }

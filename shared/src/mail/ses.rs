@@ -23,8 +23,8 @@ impl Ses {
 
 #[async_trait]
 impl Mailer for Ses {
-    async fn send(&self, mail: &Mail) -> Result<String, MailError> {
-        let raw = to_mime(&self.from, mail)?;
+    async fn send(&self, message_id: &str, mail: &Mail) -> Result<String, MailError> {
+        let raw = to_mime(&self.from, message_id, mail)?;
         let message = RawMessage::builder()
             .data(Blob::new(raw))
             .build()

@@ -17,7 +17,6 @@ pub mod rules;
 
 use crate::app::App;
 use crate::calendar::runs_on;
-use crate::documents::notify_family;
 use crate::domain::dossier::Child;
 use crate::domain::planning::{
     Cell, DayEntry, Month, State, day_key, month_id, month_key, places_key, unit_ref, waiting_key,
@@ -418,7 +417,7 @@ pub async fn save(
 
 /// Gives a freed place of a slot to the first on its waiting list, if a
 /// place is free: their month, day entries, the counter and the list change
-/// in one transaction; then the family is told by e-mail. Returns who got it.
+/// in one transaction with the e-mail that tells the family. Returns who got it.
 pub async fn promote(
     app: &App,
     activity: &str,
@@ -475,27 +474,17 @@ pub async fn promote(
         )
         .add(Part::Place(0), take_place(a, u, slot, places))
         .extend(Part::Other, day_entry_writes(&entry, a, slot)?);
+        let when = match a.categorie {
+            Category::Vacances => format!("la semaine du {}", slot.format("%d/%m/%Y")),
+            _ => format!("le {}", slot.format("%d/%m/%Y")),
+        };
+        let notice = crate::mail::texts::place_freed(entry.enfant_nom.trim(), &u.nom, &when);
+        tx.extend(
+            Part::Other,
+            crate::outbox::queue_for_family(app, &entry.numero, &notice).await?,
+        );
         match store.commit(tx).await {
-            Ok(()) => {
-                let when = match a.categorie {
-                    Category::Vacances => format!("la semaine du {}", slot.format("%d/%m/%Y")),
-                    _ => format!("le {}", slot.format("%d/%m/%Y")),
-                };
-                let paragraphs = [format!(
-                    "Une place s'est libérée : {} a maintenant une réservation « {} » pour {when}. Si vous n'en avez plus besoin, annulez-la depuis le planning avant la date limite.",
-                    entry.enfant_nom.trim(),
-                    u.nom
-                )];
-                notify_family(
-                    app,
-                    &entry.numero,
-                    "une place s'est libérée",
-                    &paragraphs,
-                    "/planning",
-                )
-                .await;
-                return Ok(Some(entry));
-            }
+            Ok(()) => return Ok(Some(entry)),
             // No place left after all: the first stays waiting.
             Err(CommitError::Failed(Part::Place(_))) => return Ok(None),
             Err(CommitError::Failed(_) | CommitError::Store(StoreError::TransactionConflict)) => {

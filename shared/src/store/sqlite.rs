@@ -8,7 +8,7 @@
 
 use super::cursor::Position;
 use super::rules::{self, is_live};
-use super::{Index, Item, Key, Page, Query, SortRange, Store, StoreError, Write};
+use super::{Condition, Index, Item, Key, Page, Query, SortRange, Store, StoreError, Write};
 use crate::clock::Clock;
 use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params, params_from_iter};
@@ -48,6 +48,9 @@ pub struct SqliteStore {
     readers: Arc<Mutex<Vec<Connection>>>,
     reader_slots: Arc<Semaphore>,
     clock: Arc<dyn Clock>,
+    /// The embedded counterpart of a DynamoDB stream with a filter: woken
+    /// after a commit that created an item whose partition key starts so.
+    stream: Option<(String, Arc<tokio::sync::Notify>)>,
 }
 
 /// Opens a connection to the database with the settings every connection
@@ -70,6 +73,15 @@ fn timed_out(what: &str) -> StoreError {
 impl SqliteStore {
     /// Opens (creating it and its folder on first run) the database file and
     /// brings its schema up to date.
+    /// A signal woken after each commit that creates an item whose partition
+    /// key starts with `pk_prefix` (the local portal's outbox sender waits on
+    /// it, as the `mailer` function waits on the table's stream on AWS).
+    pub fn stream(&mut self, pk_prefix: &str) -> Arc<tokio::sync::Notify> {
+        let signal = Arc::new(tokio::sync::Notify::new());
+        self.stream = Some((pk_prefix.to_owned(), signal.clone()));
+        signal
+    }
+
     pub fn open(path: &Path, clock: Arc<dyn Clock>) -> Result<Self, StoreError> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -85,6 +97,7 @@ impl SqliteStore {
             readers: Arc::new(Mutex::new(Vec::new())),
             reader_slots: Arc::new(Semaphore::new(READERS)),
             clock,
+            stream: None,
         })
     }
 
@@ -372,6 +385,14 @@ impl Store for SqliteStore {
     async fn transact(&self, writes: Vec<Write>) -> Result<(), StoreError> {
         rules::validate_transaction(&writes)?;
         let now = self.clock.epoch_seconds();
+        let created = self.stream.as_ref().and_then(|(prefix, signal)| {
+            writes
+                .iter()
+                .any(|w| {
+                    matches!(w, Write::Put { item, condition: Condition::NotExists } if item.key.pk.starts_with(prefix.as_str()))
+                })
+                .then(|| signal.clone())
+        });
         self.writing(move |conn| {
             let tx = conn
                 .transaction_with_behavior(TransactionBehavior::Immediate)
@@ -379,7 +400,11 @@ impl Store for SqliteStore {
             apply_writes(&tx, &writes, now)?;
             tx.commit().map_err(unavailable)
         })
-        .await
+        .await?;
+        if let Some(signal) = created {
+            signal.notify_one();
+        }
+        Ok(())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,6 +1,6 @@
 //! The end-to-end suite, one test binary (each binary links the AWS SDK):
 //! the store conformance cases on both backends, the SES transport against
-//! moto, and the HTTP behaviour of the portal.
+//! moto, the outbox, and the HTTP behaviour of the portal.
 //!
 //! Tests that need moto read its address from `EF_TEST_MOTO_URL`, which
 //! `tests/run.sh` sets after starting it. Without it they fail with a message
@@ -13,6 +13,7 @@ mod files;
 mod http;
 mod import;
 mod inscriptions;
+mod outbox;
 mod planning;
 mod security;
 mod ses;

@@ -54,7 +54,7 @@ async fn raw_message_reaches_ses_with_text_html_and_attachment() {
         .expect("verify identity on moto");
     let ses = Ses::new(client, format!("Mairie <{sender}>"));
     let to = format!("famille-{}@example.org", ulid::Ulid::new()).to_lowercase();
-    let id = ses.send(&mail(&to)).await.expect("send");
+    let id = ses.send("01JTESTMESSAGE", &mail(&to)).await.expect("send");
     assert!(!id.is_empty());
     let raw = sent_raw_messages()
         .await
@@ -71,7 +71,10 @@ async fn raw_message_reaches_ses_with_text_html_and_attachment() {
 async fn unverified_sender_is_refused() {
     let client = aws_sdk_ses::Client::new(&aws_config().await);
     let ses = Ses::new(client, "inconnu@nulle-part.example.org");
-    match ses.send(&mail("famille@example.org")).await {
+    match ses
+        .send("01JTESTMESSAGE", &mail("famille@example.org"))
+        .await
+    {
         Err(MailError::Transport(detail)) => {
             assert!(detail.contains("MessageRejected"), "{detail}")
         }

@@ -215,12 +215,42 @@ impl TestPortal {
         .await
     }
 
+    /// Verifies the portal's sender on moto's SES, or withdraws it (SES then
+    /// refuses every message: the mail service "down" for the portal).
+    pub async fn set_sender_verified(&self, verified: bool) {
+        let from = &self.app.config.mail_from;
+        let sender = from
+            .rsplit_once('<')
+            .map_or(from.as_str(), |(_, a)| a.trim_end_matches('>'));
+        let ses = aws_sdk_ses::Client::new(&aws_config().await);
+        if verified {
+            ses.verify_email_identity()
+                .email_address(sender)
+                .send()
+                .await
+                .unwrap();
+        } else {
+            ses.delete_identity().identity(sender).send().await.unwrap();
+        }
+    }
+
     pub fn browser(&self) -> Browser {
         Browser::new(self.router.clone(), "203.0.113.7:50000")
     }
 
-    /// The raw messages sent to an address, oldest first.
+    /// Runs the outbox's sender, as the local portal's background task (or
+    /// the `mailer` function) does after each change.
+    pub async fn deliver_mail(&self) -> shared::outbox::Run {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        shared::outbox::deliver_due(&self.app, deadline)
+            .await
+            .expect("outbox")
+    }
+
+    /// The raw messages sent to an address, oldest first (the outbox's
+    /// sender run first).
     pub async fn mails_to(&self, to: &str) -> Vec<String> {
+        self.deliver_mail().await;
         let mut out = Vec::new();
         match &self.mailbox {
             Mailbox::Outbox(dir) => {

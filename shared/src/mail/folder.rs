@@ -6,12 +6,12 @@ use super::{Mail, MailError, Mailer, links, to_mime};
 use async_trait::async_trait;
 use std::path::PathBuf;
 
-pub struct Outbox {
+pub struct MailFolder {
     dir: PathBuf,
     from: String,
 }
 
-impl Outbox {
+impl MailFolder {
     pub fn new(dir: impl Into<PathBuf>, from: impl Into<String>) -> Self {
         Self {
             dir: dir.into(),
@@ -21,10 +21,11 @@ impl Outbox {
 }
 
 #[async_trait]
-impl Mailer for Outbox {
-    async fn send(&self, mail: &Mail) -> Result<String, MailError> {
-        let raw = to_mime(&self.from, mail)?;
-        let id = ulid::Ulid::new().to_string();
+impl Mailer for MailFolder {
+    async fn send(&self, message_id: &str, mail: &Mail) -> Result<String, MailError> {
+        let raw = to_mime(&self.from, message_id, mail)?;
+        let id = message_id.to_owned();
+        // Named by the message id: a message delivered twice is one file.
         let path = self.dir.join(format!("{id}.eml"));
         let io = |e: std::io::Error| MailError::Transport(format!("{} : {e}", path.display()));
         tokio::fs::create_dir_all(&self.dir).await.map_err(io)?;
@@ -47,7 +48,7 @@ mod tests {
     #[tokio::test]
     async fn writes_one_eml_per_message() {
         let dir = tempfile::tempdir().unwrap();
-        let outbox = Outbox::new(dir.path().join("outbox"), "noreply@example.org");
+        let outbox = MailFolder::new(dir.path().join("outbox"), "noreply@example.org");
         let mail = Mail {
             to: "a@example.org".into(),
             subject: "Test".into(),
@@ -55,10 +56,10 @@ mod tests {
             html: "<p>corps</p>".into(),
             attachments: vec![],
         };
-        let id = outbox.send(&mail).await.unwrap();
+        let id = outbox.send("01A", &mail).await.unwrap();
         let raw = std::fs::read_to_string(dir.path().join(format!("outbox/{id}.eml"))).unwrap();
         assert!(raw.contains("To: a@example.org"));
-        outbox.send(&mail).await.unwrap();
+        outbox.send("01B", &mail).await.unwrap();
         assert_eq!(
             std::fs::read_dir(dir.path().join("outbox"))
                 .unwrap()
