@@ -1,14 +1,15 @@
 //! A dossier document sent back as an attachment — to its family or to an
-//! agent, once the caller has checked it is theirs to read.
+//! agent: only a document `shared::access` granted.
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use shared::App;
+use shared::access::Granted;
 use shared::documents::{download_name, read};
 use shared::domain::document::Document;
 use shared::web::AppError;
 
-pub async fn attachment(app: &App, doc: &Document) -> Result<Response, AppError> {
+pub async fn attachment(app: &App, doc: &Granted<Document>) -> Result<Response, AppError> {
     let Some((bytes, kind)) = read(app, doc)
         .await
         .map_err(|e| AppError::Unavailable(e.to_string()))?

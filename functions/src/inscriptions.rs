@@ -22,7 +22,6 @@ use shared::documents::{self, NewDocument, StoreFileError};
 use shared::domain::document::{Document, Source};
 use shared::domain::dossier::Child;
 use shared::domain::inscription::{Inscription, Status};
-use shared::dossiers;
 use shared::files::check_upload;
 use shared::inscriptions::rules::{self, PIECE_FIELDS};
 use shared::inscriptions::{self, CreateError};
@@ -63,7 +62,7 @@ pub struct ListQuery {
 
 async fn list(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked { family, numero, .. }: Linked,
     csrf: Csrf,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
@@ -131,11 +130,15 @@ fn today(app: &App) -> chrono::NaiveDate {
 
 async fn new_request(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked {
+        family,
+        numero,
+        access,
+    }: Linked,
     csrf: Csrf,
     Query(q): Query<StepQuery>,
 ) -> Result<Response, AppError> {
-    let children = dossiers::children(app.store.as_ref(), &numero).await?;
+    let children = access.children(app.store.as_ref()).await?;
     let s = settings::get();
     let day = today(&app);
     if q.enfant.is_empty() {
@@ -147,10 +150,8 @@ async fn new_request(
         );
         return Ok((csrf, page).into_response());
     }
-    let child = children
-        .iter()
-        .find(|c| c.id == q.enfant)
-        .ok_or(AppError::NotFound)?;
+    let granted = access.child(&children, &q.enfant)?;
+    let child: &Child = &granted;
     if q.activite.is_empty() {
         let offer = rules::offer(s, child, day);
         let page = frame(
@@ -371,21 +372,26 @@ pub struct RequestForm {
 
 async fn submit(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked {
+        family,
+        numero,
+        access,
+    }: Linked,
     csrf: Csrf,
     CsrfMultipart(mut upload): CsrfMultipart,
 ) -> Result<Response, AppError> {
     let form: RequestForm = upload.form()?;
     let s = settings::get();
     let day = today(&app);
-    let children = dossiers::children(app.store.as_ref(), &numero).await?;
-    let Some(child) = children.iter().find(|c| c.id == form.enfant) else {
+    let children = access.children(app.store.as_ref()).await?;
+    let Ok(granted) = access.child(&children, &form.enfant) else {
         return Ok(refused_request(
             &family,
             csrf,
             "Cet enfant n'est pas dans votre dossier : choisissez l'un de vos enfants.",
         ));
     };
+    let child: &Child = &granted;
     let Some(activity) = rules::offer(s, child, day)
         .into_iter()
         .find(|a| a.id == form.activite)
@@ -485,7 +491,7 @@ async fn submit(
         decide_le: None,
         decide_par: None,
     };
-    match inscriptions::create(&app, &ins, &kept, &activity.service).await {
+    match inscriptions::create(&app, &granted, &ins, &kept, &activity.service).await {
         Ok(()) => Ok(Redirect::to("/inscriptions?demande=1").into_response()),
         Err(CreateError::Duplicate) => {
             let mut errors = FieldErrors::new();

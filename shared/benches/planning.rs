@@ -19,6 +19,32 @@ use shared::planning::{self, Change};
 use std::sync::Arc;
 use std::time::Instant;
 
+/// What a signed-in family of `numero` is granted for one of its children.
+fn granted(numero: &str, child: &Child) -> shared::access::Granted<Child> {
+    use shared::accounts::{Account, Kind, Status};
+    let account = Account {
+        id: ulid::Ulid::new().to_string(),
+        kind: Kind::Family,
+        nom: "Banc".into(),
+        prenom: "Essai".into(),
+        courriel: "banc@example.org".into(),
+        identifiant: "banc".into(),
+        mot_de_passe: String::new(),
+        statut: Status::Active,
+        dossier: Some(numero.into()),
+        cree_le: Utc::now(),
+        echecs: 0,
+        verrouille_jusqua: None,
+        service: None,
+        motif_refus: None,
+        dossier_demande: None,
+    };
+    shared::access::FamilyAccess::of(account)
+        .expect("family")
+        .child(std::slice::from_ref(child), &child.id)
+        .expect("child")
+}
+
 fn child(id: &str, ecole: &str) -> Child {
     Child {
         id: id.into(),
@@ -86,9 +112,15 @@ async fn month_saves(app: &App, label: &str) {
         let changes = month_changes(round.is_multiple_of(2));
         let start = Instant::now();
         for (i, c) in kids.iter().enumerate() {
-            planning::save(app, "D-BENCH", c, "2027-01", versions[i], &changes)
-                .await
-                .expect("save");
+            planning::save(
+                app,
+                &granted("D-BENCH", c),
+                "2027-01",
+                versions[i],
+                &changes,
+            )
+            .await
+            .expect("save");
             versions[i] += 1;
         }
         times.push(start.elapsed().as_secs_f64() * 1000.0);
@@ -126,9 +158,15 @@ async fn daily_counts(app: &App, label: &str) {
                 reserve: true,
             });
         }
-        planning::save(app, &format!("D-K{i:04}"), &c, "2027-01", 0, &changes)
-            .await
-            .expect("seed");
+        planning::save(
+            app,
+            &granted(&format!("D-K{i:04}"), &c),
+            "2027-01",
+            0,
+            &changes,
+        )
+        .await
+        .expect("seed");
     }
     let mut times = Vec::new();
     let mut meals = 0;

@@ -137,8 +137,12 @@ pub async fn get(
     }
 }
 
-/// A document's bytes and kind, to send as an attachment.
-pub async fn read(app: &App, doc: &Document) -> Result<Option<(Vec<u8>, FileKind)>, FileError> {
+/// A document's bytes and kind, to send as an attachment: only a document
+/// the session was granted (its family's, or any for an agent).
+pub async fn read(
+    app: &App,
+    doc: &crate::access::Granted<Document>,
+) -> Result<Option<(Vec<u8>, FileKind)>, FileError> {
     app.files.get(&doc.fichier).await
 }
 

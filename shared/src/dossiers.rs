@@ -77,6 +77,9 @@ pub enum UpdateError {
     /// Someone changed the dossier since it was read.
     #[error("le dossier a changé entre-temps")]
     Conflict,
+    /// Not the caller's to change (another service's decision).
+    #[error(transparent)]
+    Denied(#[from] crate::access::Denied),
     #[error(transparent)]
     Store(#[from] StoreError),
 }

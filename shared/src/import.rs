@@ -205,16 +205,10 @@ fn child(row: &Row, numero: &str, n: usize) -> Result<Option<Child>, String> {
 }
 
 fn record(row: &Row, line: usize) -> Result<Record, String> {
-    let numero = row
-        .required("numero_dossier", "numéro de dossier")?
-        .to_uppercase();
-    if numero.len() > 40
-        || !numero
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '/')
-    {
-        return Err(format!("numéro de dossier invalide « {numero} »"));
-    }
+    let raw = row.required("numero_dossier", "numéro de dossier")?;
+    let numero = crate::ids::DossierNumber::parse(&raw)
+        .map_err(|_| format!("numéro de dossier invalide « {raw} »"))?
+        .to_string();
     let qf = match row.get("quotient_familial") {
         "" => None,
         v => {

@@ -2,6 +2,7 @@
 //! (store, mail, clock) with their adapters, configuration, the `App` value
 //! every route group is built from, and the page layout.
 
+pub mod access;
 pub mod accounts;
 pub mod app;
 pub mod audit;
@@ -13,6 +14,7 @@ pub mod documents;
 pub mod domain;
 pub mod dossiers;
 pub mod files;
+pub mod ids;
 pub mod import;
 pub mod inscriptions;
 pub mod jobs;

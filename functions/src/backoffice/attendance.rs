@@ -14,7 +14,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use shared::App;
 use shared::domain::planning::{DayEntry, Presence};
-use shared::dossiers::{self, Actor};
+use shared::dossiers;
 use shared::layout::{self, NoticeKind, Page, dates, notice};
 use shared::planning;
 use shared::planning::counts;
@@ -70,10 +70,7 @@ fn row_key(e: &DayEntry) -> String {
 }
 
 fn decides(agent: &Agent, activity: &Activity) -> bool {
-    agent
-        .account
-        .service
-        .is_some_and(|s| s.id() == activity.service)
+    agent.access.decider(&activity.service).is_ok()
 }
 
 /// The field that carries the version a row was read at: "v|unit|dossier|child".
@@ -251,18 +248,11 @@ pub async fn save(
 ) -> Result<Response, AppError> {
     let field = |name: &str| first(&fields, name);
     let activity = activity_of(field("activite"))?;
-    if !decides(&agent, activity) {
-        return Err(AppError::Forbidden);
-    }
+    let decider = agent.access.decider(&activity.service)?;
     let day =
         shared::import::parse_date(field("jour").unwrap_or("")).ok_or(AppError::BadRequest)?;
     let school = field("ecole").unwrap_or("").to_owned();
     let (list, _) = rows(&app, activity, &school, day).await?;
-    let name = agent.account.display_name();
-    let actor = Actor {
-        id: &agent.account.id,
-        name: &name,
-    };
     let mut changed_meanwhile = Vec::new();
     for (e, current) in &list {
         let Some(value) = field(&row_key(e)) else {
@@ -276,16 +266,7 @@ pub async fn save(
             .and_then(|v| v.parse().ok())
             .ok_or(AppError::BadRequest)?;
         let recorded = read == *current
-            && planning::record_presence(
-                app.store.as_ref(),
-                day,
-                e,
-                Some(read),
-                presence,
-                &actor,
-                app.clock.now(),
-            )
-            .await?;
+            && planning::record_presence(&app, &decider, day, e, Some(read), presence).await?;
         if !recorded {
             changed_meanwhile.push(e.enfant_nom.clone());
         }
@@ -339,9 +320,7 @@ pub async fn walk_in(
     CsrfForm(f): CsrfForm<WalkInForm>,
 ) -> Result<Response, AppError> {
     let activity = activity_of(Some(&f.activite))?;
-    if !decides(&agent, activity) {
-        return Err(AppError::Forbidden);
-    }
+    let decider = agent.access.decider(&activity.service)?;
     let unit = activity.unit(&f.unite).ok_or(AppError::BadRequest)?;
     let day = shared::import::parse_date(&f.jour).ok_or(AppError::BadRequest)?;
     let found = match dossier_number(f.numero.trim()) {
@@ -376,27 +355,13 @@ pub async fn walk_in(
                 && e.activite == activity.id
                 && e.unite == unit.id
         });
-    let name = agent.account.display_name();
-    let actor = Actor {
-        id: &agent.account.id,
-        name: &name,
-    };
     let (target, read) = match existing {
         Some((e, version)) => (e, Some(version)),
         None => (entry, None),
     };
     // Already present: nothing to record. Changed meanwhile: the list shows it.
     if target.presence != Some(Presence::Present) {
-        planning::record_presence(
-            app.store.as_ref(),
-            day,
-            &target,
-            read,
-            Presence::Present,
-            &actor,
-            app.clock.now(),
-        )
-        .await?;
+        planning::record_presence(&app, &decider, day, &target, read, Presence::Present).await?;
     }
     Ok(Redirect::to(&format!(
         "/agents/pointage?activite={}&jour={day}&enregistre=1",

@@ -4,7 +4,7 @@
 //! of document.
 
 use super::agent_bar;
-use super::dossiers::{existing, numero};
+use super::dossiers::{dossier_number, existing, numero};
 use crate::dossier_documents::{download_link, file_field};
 use crate::downloads::attachment;
 use axum::extract::{Path, State};
@@ -17,6 +17,7 @@ use shared::accounts::validation::{self, FieldErrors};
 use shared::documents::{self, NewDocument, StoreFileError};
 use shared::domain::document::{Document, Source};
 use shared::dossiers::{Actor, UpdateError};
+use shared::ids::in_path;
 use shared::layout::forms::{Field, error_summary, textarea};
 use shared::layout::{self, Page, size_fr};
 use shared::settings;
@@ -25,7 +26,7 @@ use shared::web::auth::{Agent, Csrf, CsrfForm, safe_return};
 use shared::web::upload::CsrfMultipart;
 
 pub fn href(numero: &str, doc: &Document) -> String {
-    format!("/agents/dossiers/{numero}/documents/{}", doc.id)
+    format!("/agents/dossiers/{}/documents/{}", in_path(numero), doc.id)
 }
 
 /// Whether this agent's service may find this document invalid.
@@ -83,7 +84,7 @@ pub fn section(
         @if docs.is_empty() { p { "Aucun document." } }
         @else { (table(agent, numero, &all, "Documents du dossier")) }
         h3 { "Publier un document pour la famille" }
-        form.stack method="post" action={ "/agents/dossiers/" (numero) "/documents" } enctype="multipart/form-data" novalidate {
+        form.stack method="post" action={ "/agents/dossiers/" (in_path(numero)) "/documents" } enctype="multipart/form-data" novalidate {
             (csrf.field())
             (Field::text("libelle", "Intitulé (visible par la famille)", libelle).hint("Exemple : Attestation de paiement 2026").render(errors))
             (file_field("fichier", "Fichier", errors))
@@ -94,13 +95,14 @@ pub fn section(
 
 pub async fn download(
     State(app): State<App>,
-    _agent: Agent,
+    agent: Agent,
     Path((raw, id)): Path<(String, String)>,
 ) -> Result<Response, AppError> {
-    let numero = numero(&raw)?;
-    let (doc, _) = documents::get(app.store.as_ref(), &numero, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let numero = dossier_number(&raw)?;
+    let doc = agent
+        .access
+        .document(app.store.as_ref(), &numero, &id)
+        .await??;
     attachment(&app, &doc).await
 }
 
@@ -140,7 +142,8 @@ pub async fn publish(
                 };
                 documents::add(&app, &numero, &doc, Some(&actor)).await?;
                 return Ok(Redirect::to(&format!(
-                    "/agents/dossiers/{numero}?fait=document#documents"
+                    "/agents/dossiers/{}?fait=document#documents",
+                    in_path(&numero)
                 ))
                 .into_response());
             }
@@ -157,7 +160,7 @@ pub async fn publish(
         main: html! {
             (agent_bar(&agent, &csrf))
             (error_summary(&errors, &[("libelle", "Intitulé"), ("fichier", "Fichier")]))
-            p { a href={ "/agents/dossiers/" (numero) } { "← Dossier " (numero) } }
+            p { a href={ "/agents/dossiers/" (in_path(&numero)) } { "← Dossier " (numero) } }
             (section(&agent, &csrf, &numero, &docs, &errors, &form.libelle))
         },
     });
@@ -234,7 +237,7 @@ pub async fn refuse_form(
     let (numero, doc) = refusable(&app, &agent, &raw, &id).await?;
     let back = safe_return(
         q.retour.as_deref(),
-        &format!("/agents/dossiers/{numero}#documents"),
+        &format!("/agents/dossiers/{}#documents", in_path(&numero)),
     );
     let page = refuse_page(&agent, &csrf, &numero, &doc, "", &back, &FieldErrors::new());
     Ok((csrf, page).into_response())
@@ -250,7 +253,7 @@ pub async fn refuse(
     let (numero, doc) = refusable(&app, &agent, &raw, &id).await?;
     let back = safe_return(
         Some(&f.retour),
-        &format!("/agents/dossiers/{numero}#documents"),
+        &format!("/agents/dossiers/{}#documents", in_path(&numero)),
     );
     let mut errors = FieldErrors::new();
     let motif = validation::check(&mut errors, "motif", validation::text(&f.motif));
@@ -270,6 +273,7 @@ pub async fn refuse(
             let page = refuse_page(&agent, &csrf, &numero, &doc, &f.motif, &back, &errors);
             Ok((StatusCode::CONFLICT, csrf, page).into_response())
         }
+        Err(UpdateError::Denied(d)) => Err(d.into()),
         Err(UpdateError::Store(e)) => Err(e.into()),
     }
 }

@@ -15,6 +15,7 @@ use shared::accounts::service::search_dossiers;
 use shared::accounts::validation::{self, FieldErrors};
 use shared::domain::dossier::{self, Child, Dossier, PaymentMode, Responsable};
 use shared::dossiers::{self, Actor, UpdateError};
+use shared::ids::{DossierNumber, in_path};
 use shared::import::child_id;
 use shared::layout::forms::{Field, error_summary};
 use shared::layout::{self, NoticeKind, Page, notice};
@@ -24,13 +25,15 @@ use shared::web::auth::{Agent, Csrf, CsrfForm};
 use std::str::FromStr;
 
 /// A dossier number from the path: the town's characters only, else 404.
+/// The dossier number of a path (decoded by the router): one rule with the
+/// import and the forms, [`DossierNumber::parse`]; anything else is a 404.
+pub(super) fn dossier_number(raw: &str) -> Result<DossierNumber, AppError> {
+    DossierNumber::parse(raw).map_err(|_| AppError::NotFound)
+}
+
+/// The same, as the text the store's keys are made of.
 pub(super) fn numero(raw: &str) -> Result<String, AppError> {
-    let n = raw.to_uppercase();
-    if !n.is_empty() && n.len() <= 40 && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        Ok(n)
-    } else {
-        Err(AppError::NotFound)
-    }
+    dossier_number(raw).map(|n| n.to_string())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -66,7 +69,7 @@ pub async fn search(
                         tbody {
                             @for d in &found {
                                 tr {
-                                    td { a href={ "/agents/dossiers/" (d.numero) } { (d.numero) } }
+                                    td { a href={ "/agents/dossiers/" (in_path(&d.numero)) } { (d.numero) } }
                                     td { @for (i, r) in d.responsables.iter().enumerate() { @if i > 0 { ", " } (r.prenom) " " (r.nom) } }
                                     td { (d.adresse) }
                                 }
@@ -331,7 +334,7 @@ async fn page(
             (super::inscriptions::dossier_list(&registrations))
             (super::documents::section(agent, csrf, numero, &docs, &FieldErrors::new(), ""))
             h2 { "Modifier le dossier" }
-            form.stack method="post" action={ "/agents/dossiers/" (numero) } novalidate {
+            form.stack method="post" action={ "/agents/dossiers/" (in_path(numero)) } novalidate {
                 (csrf.field())
                 input type="hidden" name="version" value=(f.version);
                 fieldset {
@@ -366,7 +369,7 @@ async fn page(
                 button type="submit" { "Enregistrer le dossier" }
             }
             h2 { "Ajouter un enfant" }
-            form.stack method="post" action={ "/agents/dossiers/" (numero) "/enfants" } novalidate {
+            form.stack method="post" action={ "/agents/dossiers/" (in_path(numero)) "/enfants" } novalidate {
                 (csrf.field())
                 (Field::text("enfant_nom", label("enfant_nom"), &c.nom).render(e))
                 (Field::text("enfant_prenom", label("enfant_prenom"), &c.prenom).render(e))
@@ -481,9 +484,11 @@ pub async fn edit(
     )
     .await
     {
-        Ok(_) => {
-            Ok(Redirect::to(&format!("/agents/dossiers/{numero}?fait=dossier")).into_response())
-        }
+        Ok(_) => Ok(Redirect::to(&format!(
+            "/agents/dossiers/{}?fait=dossier",
+            in_path(&numero)
+        ))
+        .into_response()),
         Err(UpdateError::Conflict) => {
             let mut errors = FieldErrors::new();
             errors.insert("r1_nom", "Le dossier a été modifié entre-temps : voici son état actuel, refaites vos changements.".into());
@@ -495,6 +500,7 @@ pub async fn edit(
             };
             refused(&app, &agent, csrf, &numero, StatusCode::CONFLICT, view).await
         }
+        Err(UpdateError::Denied(d)) => Err(d.into()),
         Err(UpdateError::Store(e)) => Err(e.into()),
     }
 }
@@ -548,7 +554,11 @@ pub async fn add_child(
                 name: &agent.account.display_name(),
             };
             dossiers::add_child(app.store.as_ref(), &numero, &ch, &actor, app.clock.now()).await?;
-            Ok(Redirect::to(&format!("/agents/dossiers/{numero}?fait=enfant")).into_response())
+            Ok(Redirect::to(&format!(
+                "/agents/dossiers/{}?fait=enfant",
+                in_path(&numero)
+            ))
+            .into_response())
         }
         _ => {
             let view = View {

@@ -13,32 +13,31 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::App;
+use shared::access::{Decider, Denied};
 use shared::accounts::validation::{self, FieldErrors};
 use shared::documents;
 use shared::domain::document::Document;
 use shared::domain::inscription::{Inscription, Status};
-use shared::dossiers::{self, Actor, UpdateError};
+use shared::dossiers::{self, UpdateError};
+use shared::ids::in_path;
 use shared::inscriptions::{self, Decision};
 use shared::layout::dates::moment as paris;
 use shared::layout::forms::{error_summary, textarea};
 use shared::layout::{self, NoticeKind, Page, notice};
-use shared::settings;
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm};
 
 pub fn href(i: &Inscription) -> String {
-    format!("/agents/inscriptions/{}/{}", i.numero, i.id)
+    format!("/agents/inscriptions/{}/{}", in_path(&i.numero), i.id)
 }
 
-/// Whether the agent's service decides this registration.
-fn decides(agent: &Agent, i: &Inscription) -> bool {
-    let service = settings::get()
+/// The agent's right to decide this registration (its activity's service).
+fn decider(app: &App, agent: &Agent, i: &Inscription) -> Result<Decider, Denied> {
+    let service = app
+        .settings
         .activity(&i.activite)
-        .map(|a| a.service.as_str());
-    agent
-        .account
-        .service
-        .is_some_and(|s| Some(s.id()) == service)
+        .map_or("", |a| a.service.as_str());
+    agent.access.decider(service)
 }
 
 /// A dossier's registrations, for the agents' dossier page.
@@ -120,7 +119,7 @@ async fn page(
         .iter()
         .filter(|d| !ins.documents.contains(&d.id) && d.piece.is_some())
         .collect();
-    let own = decides(agent, ins);
+    let own = decider(app, agent, ins).is_ok();
     Ok(layout::render(Page {
         title: &format!("Inscription de {} — {}", ins.enfant_nom, ins.activite_nom),
         path: "/agents/inscriptions",
@@ -130,7 +129,7 @@ async fn page(
             (error_summary(&view.errors, &[("motif", "Motif du refus"), ("decision", "Décision")]))
             p { a href="/agents/inscriptions" { "← Inscriptions à valider" } }
             dl.facts {
-                dt { "Dossier" } dd { a href={ "/agents/dossiers/" (ins.numero) } { (ins.numero) } }
+                dt { "Dossier" } dd { a href={ "/agents/dossiers/" (in_path(&ins.numero)) } { (ins.numero) } }
                 dt { "Enfant" } dd {
                     (ins.enfant_nom)
                     @if let Some(c) = child {
@@ -232,9 +231,7 @@ pub async fn decide(
     CsrfForm(f): CsrfForm<DecisionForm>,
 ) -> Result<Response, AppError> {
     let (ins, current) = load(&app, &raw, &id).await?;
-    if !decides(&agent, &ins) {
-        return Err(AppError::Forbidden);
-    }
+    let decider = decider(&app, &agent, &ins)?;
     let mut errors = FieldErrors::new();
     let decision = match f.decision.as_str() {
         "valider" => Some(Decision::Validate),
@@ -257,12 +254,7 @@ pub async fn decide(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, markup).into_response());
     };
     let version = f.version.parse().unwrap_or(u64::MAX);
-    let name = agent.account.display_name();
-    let actor = Actor {
-        id: &agent.account.id,
-        name: &name,
-    };
-    match inscriptions::decide(&app, &ins.numero, &ins.id, version, decision, &actor).await {
+    match inscriptions::decide(&app, &decider, &ins.numero, &ins.id, version, decision).await {
         Ok(done) => Ok(Redirect::to(&format!("{}?fait=1", href(&done))).into_response()),
         Err(UpdateError::Conflict) => {
             let (now, v) = load(&app, &raw, &id).await?;
@@ -275,6 +267,7 @@ pub async fn decide(
             let markup = page(&app, &agent, &csrf, &now, v, view).await?;
             Ok((StatusCode::CONFLICT, csrf, markup).into_response())
         }
+        Err(UpdateError::Denied(d)) => Err(d.into()),
         Err(UpdateError::Store(e)) => Err(e.into()),
     }
 }

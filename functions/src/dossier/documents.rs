@@ -167,7 +167,7 @@ pub fn file_field(name: &str, label: &str, errors: &FieldErrors) -> Markup {
 
 pub async fn list(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked { family, numero, .. }: Linked,
     csrf: Csrf,
     Query(q): Query<SentQuery>,
 ) -> Result<Response, AppError> {
@@ -185,7 +185,7 @@ pub async fn list(
 
 pub async fn send(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked { family, numero, .. }: Linked,
     csrf: Csrf,
     CsrfMultipart(mut upload): CsrfMultipart,
 ) -> Result<Response, AppError> {
@@ -253,13 +253,11 @@ pub async fn send(
 
 pub async fn download(
     State(app): State<App>,
-    Linked { numero, .. }: Linked,
+    Linked { access, .. }: Linked,
     Path(id): Path<String>,
 ) -> Result<Response, AppError> {
-    // Looked up in the signed-in family's dossier only: another family's
+    // Granted from the signed-in family's dossier only: another family's
     // id is simply not found.
-    let (doc, _) = documents::get(app.store.as_ref(), &numero, &id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let doc = access.document(app.store.as_ref(), &id).await??;
     attachment(&app, &doc).await
 }

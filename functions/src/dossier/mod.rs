@@ -15,7 +15,7 @@ use axum::routing::get;
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::App;
-use shared::accounts::Status;
+use shared::access::FamilyAccess;
 use shared::accounts::validation::{self, FieldErrors};
 use shared::domain::dossier::{self, Dossier};
 use shared::dossiers::{self, Contacts, UpdateError};
@@ -46,7 +46,10 @@ pub fn router(app: App) -> Router {
 /// session, the login page.
 pub struct Linked {
     pub family: Family,
+    /// The dossier's number, to read it.
     pub numero: String,
+    /// The proof that reaches its children, documents and registrations.
+    pub access: FamilyAccess,
 }
 
 impl FromRequestParts<App> for Linked {
@@ -54,12 +57,13 @@ impl FromRequestParts<App> for Linked {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         let family = Family::from_request_parts(parts, app).await?;
-        match (&family.account.dossier, family.account.statut) {
-            (Some(n), Status::Active) => Ok(Linked {
-                numero: n.clone(),
+        match FamilyAccess::of(family.account.clone()) {
+            Some(access) => Ok(Linked {
+                numero: access.numero().to_string(),
+                access,
                 family,
             }),
-            _ => Err(not_linked()),
+            None => Err(not_linked()),
         }
     }
 }
@@ -106,7 +110,7 @@ pub(crate) use shared::layout::dates::numeric as date_fr;
 
 async fn summary(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked { family, numero, .. }: Linked,
     csrf: Csrf,
 ) -> Result<Response, AppError> {
     let (d, _) = load(&app, &numero).await?;
@@ -147,7 +151,7 @@ async fn summary(
 
 async fn children(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked { family, numero, .. }: Linked,
     csrf: Csrf,
 ) -> Result<Response, AppError> {
     let list = dossiers::children(app.store.as_ref(), &numero).await?;
@@ -233,7 +237,7 @@ pub struct SavedQuery {
 
 async fn contacts(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked { family, numero, .. }: Linked,
     csrf: Csrf,
     axum::extract::Query(q): axum::extract::Query<SavedQuery>,
 ) -> Result<Response, AppError> {
@@ -265,7 +269,7 @@ pub struct ContactsForm {
 
 async fn contacts_submit(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked { family, numero, .. }: Linked,
     csrf: Csrf,
     CsrfForm(f): CsrfForm<ContactsForm>,
 ) -> Result<Response, AppError> {
@@ -335,6 +339,7 @@ async fn contacts_submit(
             let page = contacts_page(&family, &csrf, &d, current, &errors, false);
             Ok((StatusCode::CONFLICT, csrf, page).into_response())
         }
+        Err(UpdateError::Denied(d)) => Err(d.into()),
         Err(UpdateError::Store(e)) => Err(e.into()),
     }
 }

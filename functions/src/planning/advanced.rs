@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::App;
+use shared::access::{FamilyAccess, Granted};
 use shared::accounts::validation::FieldErrors;
 use shared::domain::dossier::Child;
 use shared::domain::planning::unit_ref;
@@ -150,29 +151,43 @@ fn forms(data: &Loaded, child: &Child, csrf: &Csrf, typed: &Typed, errors: &Fiel
     }
 }
 
-fn first_registered<'a>(data: &'a Loaded, wanted: Option<&str>) -> Option<&'a Child> {
+/// The family's child named by the form (or, without one, the first) among
+/// those with a validated registration this school year.
+fn first_registered(
+    access: &FamilyAccess,
+    data: &Loaded,
+    wanted: Option<&str>,
+) -> Option<Granted<Child>> {
     let year = settings::get().school_year();
-    let registered = |c: &&Child| {
+    let registered = |c: &Child| {
         data.registrations.iter().any(|i| {
             i.enfant == c.id
                 && i.annee == year
                 && i.statut == shared::domain::inscription::Status::Validee
         })
     };
-    match wanted {
-        Some(id) => data.children.iter().filter(registered).find(|c| c.id == id),
-        None => data.children.iter().find(registered),
-    }
+    let id = match wanted {
+        Some(id) => id,
+        None => &data.children.iter().find(|c| registered(c))?.id,
+    };
+    access
+        .child(&data.children, id)
+        .ok()
+        .filter(|c| registered(c))
 }
 
 pub async fn show(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked {
+        family,
+        numero,
+        access,
+    }: Linked,
     csrf: Csrf,
     Query(q): Query<AdvancedQuery>,
 ) -> Result<Response, AppError> {
     let data = load(&app, &numero, &[]).await?;
-    let Some(child) = first_registered(&data, q.enfant.as_deref()) else {
+    let Some(child) = first_registered(&access, &data, q.enfant.as_deref()) else {
         if q.enfant.is_some() {
             return Err(AppError::NotFound);
         }
@@ -192,7 +207,7 @@ pub async fn show(
         au: settings::get().calendrier.annee_fin.to_string(),
         ..Typed::default()
     };
-    let main = forms(&data, child, &csrf, &typed, &FieldErrors::new());
+    let main = forms(&data, &child, &csrf, &typed, &FieldErrors::new());
     let page = frame(&family, &csrf, "Modification avancée du planning", main);
     Ok((csrf, page).into_response())
 }
@@ -231,7 +246,7 @@ fn period(du: &str, au: &str, errors: &mut FieldErrors) -> Option<(NaiveDate, Na
 /// that tells what was done and what was not.
 async fn apply(
     app: &App,
-    numero: &str,
+    access: &FamilyAccess,
     data: &Loaded,
     plan: Plan,
     title: &str,
@@ -244,7 +259,7 @@ async fn apply(
             .get(&(group.child.clone(), group.month.clone()))
             .copied()
             .unwrap_or(0);
-        match save_group(app, numero, &data.children, group, version).await {
+        match save_group(app, access, &data.children, group, version).await {
             Ok(outcomes) => {
                 for o in outcomes {
                     let label = match o {
@@ -309,7 +324,7 @@ fn build_grid<'a>(app: &App, data: &'a Loaded, from: NaiveDate, to: NaiveDate) -
 /// or a field is wrong, else the plan applied and its report.
 struct Request<'a> {
     family: &'a Family,
-    numero: &'a str,
+    access: &'a FamilyAccess,
     data: &'a Loaded,
     form_child: &'a Child,
     typed: &'a Typed,
@@ -331,14 +346,18 @@ async fn run(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let grid = build_grid(app, r.data, from, to);
-    let report = apply(app, r.numero, r.data, plan(&grid), &title(from, to)).await?;
+    let report = apply(app, r.access, r.data, plan(&grid), &title(from, to)).await?;
     let page = frame(r.family, &csrf, r.done, report);
     Ok((csrf, page).into_response())
 }
 
 pub async fn typical_week(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked {
+        family,
+        numero,
+        access,
+    }: Linked,
     csrf: Csrf,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -353,7 +372,8 @@ pub async fn typical_week(
     let range = period(&typed.du, &typed.au, &mut errors);
     let days = range.map(|(f, t)| columns(f, t)).unwrap_or_default();
     let data = load(&app, &numero, &days).await?;
-    let child = first_registered(&data, Some(field("enfant"))).ok_or(AppError::NotFound)?;
+    let child =
+        first_registered(&access, &data, Some(field("enfant"))).ok_or(AppError::NotFound)?;
     let mut week: HashMap<String, BTreeSet<Day>> = HashMap::new();
     for v in &typed.ticked {
         let parsed = v
@@ -373,9 +393,9 @@ pub async fn typical_week(
     }
     let request = Request {
         family: &family,
-        numero: &numero,
+        access: &access,
         data: &data,
-        form_child: child,
+        form_child: &child,
         typed: &typed,
         errors: &errors,
         range,
@@ -400,7 +420,11 @@ pub async fn typical_week(
 
 pub async fn copy(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked {
+        family,
+        numero,
+        access,
+    }: Linked,
     csrf: Csrf,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -422,8 +446,8 @@ pub async fn copy(
     }
     let days = range.map(|(f, t)| columns(f, t)).unwrap_or_default();
     let data = load(&app, &numero, &days).await?;
-    let from_child = first_registered(&data, Some(&typed.de)).ok_or(AppError::NotFound)?;
-    let to_child = first_registered(&data, Some(&typed.vers)).ok_or(AppError::NotFound)?;
+    let from_child = first_registered(&access, &data, Some(&typed.de)).ok_or(AppError::NotFound)?;
+    let to_child = first_registered(&access, &data, Some(&typed.vers)).ok_or(AppError::NotFound)?;
     if from_child.id == to_child.id {
         errors.insert(
             "vers",
@@ -432,9 +456,9 @@ pub async fn copy(
     }
     let request = Request {
         family: &family,
-        numero: &numero,
+        access: &access,
         data: &data,
-        form_child: from_child,
+        form_child: &from_child,
         typed: &typed,
         errors: &errors,
         range,

@@ -12,11 +12,11 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::html;
 use serde::Deserialize;
 use shared::App;
+use shared::access::{FamilyAccess, Granted};
 use shared::accounts::validation::FieldErrors;
 use shared::documents::{self, NewDocument, StoreFileError};
 use shared::domain::document::Source;
 use shared::domain::dossier::Child;
-use shared::dossiers;
 use shared::layout::forms::{error_summary, required_note};
 use shared::layout::{self, NoticeKind, Page, account_bar, dates, notice};
 use shared::planning::grid::parse_cell_key;
@@ -31,15 +31,20 @@ use shared::web::upload::CsrfMultipart;
 /// anything else (another dossier's child, an unknown unit) is a 404.
 async fn target(
     app: &App,
-    numero: &str,
+    access: &FamilyAccess,
     key: &str,
-) -> Result<(Child, &'static Activity, &'static Unit, chrono::NaiveDate), AppError> {
+) -> Result<
+    (
+        Granted<Child>,
+        &'static Activity,
+        &'static Unit,
+        chrono::NaiveDate,
+    ),
+    AppError,
+> {
     let (child, activity, unit, day) = parse_cell_key(key).ok_or(AppError::NotFound)?;
-    let child = dossiers::children(app.store.as_ref(), numero)
-        .await?
-        .into_iter()
-        .find(|c| c.id == child)
-        .ok_or(AppError::NotFound)?;
+    let children = access.children(app.store.as_ref()).await?;
+    let child = access.child(&children, child)?;
     let a = settings::get()
         .activity(activity)
         .ok_or(AppError::NotFound)?;
@@ -72,14 +77,13 @@ fn closed_page(family: &Family, csrf: &Csrf, day: chrono::NaiveDate, text: &str)
 
 pub async fn declare(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked { family, access, .. }: Linked,
     csrf: Csrf,
     CsrfForm(f): CsrfForm<CellForm>,
 ) -> Result<Response, AppError> {
-    let (child, activity, unit, day) = target(&app, &numero, &f.cellule).await?;
+    let (child, activity, unit, day) = target(&app, &access, &f.cellule).await?;
     let at = DayRef {
-        numero: &numero,
-        child: &child.id,
+        child: &child,
         activity,
         unit,
         day,
@@ -137,11 +141,11 @@ fn certificate_page(
 
 pub async fn certificate_form(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked { family, access, .. }: Linked,
     csrf: Csrf,
     Query(q): Query<CertificateQuery>,
 ) -> Result<Response, AppError> {
-    let (child, _, unit, day) = target(&app, &numero, &q.cellule).await?;
+    let (child, _, unit, day) = target(&app, &access, &q.cellule).await?;
     let page = certificate_page(
         &family,
         &csrf,
@@ -156,12 +160,12 @@ pub async fn certificate_form(
 
 pub async fn certificate(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked { family, access, .. }: Linked,
     csrf: Csrf,
     CsrfMultipart(mut upload): CsrfMultipart,
 ) -> Result<Response, AppError> {
     let form: CellForm = upload.form()?;
-    let (child, activity, unit, day) = target(&app, &numero, &form.cellule).await?;
+    let (child, activity, unit, day) = target(&app, &access, &form.cellule).await?;
     let mut errors = FieldErrors::new();
     let refused = |errors: &FieldErrors| {
         let page = certificate_page(&family, &csrf, &form.cellule, &child, unit, day, errors);
@@ -190,8 +194,7 @@ pub async fn certificate(
         Err(StoreFileError::Files(e)) => return Err(AppError::Unavailable(e.to_string())),
     };
     let at = DayRef {
-        numero: &numero,
-        child: &child.id,
+        child: &child,
         activity,
         unit,
         day,

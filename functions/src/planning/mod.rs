@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
 use shared::App;
+use shared::access::FamilyAccess;
 use shared::domain::dossier::Child;
 use shared::domain::planning::month_id;
 use shared::dossiers;
@@ -289,7 +290,7 @@ fn page(family: &Family, csrf: &Csrf, screen: &Screen) -> Markup {
 
 async fn show(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked { family, numero, .. }: Linked,
     csrf: Csrf,
     Query(q): Query<PlanningQuery>,
 ) -> Result<Response, AppError> {
@@ -335,20 +336,24 @@ async fn show(
 /// Saves one child's month of changes.
 pub(crate) async fn save_group(
     app: &App,
-    numero: &str,
+    access: &FamilyAccess,
     children: &[Child],
     group: &grid::MonthChanges,
     version: u64,
 ) -> Result<Vec<Outcome>, SaveError> {
-    let Some(child) = children.iter().find(|c| c.id == group.child) else {
-        return Err(SaveError::UnknownUnit);
-    };
-    planning::save(app, numero, child, &group.month, version, &group.changes).await
+    let child = access
+        .child(children, &group.child)
+        .map_err(|_| SaveError::UnknownUnit)?;
+    planning::save(app, &child, &group.month, version, &group.changes).await
 }
 
 async fn save(
     State(app): State<App>,
-    Linked { family, numero }: Linked,
+    Linked {
+        family,
+        numero,
+        access,
+    }: Linked,
     csrf: Csrf,
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
@@ -415,7 +420,7 @@ async fn save(
             .iter()
             .find(|c| c.id == group.child)
             .ok_or(AppError::NotFound)?;
-        match save_group(&app, &numero, &data.children, group, version).await {
+        match save_group(&app, &access, &data.children, group, version).await {
             Ok(outcomes) => waiting += outcomes.iter().filter(|o| **o == Outcome::Waiting).count(),
             Err(SaveError::Conflict) => {
                 // Show the current state: reread everything.

@@ -14,6 +14,7 @@ use super::{
 use crate::app::App;
 use crate::domain::dossier::{self, Dossier};
 use crate::domain::invoice::Invoice;
+use crate::ids::DossierNumber;
 use crate::limits;
 use crate::mail::{Mail, MailError, texts as mails};
 use crate::outbox;
@@ -188,10 +189,9 @@ pub async fn dossier_matches(
     responsable: &str,
     invoice_digits: &str,
 ) -> Result<bool, StoreError> {
-    let numero = numero.trim().to_uppercase();
-    if numero.is_empty() || numero.len() > 40 {
+    let Ok(numero) = DossierNumber::parse(numero) else {
         return Ok(false);
-    }
+    };
     let profile = store.get(&dossier::key(&numero)).await?;
     let invoices = store
         .query_all(Query::partition(dossier::partition(&numero)).prefix("FACTURE#"))
@@ -258,7 +258,10 @@ pub async fn check_references(
     address: &str,
 ) -> Result<ReferencesCheck, StoreError> {
     let (store, now) = (app.store.as_ref(), app.clock.now());
-    let numero = numero.trim().to_uppercase();
+    let Ok(numero) = DossierNumber::parse(numero) else {
+        return Ok(ReferencesCheck::NoMatch);
+    };
+    let numero = numero.to_string();
     if store.get(&references_lock_key(&numero)).await?.is_some() {
         return Ok(ReferencesCheck::TooManyAttempts);
     }
@@ -1104,7 +1107,9 @@ pub async fn decide_review(
     let c = &app.settings.commune;
     let mut notices = match &decision {
         ReviewDecision::Link { dossier: numero } => {
-            let numero = numero.trim().to_uppercase();
+            let numero = DossierNumber::parse(numero)
+                .map_err(|_| ReviewError::UnknownDossier)?
+                .to_string();
             if self::dossier(store, &numero).await?.is_none() {
                 return Err(ReviewError::UnknownDossier);
             }
@@ -1165,7 +1170,9 @@ pub async fn search_dossiers(store: &dyn Store, query: &str) -> Result<Vec<Dossi
     if q.is_empty() || q.len() > 200 {
         return Ok(vec![]);
     }
-    if let Some(d) = dossier(store, &q.to_uppercase()).await? {
+    if let Ok(numero) = DossierNumber::parse(q)
+        && let Some(d) = dossier(store, &numero).await?
+    {
         return Ok(vec![d]);
     }
     let folded = fold(q);

@@ -5,12 +5,14 @@
 
 pub mod rules;
 
+use crate::access::{Decider, Granted};
 use crate::app::App;
 use crate::documents;
 use crate::domain::document::{self as doc_domain, Document};
 use crate::domain::dossier;
+use crate::domain::dossier::Child;
 use crate::domain::inscription::{self, Inscription, Status};
-use crate::dossiers::{Actor, UpdateError, demarche};
+use crate::dossiers::{UpdateError, demarche};
 use crate::store::{CommitError, Condition, Item, Query, Store, StoreError, Transaction, Write};
 
 #[derive(Debug, thiserror::Error)]
@@ -47,10 +49,17 @@ fn request_label(ins: &Inscription) -> String {
 /// the year may exist. The kept files are removed if it fails.
 pub async fn create(
     app: &App,
+    child: &Granted<Child>,
     ins: &Inscription,
     new_documents: &[Document],
     service: &str,
 ) -> Result<(), CreateError> {
+    // The dossier and the child are the proof's, whatever the record said.
+    let ins = &Inscription {
+        numero: child.numero().to_string(),
+        enfant: child.id.clone(),
+        ..ins.clone()
+    };
     let numero = &ins.numero;
     let mut tx = Transaction::new();
     tx.add(
@@ -161,21 +170,28 @@ pub enum Decision {
     Refuse(String),
 }
 
-/// Decides a waiting registration still at `version`: its status, the
-/// démarche, the audit entry (and, when refused, the freed slot for a new
-/// request) in one transaction; then an e-mail to the family.
+/// Decides a waiting registration still at `version`, for the service of
+/// its activity only: its status, the démarche, the audit entry (and, when
+/// refused, the freed slot for a new request) and the e-mail to the family
+/// in one transaction.
 pub async fn decide(
     app: &App,
+    decider: &Decider,
     numero: &str,
     id: &str,
     version: u64,
     decision: Decision,
-    actor: &Actor<'_>,
 ) -> Result<Inscription, UpdateError> {
     let now = app.clock.now();
     let Some((mut ins, current)) = get(app.store.as_ref(), numero, id).await? else {
         return Err(UpdateError::Conflict);
     };
+    let service = app
+        .settings
+        .activity(&ins.activite)
+        .map_or("", |a| a.service.as_str());
+    decider.covers(service)?;
+    let actor = &decider.agent().actor();
     if current != version || ins.statut != Status::EnAttente {
         return Err(UpdateError::Conflict);
     }

@@ -15,6 +15,7 @@ mod fixtures;
 pub mod grid;
 pub mod rules;
 
+use crate::access::Granted;
 use crate::app::App;
 use crate::calendar::runs_on;
 use crate::domain::dossier::Child;
@@ -242,16 +243,17 @@ enum Part {
     Other,
 }
 
-/// Applies a family's changes to one child's month, if it is still at
-/// `version`. Every change must be in `month` (the slots' month).
+/// Applies a family's changes to one of its children's month, if it is
+/// still at `version`. Every change must be in `month` (the slots' month).
 pub async fn save(
     app: &App,
-    numero: &str,
-    child: &Child,
+    child: &Granted<Child>,
     month: &str,
     version: u64,
     changes: &[Change],
 ) -> Result<Vec<Outcome>, SaveError> {
+    let numero = child.numero().as_str();
+    let child = child.get();
     let store = app.store.as_ref();
     let (stored, current) = load_month(store, numero, &child.id, month).await?;
     if current != version {
@@ -508,8 +510,8 @@ pub enum IllnessError {
 
 /// One child's day at one unit.
 pub struct DayRef<'a> {
-    pub numero: &'a str,
-    pub child: &'a str,
+    /// One of the family's children (the dossier comes with it).
+    pub child: &'a Granted<Child>,
     pub activity: &'a Activity,
     pub unit: &'a Unit,
     pub day: NaiveDate,
@@ -525,12 +527,12 @@ async fn change_cell(
     to: State,
     extra: Vec<Write>,
 ) -> Result<(), IllnessError> {
+    let (numero, child) = (at.child.numero().as_str(), at.child.id.as_str());
     let DayRef {
-        numero,
-        child,
         activity,
         unit,
         day,
+        ..
     } = *at;
     let store = app.store.as_ref();
     let month = month_id(day);
@@ -584,8 +586,8 @@ async fn change_cell(
 /// becomes "absence maladie — justificatif attendu", and its place (if the
 /// unit has a capacity) goes to the first waiting.
 pub async fn declare_illness(app: &App, at: &DayRef<'_>) -> Result<(), IllnessError> {
+    let numero = at.child.numero().as_str();
     let DayRef {
-        numero,
         activity,
         unit,
         day,
@@ -617,9 +619,8 @@ pub async fn justify(
     at: &DayRef<'_>,
     certificate: &crate::domain::document::Document,
 ) -> Result<(), IllnessError> {
-    let DayRef {
-        numero, unit, day, ..
-    } = *at;
+    let numero = at.child.numero().as_str();
+    let DayRef { unit, day, .. } = *at;
     let extra = vec![
         crate::documents::write(numero, certificate)?,
         crate::dossiers::demarche(
@@ -671,14 +672,20 @@ pub async fn day_entries_read(
 /// same transaction. `false` when the entry changed since it was read: two
 /// marks decided on the same reading, one is recorded.
 pub async fn record_presence(
-    store: &dyn Store,
+    app: &App,
+    decider: &crate::access::Decider,
     day: NaiveDate,
     entry: &DayEntry,
     read: Option<u64>,
     presence: crate::domain::planning::Presence,
-    actor: &crate::dossiers::Actor<'_>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Result<bool, StoreError> {
+) -> Result<bool, crate::dossiers::UpdateError> {
+    let service = app
+        .settings
+        .activity(&entry.activite)
+        .map_or("", |a| a.service.as_str());
+    decider.covers(service)?;
+    let (store, now) = (app.store.as_ref(), app.clock.now());
+    let actor = &decider.agent().actor();
     let key = day_key(
         day,
         &entry.activite,
@@ -728,9 +735,9 @@ pub async fn record_presence(
     match store.commit(tx).await {
         Ok(()) => Ok(true),
         Err(CommitError::Failed(Part::Entry)) => Ok(false),
-        Err(CommitError::Failed(_)) => Err(StoreError::Corrupt(
-            "pointage : une entrée d'historique existe déjà".into(),
-        )),
-        Err(CommitError::Store(e)) => Err(e),
+        Err(CommitError::Failed(_)) => {
+            Err(StoreError::Corrupt("pointage : une entrée d'historique existe déjà".into()).into())
+        }
+        Err(CommitError::Store(e)) => Err(e.into()),
     }
 }

@@ -144,6 +144,8 @@ pub struct Family {
 pub struct Agent {
     pub account: Account,
     pub session: String,
+    /// The proof that reads dossiers and issues the service's decider.
+    pub access: crate::access::AgentAccess,
 }
 
 async fn signed_in(
@@ -200,9 +202,14 @@ impl FromRequestParts<App> for Agent {
 
     async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
         match signed_in(parts, app, Kind::Agent).await {
-            Ok(Some((account, session))) if account.statut == Status::Active => {
-                Ok(Agent { account, session })
-            }
+            Ok(Some((account, session))) => match crate::access::AgentAccess::of(account.clone()) {
+                Some(access) => Ok(Agent {
+                    account,
+                    session,
+                    access,
+                }),
+                None => Err(to_login(parts, "/agents/connexion")),
+            },
             Ok(_) => Err(to_login(parts, "/agents/connexion")),
             Err(e) => Err(e.into_response()),
         }

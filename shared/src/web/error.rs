@@ -36,6 +36,27 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<crate::access::Denied> for AppError {
+    fn from(e: crate::access::Denied) -> Self {
+        match e {
+            crate::access::Denied::NotFound => AppError::NotFound,
+            crate::access::Denied::Forbidden => AppError::Forbidden,
+        }
+    }
+}
+
+impl From<crate::dossiers::UpdateError> for AppError {
+    fn from(e: crate::dossiers::UpdateError) -> Self {
+        match e {
+            crate::dossiers::UpdateError::Denied(d) => d.into(),
+            crate::dossiers::UpdateError::Store(e) => e.into(),
+            crate::dossiers::UpdateError::Conflict => {
+                AppError::Internal("changement concurrent non traité".into())
+            }
+        }
+    }
+}
+
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {

@@ -3,7 +3,7 @@
 //! places, the rest waiting), the waiting list served in order of arrival
 //! with an e-mail, and the lost-update guard of a child's month.
 
-use crate::support::{TestPortal, signed_up_family};
+use crate::support::{TestPortal, decider, granted, signed_up_family};
 use chrono::{Duration, NaiveDate};
 use shared::domain::dossier::Child;
 use shared::domain::planning::{State, places_key, unit_ref, waiting_partition};
@@ -80,8 +80,7 @@ async fn capacity_and_waiting_list(portal: TestPortal, at_once: bool) {
             let c = child(&format!("RACE{i:02}"));
             planning::save(
                 &app,
-                &format!("D-R{i:02}"),
-                &c,
+                &granted(&format!("D-R{i:02}"), &c),
                 "2026-12",
                 0,
                 &[half_day(slot, true)],
@@ -111,8 +110,7 @@ async fn capacity_and_waiting_list(portal: TestPortal, at_once: bool) {
         let c = child(&format!("FULL{i:02}"));
         let o = planning::save(
             &portal.app,
-            &format!("D-F{i:02}"),
-            &c,
+            &granted(&format!("D-F{i:02}"), &c),
             "2026-12",
             0,
             &[half_day(slot, true)],
@@ -131,8 +129,7 @@ async fn capacity_and_waiting_list(portal: TestPortal, at_once: bool) {
         portal.clock.advance(Duration::seconds(1));
         let o = planning::save(
             &portal.app,
-            numero,
-            c,
+            &granted(numero, c),
             "2026-12",
             0,
             &[half_day(slot, true)],
@@ -151,8 +148,7 @@ async fn capacity_and_waiting_list(portal: TestPortal, at_once: bool) {
         .unwrap();
     let o = planning::save(
         &portal.app,
-        "D-F00",
-        &child("FULL00"),
+        &granted("D-F00", &child("FULL00")),
         "2026-12",
         v,
         &[half_day(slot, false)],
@@ -180,8 +176,7 @@ async fn capacity_and_waiting_list(portal: TestPortal, at_once: bool) {
         .unwrap();
     let o = planning::save(
         &portal.app,
-        "D-W2",
-        &child("W-B"),
+        &granted("D-W2", &child("W-B")),
         "2026-12",
         v,
         &[half_day(slot, false)],
@@ -194,8 +189,7 @@ async fn capacity_and_waiting_list(portal: TestPortal, at_once: bool) {
         .unwrap();
     planning::save(
         &portal.app,
-        "D-F01",
-        &child("FULL01"),
+        &granted("D-F01", &child("FULL01")),
         "2026-12",
         v,
         &[half_day(slot, false)],
@@ -212,8 +206,7 @@ async fn capacity_and_waiting_list(portal: TestPortal, at_once: bool) {
     let c = child("STALE");
     planning::save(
         &portal.app,
-        "D-S",
-        &c,
+        &granted("D-S", &c),
         "2026-12",
         0,
         &[half_day("2026-12-02", true)],
@@ -222,8 +215,7 @@ async fn capacity_and_waiting_list(portal: TestPortal, at_once: bool) {
     .unwrap();
     let again = planning::save(
         &portal.app,
-        "D-S",
-        &c,
+        &granted("D-S", &c),
         "2026-12",
         0,
         &[half_day("2026-12-02", false)],
@@ -274,20 +266,22 @@ async fn validated(
         decide_le: None,
         decide_par: None,
     };
-    shared::inscriptions::create(&portal.app, &ins, &[], &a.service)
-        .await
-        .unwrap();
-    let actor = shared::dossiers::Actor {
-        id: "agent",
-        name: "Agent",
-    };
+    shared::inscriptions::create(
+        &portal.app,
+        &granted("D2026-0142", child),
+        &ins,
+        &[],
+        &a.service,
+    )
+    .await
+    .unwrap();
     shared::inscriptions::decide(
         &portal.app,
+        &decider(shared::accounts::Service::Enfance),
         "D2026-0142",
         &ins.id,
         1,
         shared::inscriptions::Decision::Validate,
-        &actor,
     )
     .await
     .unwrap();
@@ -492,8 +486,7 @@ async fn illness_the_same_morning_then_a_certificate() {
     };
     planning::save(
         &portal.app,
-        "D2026-0142",
-        &lea,
+        &granted("D2026-0142", &lea),
         "2026-11",
         0,
         &[reserve("matin"), reserve("soir-17h")],
@@ -752,8 +745,7 @@ async fn attendance_and_daily_counts_for_the_town() {
     let day = "2026-11-30";
     planning::save(
         &portal.app,
-        "D2026-0142",
-        &lea,
+        &granted("D2026-0142", &lea),
         "2026-11",
         0,
         &[Change {

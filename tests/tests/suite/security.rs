@@ -3,7 +3,7 @@
 
 use crate::agents::agent_of;
 use crate::inscriptions::{DEMO, HUGO, PDF, ask, documents, emilie, register_lea, registrations};
-use crate::support::{Browser, FAMILY_PASSWORD, Page, TestPortal, signed_up_family};
+use crate::support::{Browser, FAMILY_PASSWORD, Page, TestPortal, granted, signed_up_family};
 use axum::http::{StatusCode, header};
 use chrono::Duration;
 use shared::accounts::Service;
@@ -332,8 +332,7 @@ async fn an_attendance_mark_is_decided_on_what_was_shown() {
     let day = "2026-11-30";
     shared::planning::save(
         &portal.app,
-        DEMO,
-        &lea,
+        &granted(DEMO, &lea),
         "2026-11",
         0,
         &[shared::planning::Change {

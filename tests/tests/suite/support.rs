@@ -650,3 +650,48 @@ pub async fn signed_up_family_of(
     b.get(&link).await;
     b
 }
+
+/// An active family account linked to a dossier, as a session holds it.
+fn family_account(numero: &str) -> shared::accounts::Account {
+    shared::accounts::Account {
+        id: ulid::Ulid::new().to_string(),
+        kind: shared::accounts::Kind::Family,
+        nom: "Famille".into(),
+        prenom: "Test".into(),
+        courriel: "famille@example.org".into(),
+        identifiant: "famille.test".into(),
+        mot_de_passe: String::new(),
+        statut: shared::accounts::Status::Active,
+        dossier: Some(numero.into()),
+        cree_le: Utc::now(),
+        echecs: 0,
+        verrouille_jusqua: None,
+        service: None,
+        motif_refus: None,
+        dossier_demande: None,
+    }
+}
+
+/// What `shared::access` grants the signed-in family of `numero` for one
+/// of its children (tests that call `shared` directly, as a handler does).
+pub fn granted(
+    numero: &str,
+    child: &shared::domain::dossier::Child,
+) -> shared::access::Granted<shared::domain::dossier::Child> {
+    let access = shared::access::FamilyAccess::of(family_account(numero)).expect("famille");
+    access
+        .child(std::slice::from_ref(child), &child.id)
+        .expect("enfant")
+}
+
+/// The decider of an agent of `service`.
+pub fn decider(service: shared::accounts::Service) -> shared::access::Decider {
+    let mut agent = family_account("-");
+    agent.kind = shared::accounts::Kind::Agent;
+    agent.dossier = None;
+    agent.service = Some(service);
+    shared::access::AgentAccess::of(agent)
+        .expect("agent")
+        .decider(service.id())
+        .expect("service")
+}
