@@ -8,6 +8,7 @@
 
 use crate::dossier::{Linked, date_fr};
 use crate::dossier_documents::file_field;
+use crate::routes::Routes;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
@@ -32,16 +33,21 @@ use shared::web::AppError;
 use shared::web::auth::{Csrf, Family};
 use shared::web::upload::{CsrfMultipart, UPLOAD_BODY_LIMIT};
 
-pub fn router(app: App) -> Router {
-    Router::new()
+/// The group's routes and their table.
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/inscriptions", get(list))
-        .route(
+        .route_with_ids(
             "/inscriptions/nouvelle",
+            &["enfant"],
             get(new_request)
                 .post(submit)
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
-        .with_state(app)
+}
+
+pub fn router(app: App) -> Router {
+    routes().with_state(app)
 }
 
 fn frame(family: &Family, csrf: &Csrf, title: &str, main: Markup) -> Markup {

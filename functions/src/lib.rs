@@ -7,6 +7,7 @@ pub mod dossier;
 mod downloads;
 pub mod inscriptions;
 pub mod planning;
+pub mod routes;
 
 pub(crate) use dossier::documents as dossier_documents;
 
@@ -19,14 +20,19 @@ use std::path::Path;
 use tower::ServiceExt;
 use tower_http::services::ServeDir;
 
+/// Every route group's routes, merged: the portal's route table.
+pub fn all_route_groups() -> routes::Routes {
+    routes::Routes::new()
+        .merge(account::routes())
+        .merge(backoffice::routes())
+        .merge(dossier::routes())
+        .merge(inscriptions::routes())
+        .merge(planning::routes())
+}
+
 /// Every route group, merged (the local portal).
 pub fn all_routes(app: App) -> Router {
-    Router::new()
-        .merge(account::router(app.clone()))
-        .merge(backoffice::router(app.clone()))
-        .merge(dossier::router(app.clone()))
-        .merge(inscriptions::router(app.clone()))
-        .merge(planning::router(app))
+    all_route_groups().with_state(app)
 }
 
 /// The local portal's whole service: every route group, the static site

@@ -7,6 +7,7 @@ pub mod password;
 mod profile;
 pub mod signup;
 
+use crate::routes::Routes;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -14,8 +15,9 @@ use axum::routing::{get, post};
 use shared::App;
 use shared::web::AppError;
 
-pub fn router(app: App) -> Router {
-    Router::new()
+/// The group's routes and their table.
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/compte/inscription", get(signup::show))
         .route("/compte/inscription/etape-1", post(signup::details))
         .route("/compte/inscription/etape-2", post(signup::references))
@@ -46,7 +48,10 @@ pub fn router(app: App) -> Router {
         .route("/compte/courriel/confirmer", get(profile::confirm_email))
         .route("/compte/mon-compte/supprimer", post(profile::delete))
         .route("/sante", get(health))
-        .with_state(app)
+}
+
+pub fn router(app: App) -> Router {
+    routes().with_state(app)
 }
 
 /// For load balancers and operators: 200 when the store answers and takes

@@ -13,6 +13,7 @@ mod reviews;
 use crate::account::login::{self, LoginForm, LoginQuery, Side};
 use crate::account::password::{self, ResetForm, ResetSide};
 use crate::account::signup::LinkQuery;
+use crate::routes::Routes;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::response::{IntoResponse, Response};
@@ -45,8 +46,9 @@ const AGENT_PASSWORD: ResetSide = ResetSide {
     new_link: ("/agents/connexion", "Connexion des agents"),
 };
 
-pub fn router(app: App) -> Router {
-    Router::new()
+/// The group's routes and their table.
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/agents", get(home))
         .route("/agents/connexion", get(login_show).post(login_submit))
         .route("/agents/deconnexion", post(logout))
@@ -100,7 +102,10 @@ pub fn router(app: App) -> Router {
         .route("/agents/comptes/{id}/refuser", post(reviews::refuse))
         .route("/agents/courriels", get(mail::list))
         .route("/agents/courriels/{id}/renvoyer", post(mail::resend))
-        .with_state(app)
+}
+
+pub fn router(app: App) -> Router {
+    routes().with_state(app)
 }
 
 async fn login_show(csrf: Csrf, q: Query<LoginQuery>) -> impl IntoResponse {

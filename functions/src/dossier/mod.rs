@@ -6,6 +6,7 @@
 
 pub(crate) mod documents;
 
+use crate::routes::Routes;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::StatusCode;
@@ -25,8 +26,9 @@ use shared::web::AppError;
 use shared::web::auth::{Csrf, CsrfForm, Family};
 use shared::web::upload::UPLOAD_BODY_LIMIT;
 
-pub fn router(app: App) -> Router {
-    Router::new()
+/// The group's routes and their table.
+pub fn routes() -> Routes {
+    Routes::new()
         .route("/dossier", get(summary))
         .route("/dossier/enfants", get(children))
         .route("/dossier/coordonnees", get(contacts).post(contacts_submit))
@@ -37,7 +39,10 @@ pub fn router(app: App) -> Router {
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
         .route("/dossier/documents/{id}", get(documents::download))
-        .with_state(app)
+}
+
+pub fn router(app: App) -> Router {
+    routes().with_state(app)
 }
 
 /// The signed-in family whose account is linked to its dossier, with that

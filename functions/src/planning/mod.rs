@@ -8,6 +8,7 @@ mod advanced;
 mod illness;
 
 use crate::dossier::Linked;
+use crate::routes::Routes;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, Query, State};
 use axum::http::StatusCode;
@@ -38,20 +39,29 @@ use std::collections::{BTreeSet, HashMap};
 /// children is far below).
 const MAX_FIELDS: usize = 2_000;
 
-pub fn router(app: App) -> Router {
-    Router::new()
-        .route("/planning", get(show).post(save))
-        .route("/planning/maladie", post(illness::declare))
-        .route("/planning/avancee", get(advanced::show))
-        .route("/planning/semaine-type", post(advanced::typical_week))
-        .route("/planning/copie", post(advanced::copy))
-        .route(
+/// The group's routes and their table.
+pub fn routes() -> Routes {
+    Routes::new()
+        .route_with_ids("/planning", &["c"], get(show).post(save))
+        .route_with_ids("/planning/maladie", &["cellule"], post(illness::declare))
+        .route_with_ids("/planning/avancee", &["enfant"], get(advanced::show))
+        .route_with_ids(
+            "/planning/semaine-type",
+            &["enfant"],
+            post(advanced::typical_week),
+        )
+        .route_with_ids("/planning/copie", &["de", "vers"], post(advanced::copy))
+        .route_with_ids(
             "/planning/justificatif",
+            &["cellule"],
             get(illness::certificate_form)
                 .post(illness::certificate)
                 .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
         )
-        .with_state(app)
+}
+
+pub fn router(app: App) -> Router {
+    routes().with_state(app)
 }
 
 #[derive(Debug, Default, Deserialize)]

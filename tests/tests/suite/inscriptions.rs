@@ -23,7 +23,7 @@ pub(crate) async fn emilie(portal: &TestPortal) -> Browser {
 }
 
 /// The Martin family of the example import file (dossier D2025-0007).
-async fn martin(portal: &TestPortal) -> Browser {
+pub(crate) async fn martin(portal: &TestPortal) -> Browser {
     let parsed =
         shared::import::parse(include_bytes!("../../../import/exemple-dossiers.csv")).unwrap();
     for r in &parsed.records {

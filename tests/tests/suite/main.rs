@@ -6,6 +6,7 @@
 //! `tests/run.sh` sets after starting it. Without it they fail with a message
 //! that says so: they never pass silently.
 
+mod access;
 mod accounts;
 mod agents;
 mod dossier;

@@ -239,13 +239,13 @@ async fn capacity_and_waiting_list_on_dynamodb() {
 }
 
 /// A registration asked and validated through the shared operations.
-async fn validated(
+pub(crate) async fn validated(
     portal: &TestPortal,
     child: &Child,
     activity: &str,
     jours: &[&str],
     debut: &str,
-) {
+) -> String {
     use shared::domain::inscription::{Inscription, Status};
     let a = shared::settings::get().activity(activity).unwrap();
     let ins = Inscription {
@@ -285,6 +285,7 @@ async fn validated(
     )
     .await
     .unwrap();
+    ins.id
 }
 
 /// Every value of a hidden field (the month versions).
