@@ -2,7 +2,9 @@
 //! history of démarches, contact details. Every function takes the dossier
 //! number of the signed-in family's session, never one from the request.
 
+use crate::accounts::names::fold;
 use crate::domain::dossier::{self, Child, Demarche, Dossier};
+use crate::ids::DossierNumber;
 use crate::store::{Condition, Item, Query, Store, StoreError, Write};
 use chrono::{DateTime, Utc};
 
@@ -303,4 +305,42 @@ mod tests {
         assert!(text.contains("quotient familial : 845 € → 900 €"), "{text}");
         assert!(text.contains("responsables modifiés"), "{text}");
     }
+}
+
+/// A dossier, if it exists (without its version: [`load`] gives both).
+pub async fn get(store: &dyn Store, numero: &str) -> Result<Option<Dossier>, StoreError> {
+    Ok(load(store, numero).await?.map(|(d, _)| d))
+}
+
+/// Dossiers whose number, responsable's name or child's name matches a
+/// search (agents' pages). Numbers are matched exactly; names through GSI1,
+/// by the start of "nom prénom" without case or accents.
+pub async fn search(store: &dyn Store, query: &str) -> Result<Vec<Dossier>, StoreError> {
+    let q = query.trim();
+    if q.is_empty() || q.len() > 200 {
+        return Ok(vec![]);
+    }
+    if let Ok(numero) = DossierNumber::parse(q)
+        && let Some(d) = get(store, &numero).await?
+    {
+        return Ok(vec![d]);
+    }
+    let folded = fold(q);
+    let mut hits = Vec::new();
+    for partition in [dossier::BY_NAME_PARTITION, dossier::BY_CHILD_PARTITION] {
+        let page = store
+            .query(&Query::gsi1(partition).prefix(folded.clone()).limit(20))
+            .await?;
+        hits.extend(page.items);
+    }
+    let mut found = Vec::new();
+    for item in hits {
+        if let Some(numero) = item.attrs.get("numero").and_then(|v| v.as_str())
+            && !found.iter().any(|f: &Dossier| f.numero == numero)
+            && let Some(d) = get(store, numero).await?
+        {
+            found.push(d);
+        }
+    }
+    Ok(found)
 }

@@ -6,7 +6,6 @@ use maud::html;
 use serde::Deserialize;
 use shared::App;
 use shared::accounts::Status;
-use shared::accounts::service;
 use shared::layout::{self, NoticeKind, Page, account_bar, notice};
 use shared::web::AppError;
 use shared::web::auth::{Csrf, Family};
@@ -24,7 +23,9 @@ pub async fn show(
 ) -> Result<impl IntoResponse, AppError> {
     let a = &family.account;
     let dossier = match &a.dossier {
-        Some(n) if a.statut == Status::Active => service::dossier(app.store.as_ref(), n).await?,
+        Some(n) if a.statut == Status::Active => {
+            shared::dossiers::get(app.store.as_ref(), n).await?
+        }
         _ => None,
     };
     let page = layout::render(Page {

@@ -117,7 +117,7 @@ fn profile_page(csrf: &Csrf, v: &View) -> Markup {
 
 async fn view<'a>(app: &App, account: &'a Account) -> Result<View<'a>, AppError> {
     let dossier = match &account.dossier {
-        Some(n) => service::dossier(app.store.as_ref(), n).await?,
+        Some(n) => shared::dossiers::get(app.store.as_ref(), n).await?,
         None => None,
     };
     Ok(View {

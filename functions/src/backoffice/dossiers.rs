@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use shared::App;
-use shared::accounts::service::search_dossiers;
+
 use shared::accounts::validation::{self, FieldErrors};
 use shared::domain::dossier::{self, Child, Dossier, PaymentMode, Responsable};
 use shared::dossiers::{self, Actor, UpdateError};
@@ -48,7 +48,7 @@ pub async fn search(
     Query(q): Query<SearchQuery>,
 ) -> Result<impl IntoResponse, AppError> {
     let text: String = q.recherche.unwrap_or_default().chars().take(200).collect();
-    let found = search_dossiers(app.store.as_ref(), &text).await?;
+    let found = shared::dossiers::search(app.store.as_ref(), &text).await?;
     let page = layout::render(Page {
         title: "Dossiers",
         path: "/agents/dossiers",

@@ -107,7 +107,7 @@ async fn detail_page(
     let results = if search.trim().is_empty() {
         vec![]
     } else {
-        service::search_dossiers(app.store.as_ref(), search).await?
+        shared::dossiers::search(app.store.as_ref(), search).await?
     };
     let trail = shared::audit::trail(app.store.as_ref(), &format!("COMPTE#{}", account.id)).await?;
     Ok(layout::render(Page {

@@ -643,7 +643,7 @@ async fn mon_compte_changes_password_email_and_deletes() {
     );
     // The dossier stays, and the username is free.
     assert!(
-        service::dossier(portal.app.store.as_ref(), "D2026-0142")
+        shared::dossiers::get(portal.app.store.as_ref(), "D2026-0142")
             .await
             .unwrap()
             .is_some()
