@@ -282,31 +282,6 @@ pub async fn add_child(
         .await
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::dossier::Responsable;
-
-    #[test]
-    fn changes_are_described_for_the_audit_trail() {
-        let d = crate::demo::dossier();
-        assert_eq!(describe_changes(&d, &d), "aucun changement");
-        let mut e = d.clone();
-        e.adresse = "5 rue Neuve".into();
-        e.quotient_familial = Some(rust_decimal::Decimal::new(900, 0));
-        e.responsables.push(Responsable {
-            nom: "Lefèvre".into(),
-            prenom: "Marc".into(),
-            courriel: None,
-            telephone: None,
-        });
-        let text = describe_changes(&d, &e);
-        assert!(text.contains("adresse : « 12 rue des Tilleuls"), "{text}");
-        assert!(text.contains("quotient familial : 845 € → 900 €"), "{text}");
-        assert!(text.contains("responsables modifiés"), "{text}");
-    }
-}
-
 /// A dossier, if it exists (without its version: [`load`] gives both).
 pub async fn get(store: &dyn Store, numero: &str) -> Result<Option<Dossier>, StoreError> {
     Ok(load(store, numero).await?.map(|(d, _)| d))
@@ -343,4 +318,29 @@ pub async fn search(store: &dyn Store, query: &str) -> Result<Vec<Dossier>, Stor
         }
     }
     Ok(found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::dossier::Responsable;
+
+    #[test]
+    fn changes_are_described_for_the_audit_trail() {
+        let d = crate::demo::dossier();
+        assert_eq!(describe_changes(&d, &d), "aucun changement");
+        let mut e = d.clone();
+        e.adresse = "5 rue Neuve".into();
+        e.quotient_familial = Some(rust_decimal::Decimal::new(900, 0));
+        e.responsables.push(Responsable {
+            nom: "Lefèvre".into(),
+            prenom: "Marc".into(),
+            courriel: None,
+            telephone: None,
+        });
+        let text = describe_changes(&d, &e);
+        assert!(text.contains("adresse : « 12 rue des Tilleuls"), "{text}");
+        assert!(text.contains("quotient familial : 845 € → 900 €"), "{text}");
+        assert!(text.contains("responsables modifiés"), "{text}");
+    }
 }

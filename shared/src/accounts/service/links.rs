@@ -136,8 +136,6 @@ pub(super) async fn save_using_link(
     }
 }
 
-/// Follows an activation link: activates the account (for review when it has
-/// no dossier) and tells the accounts already linked to its dossier.
 // ------------------------------------------------------------------ passwords
 
 /// Sends a reset link if the address is a family account's, within the

@@ -224,6 +224,8 @@ pub async fn register(app: &App, signup: SignUp) -> Result<Account, AccountError
     }
 }
 
+/// Follows an activation link: activates the account (for review when it has
+/// no dossier) and tells the accounts already linked to its dossier.
 pub async fn activate(app: &App, token: &str) -> Result<LinkOutcome<Account>, AccountError> {
     let OpenLink {
         token_version,
