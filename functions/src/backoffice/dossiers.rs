@@ -300,22 +300,37 @@ struct View<'a> {
     message: Option<&'a str>,
 }
 
-async fn page(
-    app: &App,
-    agent: &Agent,
-    csrf: &Csrf,
-    numero: &str,
-    view: View<'_>,
-) -> Result<Markup, AppError> {
-    let children = dossiers::children(app.store.as_ref(), numero).await?;
-    let trail = shared::audit::trail(app.store.as_ref(), numero).await?;
-    let docs = shared::documents::list(app.store.as_ref(), numero).await?;
-    let registrations = shared::inscriptions::list(app.store.as_ref(), numero).await?;
+/// What the dossier page shows beside its forms, read from the store.
+struct Shown {
+    children: Vec<shared::domain::dossier::Child>,
+    trail: Vec<shared::audit::Entry>,
+    docs: Vec<shared::domain::document::Document>,
+    registrations: Vec<shared::domain::inscription::Inscription>,
+}
+
+async fn read(app: &App, numero: &str) -> Result<Shown, AppError> {
+    let store = app.store.as_ref();
+    Ok(Shown {
+        children: dossiers::children(store, numero).await?,
+        trail: shared::audit::trail(store, numero).await?,
+        docs: shared::documents::list(store, numero).await?,
+        registrations: shared::inscriptions::list(store, numero).await?,
+    })
+}
+
+/// The dossier page: a pure view of what was read and what the agent typed.
+fn page(agent: &Agent, csrf: &Csrf, numero: &str, shown: &Shown, view: View<'_>) -> Markup {
+    let Shown {
+        children,
+        trail,
+        docs,
+        registrations,
+    } = shown;
     let (f, c, e) = (&view.form, &view.child, &view.errors);
     let field = |name: &'static str, value: &str| {
         Field::text(name, label(name), value).optional().render(e)
     };
-    Ok(layout::render(Page {
+    layout::render(Page {
         title: &format!("Dossier {numero}"),
         path: "/agents/dossiers",
         main: html! {
@@ -326,13 +341,13 @@ async fn page(
             h2 { "Enfants" }
             @if children.is_empty() { p { "Aucun enfant." } }
             ul {
-                @for ch in &children {
+                @for ch in children {
                     li { (ch.prenom) " " (ch.nom) ", né(e) le " (ch.naissance.format("%d/%m/%Y")) " — " (ch.ecole) " " (ch.classe)
                         @if let Some(r) = &ch.regime { " — " (r) } @if ch.pai { " — PAI" } }
                 }
             }
-            (super::inscriptions::dossier_list(&registrations))
-            (super::documents::section(agent, csrf, numero, &docs, &FieldErrors::new(), ""))
+            (super::inscriptions::dossier_list(registrations))
+            (super::documents::section(agent, csrf, numero, docs, &FieldErrors::new(), ""))
             h2 { "Modifier le dossier" }
             form.stack method="post" action={ "/agents/dossiers/" (in_path(numero)) } novalidate {
                 (csrf.field())
@@ -383,12 +398,12 @@ async fn page(
             h2 { "Historique des actions des agents" }
             @if trail.is_empty() { p { "Aucune action enregistrée." } }
             ul {
-                @for t in &trail {
+                @for t in trail {
                     li { (shared::layout::dates::moment(t.le)) " — " (t.agent_nom) " : " (t.action) " (" (t.detail) ")" }
                 }
             }
         },
-    }))
+    })
 }
 
 /// The dossier page again, with its errors, under a 4xx status.
@@ -400,7 +415,8 @@ async fn refused(
     status: StatusCode,
     view: View<'_>,
 ) -> Result<Response, AppError> {
-    let markup = page(app, agent, &csrf, numero, view).await?;
+    let shown = read(app, numero).await?;
+    let markup = page(agent, &csrf, numero, &shown, view);
     Ok((status, csrf, markup).into_response())
 }
 
@@ -437,7 +453,8 @@ pub async fn view(
         errors: FieldErrors::new(),
         message,
     };
-    let markup = page(&app, &agent, &csrf, &numero, view).await?;
+    let shown = read(&app, &numero).await?;
+    let markup = page(&agent, &csrf, &numero, &shown, view);
     Ok((csrf, markup).into_response())
 }
 

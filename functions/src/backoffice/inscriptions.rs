@@ -99,6 +99,26 @@ struct View<'a> {
     message: Option<&'a str>,
 }
 
+/// What a registration's page shows beside the registration: its child (as
+/// the dossier has it now), the dossier's documents, and whether the agent
+/// decides it.
+struct Shown {
+    child: Option<shared::domain::dossier::Child>,
+    docs: Vec<Document>,
+    own: bool,
+}
+
+async fn read(app: &App, agent: &Agent, ins: &Inscription) -> Result<Shown, AppError> {
+    let store = app.store.as_ref();
+    let children = dossiers::children(store, &ins.numero).await?;
+    Ok(Shown {
+        child: children.into_iter().find(|c| c.id == ins.enfant),
+        docs: documents::list(store, &ins.numero).await?,
+        own: decider(app, agent, ins).is_ok(),
+    })
+}
+
+/// Reads what the page shows, then renders it.
 async fn page(
     app: &App,
     agent: &Agent,
@@ -107,10 +127,21 @@ async fn page(
     version: u64,
     view: View<'_>,
 ) -> Result<Markup, AppError> {
-    let store = app.store.as_ref();
-    let children = dossiers::children(store, &ins.numero).await?;
-    let child = children.iter().find(|c| c.id == ins.enfant);
-    let docs = documents::list(store, &ins.numero).await?;
+    let shown = read(app, agent, ins).await?;
+    Ok(render(agent, csrf, ins, version, &shown, view))
+}
+
+/// The registration's page: a pure view.
+fn render(
+    agent: &Agent,
+    csrf: &Csrf,
+    ins: &Inscription,
+    version: u64,
+    shown: &Shown,
+    view: View<'_>,
+) -> Markup {
+    let Shown { child, docs, own } = shown;
+    let (child, own) = (child.as_ref(), *own);
     let sent: Vec<&Document> = docs
         .iter()
         .filter(|d| ins.documents.contains(&d.id))
@@ -119,8 +150,7 @@ async fn page(
         .iter()
         .filter(|d| !ins.documents.contains(&d.id) && d.piece.is_some())
         .collect();
-    let own = decider(app, agent, ins).is_ok();
-    Ok(layout::render(Page {
+    layout::render(Page {
         title: &format!("Inscription de {} — {}", ins.enfant_nom, ins.activite_nom),
         path: "/agents/inscriptions",
         main: html! {
@@ -177,7 +207,7 @@ async fn page(
                 }
             }
         },
-    }))
+    })
 }
 
 async fn load(app: &App, raw: &str, id: &str) -> Result<(Inscription, u64), AppError> {

@@ -15,6 +15,7 @@ mod http;
 mod import;
 mod inscriptions;
 mod outbox;
+mod pages;
 mod planning;
 mod security;
 mod ses;

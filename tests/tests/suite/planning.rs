@@ -275,6 +275,8 @@ pub(crate) async fn validated(
     )
     .await
     .unwrap();
+    // Decided a second later: the démarches keep their order on the page.
+    portal.clock.advance(Duration::seconds(1));
     shared::inscriptions::decide(
         &portal.app,
         &decider(shared::accounts::Service::Enfance),
