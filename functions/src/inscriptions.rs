@@ -28,7 +28,7 @@ use shared::inscriptions::rules::{self, PIECE_FIELDS};
 use shared::inscriptions::{self, CreateError};
 use shared::layout::forms::{error_summary, required_note};
 use shared::layout::{self, NoticeKind, Page, account_bar, notice};
-use shared::settings::{self, Activity, Category, Day, PieceType};
+use shared::settings::{Activity, Category, Day, PieceType, Settings};
 use shared::web::AppError;
 use shared::web::auth::{Csrf, Family};
 use shared::web::upload::{CsrfMultipart, UPLOAD_BODY_LIMIT};
@@ -82,7 +82,7 @@ async fn list(
             p { "Aucune inscription pour l'instant." }
         } @else {
             table.data {
-                caption { "Toutes mes inscriptions (année " (settings::get().school_year()) ")" }
+                caption { "Toutes mes inscriptions (année " (app.settings.as_ref().school_year()) ")" }
                 thead { tr {
                     th scope="col" { "Enfant" } th scope="col" { "Activité" } th scope="col" { "À partir du" }
                     th scope="col" { "Jours" } th scope="col" { "Demandée le" } th scope="col" { "État" }
@@ -145,7 +145,7 @@ async fn new_request(
     Query(q): Query<StepQuery>,
 ) -> Result<Response, AppError> {
     let children = access.children(app.store.as_ref()).await?;
-    let s = settings::get();
+    let s = app.settings.as_ref();
     let day = today(&app);
     if q.enfant.is_empty() {
         let page = frame(
@@ -164,7 +164,7 @@ async fn new_request(
             &family,
             &csrf,
             "Nouvelle inscription : l'activité",
-            choose_activity(child, &offer),
+            choose_activity(&app.settings, child, &offer),
         );
         return Ok((csrf, page).into_response());
     }
@@ -216,8 +216,7 @@ fn choose_child(children: &[Child]) -> Markup {
     }
 }
 
-fn choose_activity(child: &Child, offer: &[&Activity]) -> Markup {
-    let s = settings::get();
+fn choose_activity(s: &Settings, child: &Child, offer: &[&Activity]) -> Markup {
     html! {
         p.steps { "Étape 2/3" }
         p { "Enfant : " strong { (child.prenom) " " (child.nom) } " — " a href="/inscriptions/nouvelle" { "changer" } }
@@ -263,7 +262,7 @@ fn request_page(
     typed: &Typed,
     errors: &FieldErrors,
 ) -> Markup {
-    let s = settings::get();
+    let s = app.settings.as_ref();
     let day = today(app);
     let needed = rules::required_pieces(s, activity, child);
     let missing: Vec<&PieceType> = rules::missing_pieces(s, activity, child, held, day);
@@ -387,7 +386,7 @@ async fn submit(
     CsrfMultipart(mut upload): CsrfMultipart,
 ) -> Result<Response, AppError> {
     let form: RequestForm = upload.form()?;
-    let s = settings::get();
+    let s = app.settings.as_ref();
     let day = today(&app);
     let children = access.children(app.store.as_ref()).await?;
     let Ok(granted) = access.child(&children, &form.enfant) else {

@@ -60,7 +60,7 @@ fn child(id: &str, ecole: &str) -> Child {
 
 /// Every school day of January 2027 for the canteen and the morning care.
 fn month_changes(reserve: bool) -> Vec<Change> {
-    let s = shared::settings::get();
+    let s = shared::settings::embedded();
     let canteen = s.activity("restauration").unwrap();
     let first: NaiveDate = "2027-01-01".parse().unwrap();
     first
@@ -175,7 +175,7 @@ async fn daily_counts(app: &App, label: &str) {
         let entries = planning::day_entries(app.store.as_ref(), day)
             .await
             .expect("entries");
-        let counts = shared::planning::counts::daily(shared::settings::get(), &entries);
+        let counts = shared::planning::counts::daily(shared::settings::embedded(), &entries);
         times.push(start.elapsed().as_secs_f64() * 1000.0);
         meals = counts.iter().map(|c| c.meals).sum::<usize>();
     }

@@ -103,7 +103,7 @@ impl App {
             files,
             clock,
             config: Arc::new(config),
-            settings: Arc::new(crate::settings::get().clone()),
+            settings: Arc::new(crate::settings::embedded().clone()),
             outbox_signal,
             secret: Arc::default(),
         })

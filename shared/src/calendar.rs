@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn school_activities_run_on_their_school_days_only() {
-        let s = settings::get();
+        let s = settings::embedded();
         let canteen = s.activity("restauration").unwrap();
         let cal = &s.calendrier;
         assert!(runs_on(canteen, cal, d("2026-11-26"))); // Thursday
@@ -122,7 +122,7 @@ mod tests {
 
     #[test]
     fn holiday_activities_run_in_holidays_by_whole_weeks() {
-        let s = settings::get();
+        let s = settings::embedded();
         let holidays = s.activity("vacances").unwrap();
         let cal = &s.calendrier;
         assert!(runs_on(holidays, cal, d("2026-12-21")));

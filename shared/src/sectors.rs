@@ -59,7 +59,7 @@ mod tests {
 
     #[test]
     fn demo_sectors() {
-        let s = &crate::settings::get().secteurs;
+        let s = &crate::settings::embedded().secteurs;
         assert_eq!(
             schools_for(s, "avenue de la gare", Some(12)),
             vec![

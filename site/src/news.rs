@@ -279,7 +279,7 @@ fn xml_escape(s: &str) -> String {
 
 /// The Atom feed of the 20 latest items.
 pub fn atom(items: &[Item], site_url: &str) -> String {
-    let c = &shared::settings::get().commune;
+    let c = &shared::settings::embedded().commune;
     let updated = items
         .first()
         .map_or_else(|| "1970-01-01".to_owned(), |i| i.date.to_string());

@@ -31,7 +31,7 @@ pub fn all(news: &[crate::news::Item], docs: &[crate::documents::Document]) -> V
 }
 
 fn home(news: &[crate::news::Item]) -> Built {
-    let s = settings::get();
+    let s = settings::embedded();
     page(
         "/",
         &format!("Bienvenue sur l'{}", s.commune.portail),
@@ -92,7 +92,7 @@ fn home(news: &[crate::news::Item]) -> Built {
 
 fn services() -> Markup {
     html! {
-        @for service in &settings::get().services {
+        @for service in &settings::embedded().services {
             h3 { (service.nom) }
             dl.facts {
                 dt { "Téléphone" } dd { (service.telephone) }
@@ -159,7 +159,7 @@ fn help() -> Built {
 }
 
 fn privacy() -> Built {
-    let c = &settings::get().commune;
+    let c = &settings::embedded().commune;
     page(
         "/donnees-personnelles/",
         "Données personnelles",
@@ -188,7 +188,7 @@ fn privacy() -> Built {
 }
 
 fn accessibility() -> Built {
-    let c = &settings::get().commune;
+    let c = &settings::embedded().commune;
     page(
         "/accessibilite/",
         "Déclaration d'accessibilité",
@@ -221,7 +221,7 @@ fn accessibility() -> Built {
 }
 
 fn legal() -> Built {
-    let c = &settings::get().commune;
+    let c = &settings::embedded().commune;
     page(
         "/mentions-legales/",
         "Mentions légales",
@@ -238,7 +238,7 @@ fn legal() -> Built {
 }
 
 fn terms() -> Built {
-    let c = &settings::get().commune;
+    let c = &settings::embedded().commune;
     page(
         "/conditions-generales/",
         "Conditions générales d'utilisation",
@@ -259,7 +259,7 @@ fn terms() -> Built {
 /// The règlement intérieur page, with the document itself when published.
 fn rules(docs: &[crate::documents::Document]) -> Built {
     let pdf = docs.iter().find(|d| d.category == "Règlements");
-    let c = &settings::get().commune;
+    let c = &settings::embedded().commune;
     page(
         "/reglement-interieur/",
         "Règlement intérieur",

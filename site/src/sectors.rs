@@ -29,7 +29,7 @@ struct Row<'a> {
 }
 
 fn rows() -> Vec<Row<'static>> {
-    let mut rows: Vec<Row> = settings::get()
+    let mut rows: Vec<Row> = settings::embedded()
         .secteurs
         .iter()
         .flat_map(|s| {

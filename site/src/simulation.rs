@@ -61,7 +61,7 @@ pub fn unit_id(activity: &Activity, unit: &settings::Unit) -> String {
 /// The calculator's data, as JSON: the grids and the messages of the Rust
 /// rules, so that the script and the billing say and compute the same.
 pub fn data_json() -> String {
-    let s = settings::get();
+    let s = settings::embedded();
     let data = Data {
         limites: Limits {
             revenu_max: pricing::MAX_INCOME,
@@ -182,7 +182,7 @@ fn calculator() -> Markup {
 }
 
 pub fn page() -> Built {
-    let s = settings::get();
+    let s = settings::embedded();
     let main = html! {
         p {
             "Les tarifs des services périscolaires et de la restauration scolaire dépendent du quotient familial (QF) de la famille. "

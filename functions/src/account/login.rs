@@ -12,6 +12,7 @@ use shared::accounts::service::{self, LoginOutcome};
 use shared::accounts::validation::{FieldErrors, REQUIRED};
 use shared::layout::forms::{Field, error_summary, required_note};
 use shared::layout::{self, NoticeKind, Page, notice};
+use shared::settings::Commune;
 use shared::web::AppError;
 use shared::web::auth::{
     ClientAddress, Csrf, CsrfForm, FAMILY_COOKIE, Family, cookie, fresh_visitor, removal,
@@ -84,13 +85,13 @@ pub struct LoginForm {
 }
 
 fn login_page(
+    c: &Commune,
     side: &Side,
     csrf: &Csrf,
     form: &LoginForm,
     errors: &FieldErrors,
     top: Option<Markup>,
 ) -> Markup {
-    let c = &shared::settings::get().commune;
     let labels = [
         ("identifiant", side.identifier_label),
         ("mot_de_passe", "Mot de passe"),
@@ -131,16 +132,22 @@ fn login_page(
     })
 }
 
-pub async fn show(csrf: Csrf, q: Query<LoginQuery>) -> impl IntoResponse {
-    show_for(&FAMILY_SIDE, csrf, q)
+pub async fn show(app: State<App>, csrf: Csrf, q: Query<LoginQuery>) -> impl IntoResponse {
+    show_for(&FAMILY_SIDE, app, csrf, q)
 }
 
-pub fn show_for(side: &Side, csrf: Csrf, Query(q): Query<LoginQuery>) -> impl IntoResponse + use<> {
+pub fn show_for(
+    side: &Side,
+    State(app): State<App>,
+    csrf: Csrf,
+    Query(q): Query<LoginQuery>,
+) -> impl IntoResponse + use<> {
     let form = LoginForm {
         retour: q.retour.clone(),
         ..LoginForm::default()
     };
     let page = login_page(
+        &app.settings.commune,
         side,
         &csrf,
         &form,
@@ -176,7 +183,7 @@ pub async fn submit_for(
         errors.insert("mot_de_passe", REQUIRED.into());
     }
     if !errors.is_empty() {
-        let page = login_page(side, &csrf, &form, &errors, None);
+        let page = login_page(&app.settings.commune, side, &csrf, &form, &errors, None);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response());
     }
     let previous = jar.get(side.cookie).map(|c| c.value().to_owned());
@@ -192,7 +199,14 @@ pub async fn submit_for(
     .await
     .map_err(account_error)?;
     let refuse = |status: StatusCode, message: Markup, csrf: Csrf| {
-        let page = login_page(side, &csrf, &form, &FieldErrors::new(), Some(message));
+        let page = login_page(
+            &app.settings.commune,
+            side,
+            &csrf,
+            &form,
+            &FieldErrors::new(),
+            Some(message),
+        );
         (status, csrf, page).into_response()
     };
     Ok(match outcome {

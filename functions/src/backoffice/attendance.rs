@@ -19,7 +19,7 @@ use shared::layout::{self, NoticeKind, Page, dates, notice};
 use shared::planning;
 use shared::planning::counts;
 use shared::planning::rules::paris_date;
-use shared::settings::{self, Activity};
+use shared::settings::{Activity, Settings};
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm};
 use shared::web::form::first;
@@ -38,8 +38,7 @@ fn day_of(app: &App, raw: Option<&str>) -> NaiveDate {
         .unwrap_or_else(|| paris_date(app.clock.now()))
 }
 
-fn activity_of(raw: Option<&str>) -> Result<&'static Activity, AppError> {
-    let s = settings::get();
+fn activity_of<'a>(s: &'a Settings, raw: Option<&str>) -> Result<&'a Activity, AppError> {
     match raw {
         None | Some("") => s.activites.first().ok_or(AppError::NotFound),
         Some(id) => s.activity(id).ok_or(AppError::NotFound),
@@ -107,7 +106,7 @@ pub async fn list(
     csrf: Csrf,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, AppError> {
-    let activity = activity_of(q.activite.as_deref())?;
+    let activity = activity_of(&app.settings, q.activite.as_deref())?;
     let day = day_of(&app, q.jour.as_deref());
     let school: String = q.ecole.unwrap_or_default().chars().take(200).collect();
     let (list, schools) = rows(&app, activity, &school, day).await?;
@@ -116,7 +115,15 @@ pub async fn list(
         .is_some()
         .then(|| notice(NoticeKind::Success, "Pointage enregistré."));
     let page = list_page(
-        &agent, &csrf, activity, &school, day, &list, &schools, saved,
+        &agent,
+        &csrf,
+        activity,
+        &school,
+        day,
+        &list,
+        &schools,
+        saved,
+        &app.settings,
     );
     Ok((csrf, page).into_response())
 }
@@ -131,9 +138,9 @@ fn list_page(
     list: &[(DayEntry, u64)],
     schools: &BTreeSet<String>,
     message: Option<Markup>,
+    s: &Settings,
 ) -> Markup {
     let own = decides(agent, activity);
-    let s = settings::get();
     layout::render(Page {
         title: "Pointage",
         path: "/agents/pointage",
@@ -160,14 +167,14 @@ fn list_page(
                 p { "Aucun enfant attendu." }
             } @else if !own {
                 (notice(NoticeKind::Info, "Cette activité relève d'un autre service : vous pouvez consulter la liste, pas la pointer."))
-                (table(list, None))
+                (table(s, list, None))
             } @else {
                 form method="post" action="/agents/pointage" {
                     (csrf.field())
                     input type="hidden" name="activite" value=(activity.id);
                     input type="hidden" name="ecole" value=(school);
                     input type="hidden" name="jour" value=(day);
-                    (table(list, Some(())))
+                    (table(s, list, Some(())))
                     button type="submit" { "Enregistrer le pointage" }
                 }
             }
@@ -190,8 +197,7 @@ fn list_page(
     })
 }
 
-fn table(list: &[(DayEntry, u64)], editable: Option<()>) -> Markup {
-    let s = settings::get();
+fn table(s: &Settings, list: &[(DayEntry, u64)], editable: Option<()>) -> Markup {
     let unit_name = |e: &DayEntry| {
         s.activity(&e.activite)
             .and_then(|a| a.unit(&e.unite))
@@ -247,7 +253,7 @@ pub async fn save(
     CsrfForm(fields): CsrfForm<Vec<(String, String)>>,
 ) -> Result<Response, AppError> {
     let field = |name: &str| first(&fields, name);
-    let activity = activity_of(field("activite"))?;
+    let activity = activity_of(&app.settings, field("activite"))?;
     let decider = agent.access.decider(&activity.service)?;
     let day =
         shared::import::parse_date(field("jour").unwrap_or("")).ok_or(AppError::BadRequest)?;
@@ -288,6 +294,7 @@ pub async fn save(
             &list,
             &schools,
             Some(message),
+            &app.settings,
         );
         return Ok((StatusCode::CONFLICT, csrf, page).into_response());
     }
@@ -319,7 +326,7 @@ pub async fn walk_in(
     csrf: Csrf,
     CsrfForm(f): CsrfForm<WalkInForm>,
 ) -> Result<Response, AppError> {
-    let activity = activity_of(Some(&f.activite))?;
+    let activity = activity_of(&app.settings, Some(&f.activite))?;
     let decider = agent.access.decider(&activity.service)?;
     let unit = activity.unit(&f.unite).ok_or(AppError::BadRequest)?;
     let day = shared::import::parse_date(&f.jour).ok_or(AppError::BadRequest)?;
@@ -383,7 +390,7 @@ pub async fn counts_page(
 ) -> Result<Response, AppError> {
     let day = day_of(&app, q.jour.as_deref());
     let entries = planning::day_entries(app.store.as_ref(), day).await?;
-    let list = counts::daily(settings::get(), &entries);
+    let list = counts::daily(app.settings.as_ref(), &entries);
     let page = layout::render(Page {
         title: "Effectifs du jour",
         path: "/agents/effectifs",
@@ -421,7 +428,7 @@ pub async fn counts_csv(
 ) -> Result<Response, AppError> {
     let day = day_of(&app, q.jour.as_deref());
     let entries = planning::day_entries(app.store.as_ref(), day).await?;
-    let text = counts::csv(day, &counts::daily(settings::get(), &entries));
+    let text = counts::csv(day, &counts::daily(app.settings.as_ref(), &entries));
     let mut response = text.into_response();
     let h = response.headers_mut();
     h.insert(

@@ -20,7 +20,7 @@ use shared::dossiers::{Actor, UpdateError};
 use shared::ids::in_path;
 use shared::layout::forms::{Field, error_summary, textarea};
 use shared::layout::{self, Page, size_fr};
-use shared::settings;
+use shared::settings::Settings;
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm, safe_return};
 use shared::web::upload::CsrfMultipart;
@@ -30,18 +30,24 @@ pub fn href(numero: &str, doc: &Document) -> String {
 }
 
 /// Whether this agent's service may find this document invalid.
-pub fn may_refuse(agent: &Agent, doc: &Document) -> bool {
+pub fn may_refuse(s: &Settings, agent: &Agent, doc: &Document) -> bool {
     let Some(service) = agent.account.service else {
         return false;
     };
     match &doc.piece {
-        Some(p) => settings::get().services_checking(p).contains(&service.id()),
+        Some(p) => s.services_checking(p).contains(&service.id()),
         None => true,
     }
 }
 
 /// The documents table of an agent's page.
-pub fn table(agent: &Agent, numero: &str, docs: &[&Document], caption: &str) -> Markup {
+pub fn table(
+    s: &Settings,
+    agent: &Agent,
+    numero: &str,
+    docs: &[&Document],
+    caption: &str,
+) -> Markup {
     html! {
         table.data {
             caption { (caption) }
@@ -58,7 +64,7 @@ pub fn table(agent: &Agent, numero: &str, docs: &[&Document], caption: &str) -> 
                         td { @match &d.invalide { Some(m) => { "refusé : " (m) } None => { "valide" } } }
                         td {
                             (download_link(&href(numero, d), d))
-                            @if d.source == Source::Famille && d.invalide.is_none() && may_refuse(agent, d) {
+                            @if d.source == Source::Famille && d.invalide.is_none() && may_refuse(s, agent, d) {
                                 " — " a href={ (href(numero, d)) "/invalider" } { "Refuser" span.visually-hidden { " " (d.libelle) } }
                             }
                         }
@@ -71,6 +77,7 @@ pub fn table(agent: &Agent, numero: &str, docs: &[&Document], caption: &str) -> 
 
 /// The dossier page's documents section: the list and the publish form.
 pub fn section(
+    s: &Settings,
     agent: &Agent,
     csrf: &Csrf,
     numero: &str,
@@ -82,7 +89,7 @@ pub fn section(
     html! {
         h2 #documents { "Documents" }
         @if docs.is_empty() { p { "Aucun document." } }
-        @else { (table(agent, numero, &all, "Documents du dossier")) }
+        @else { (table(s, agent, numero, &all, "Documents du dossier")) }
         h3 { "Publier un document pour la famille" }
         form.stack method="post" action={ "/agents/dossiers/" (in_path(numero)) "/documents" } enctype="multipart/form-data" novalidate {
             (csrf.field())
@@ -161,7 +168,7 @@ pub async fn publish(
             (agent_bar(&agent, &csrf))
             (error_summary(&errors, &[("libelle", "Intitulé"), ("fichier", "Fichier")]))
             p { a href={ "/agents/dossiers/" (in_path(&numero)) } { "← Dossier " (numero) } }
-            (section(&agent, &csrf, &numero, &docs, &errors, &form.libelle))
+            (section(&app.settings, &agent, &csrf, &numero, &docs, &errors, &form.libelle))
         },
     });
     Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, page).into_response())
@@ -221,7 +228,7 @@ async fn refusable(
     let (doc, _) = documents::get(app.store.as_ref(), &numero, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    if !may_refuse(agent, &doc) {
+    if !may_refuse(&app.settings, agent, &doc) {
         return Err(AppError::Forbidden);
     }
     Ok((numero, doc))

@@ -11,6 +11,7 @@ use maud::{Markup, html};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use shared::App;
+use shared::settings::Settings;
 
 use shared::accounts::validation::{self, FieldErrors};
 use shared::domain::dossier::{self, Child, Dossier, PaymentMode, Responsable};
@@ -319,7 +320,14 @@ async fn read(app: &App, numero: &str) -> Result<Shown, AppError> {
 }
 
 /// The dossier page: a pure view of what was read and what the agent typed.
-fn page(agent: &Agent, csrf: &Csrf, numero: &str, shown: &Shown, view: View<'_>) -> Markup {
+fn page(
+    s: &Settings,
+    agent: &Agent,
+    csrf: &Csrf,
+    numero: &str,
+    shown: &Shown,
+    view: View<'_>,
+) -> Markup {
     let Shown {
         children,
         trail,
@@ -347,7 +355,7 @@ fn page(agent: &Agent, csrf: &Csrf, numero: &str, shown: &Shown, view: View<'_>)
                 }
             }
             (super::inscriptions::dossier_list(registrations))
-            (super::documents::section(agent, csrf, numero, docs, &FieldErrors::new(), ""))
+            (super::documents::section(s, agent, csrf, numero, docs, &FieldErrors::new(), ""))
             h2 { "Modifier le dossier" }
             form.stack method="post" action={ "/agents/dossiers/" (in_path(numero)) } novalidate {
                 (csrf.field())
@@ -416,7 +424,7 @@ async fn refused(
     view: View<'_>,
 ) -> Result<Response, AppError> {
     let shown = read(app, numero).await?;
-    let markup = page(agent, &csrf, numero, &shown, view);
+    let markup = page(&app.settings, agent, &csrf, numero, &shown, view);
     Ok((status, csrf, markup).into_response())
 }
 
@@ -454,7 +462,7 @@ pub async fn view(
         message,
     };
     let shown = read(&app, &numero).await?;
-    let markup = page(&agent, &csrf, &numero, &shown, view);
+    let markup = page(&app.settings, &agent, &csrf, &numero, &shown, view);
     Ok((csrf, markup).into_response())
 }
 

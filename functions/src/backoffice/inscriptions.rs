@@ -24,6 +24,7 @@ use shared::inscriptions::{self, Decision};
 use shared::layout::dates::moment as paris;
 use shared::layout::forms::{error_summary, textarea};
 use shared::layout::{self, NoticeKind, Page, notice};
+use shared::settings::Settings;
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm};
 
@@ -128,11 +129,20 @@ async fn page(
     view: View<'_>,
 ) -> Result<Markup, AppError> {
     let shown = read(app, agent, ins).await?;
-    Ok(render(agent, csrf, ins, version, &shown, view))
+    Ok(render(
+        &app.settings,
+        agent,
+        csrf,
+        ins,
+        version,
+        &shown,
+        view,
+    ))
 }
 
 /// The registration's page: a pure view.
 fn render(
+    s: &Settings,
     agent: &Agent,
     csrf: &Csrf,
     ins: &Inscription,
@@ -181,10 +191,10 @@ fn render(
             }
             h2 { "Pièces jointes à la demande" }
             @if sent.is_empty() { p { "Aucune : le dossier détenait déjà les pièces valides, ou l'activité n'en demande pas." } }
-            @else { (agent_documents::table(agent, &ins.numero, &sent, "Pièces jointes à la demande")) }
+            @else { (agent_documents::table(s, agent, &ins.numero, &sent, "Pièces jointes à la demande")) }
             @if !others.is_empty() {
                 h2 { "Autres pièces du dossier" }
-                (agent_documents::table(agent, &ins.numero, &others, "Autres pièces du dossier"))
+                (agent_documents::table(s, agent, &ins.numero, &others, "Autres pièces du dossier"))
             }
             @if ins.statut == Status::EnAttente {
                 @if own {

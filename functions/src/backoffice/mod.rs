@@ -108,8 +108,8 @@ pub fn router(app: App) -> Router {
     routes().with_state(app)
 }
 
-async fn login_show(csrf: Csrf, q: Query<LoginQuery>) -> impl IntoResponse {
-    login::show_for(&AGENT_SIDE, csrf, q)
+async fn login_show(app: State<App>, csrf: Csrf, q: Query<LoginQuery>) -> impl IntoResponse {
+    login::show_for(&AGENT_SIDE, app, csrf, q)
 }
 
 async fn login_submit(

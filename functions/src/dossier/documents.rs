@@ -15,7 +15,7 @@ use shared::documents::{self, NewDocument, StoreFileError};
 use shared::domain::document::{Document, Source};
 use shared::layout::forms::{error_summary, required_note};
 use shared::layout::{NoticeKind, notice, size_fr};
-use shared::settings;
+use shared::settings::Settings;
 use shared::web::AppError;
 use shared::web::auth::{Csrf, Family};
 use shared::web::upload::CsrfMultipart;
@@ -90,6 +90,7 @@ fn table(docs: &[&Document], caption: &str, with_state: bool) -> Markup {
 }
 
 fn page(
+    s: &Settings,
     family: &Family,
     csrf: &Csrf,
     docs: &[Document],
@@ -103,7 +104,6 @@ fn page(
         .filter(|d| d.source == Source::Famille)
         .collect();
     let to_resend = ours.iter().filter(|d| d.invalide.is_some()).count();
-    let s = settings::get();
     let error = |name: &str| errors.get(name);
     let main = html! {
         @if sent { (notice(NoticeKind::Success, "Votre document est envoyé : la mairie le vérifiera.")) }
@@ -173,6 +173,7 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let docs = documents::list(app.store.as_ref(), &numero).await?;
     let markup = page(
+        &app.settings,
         &family,
         &csrf,
         &docs,
@@ -190,7 +191,7 @@ pub async fn send(
     CsrfMultipart(mut upload): CsrfMultipart,
 ) -> Result<Response, AppError> {
     let form: SendForm = upload.form()?;
-    let s = settings::get();
+    let s = app.settings.as_ref();
     let mut errors = FieldErrors::new();
     let (piece, libelle) = match form.piece.as_str() {
         "" => {
@@ -245,7 +246,7 @@ pub async fn send(
         }
         _ => {
             let docs = documents::list(app.store.as_ref(), &numero).await?;
-            let markup = page(&family, &csrf, &docs, &form, &errors, false);
+            let markup = page(&app.settings, &family, &csrf, &docs, &form, &errors, false);
             Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, markup).into_response())
         }
     }

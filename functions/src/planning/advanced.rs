@@ -21,7 +21,7 @@ use shared::planning::advanced::{self, Plan};
 use shared::planning::grid::{self, Grid};
 use shared::planning::rules::{columns, paris_date};
 use shared::planning::{Outcome, SaveError};
-use shared::settings::{self, Category, Day};
+use shared::settings::{Category, Day, Settings};
 use shared::web::AppError;
 use shared::web::auth::{Csrf, CsrfForm, Family};
 use shared::web::form::{every, first};
@@ -70,8 +70,14 @@ fn date_field(name: &'static str, label: &str, value: &str, errors: &FieldErrors
     }
 }
 
-fn forms(data: &Loaded, child: &Child, csrf: &Csrf, typed: &Typed, errors: &FieldErrors) -> Markup {
-    let s = settings::get();
+fn forms(
+    s: &Settings,
+    data: &Loaded,
+    child: &Child,
+    csrf: &Csrf,
+    typed: &Typed,
+    errors: &FieldErrors,
+) -> Markup {
     let year = s.school_year();
     let registered = |c: &Child| {
         data.registrations.iter().any(|i| {
@@ -80,7 +86,7 @@ fn forms(data: &Loaded, child: &Child, csrf: &Csrf, typed: &Typed, errors: &Fiel
                 && i.statut == shared::domain::inscription::Status::Validee
         })
     };
-    let units: Vec<(&settings::Activity, &settings::Unit)> = s
+    let units: Vec<(&shared::settings::Activity, &shared::settings::Unit)> = s
         .activites
         .iter()
         .filter(|a| a.categorie != Category::Vacances)
@@ -154,11 +160,12 @@ fn forms(data: &Loaded, child: &Child, csrf: &Csrf, typed: &Typed, errors: &Fiel
 /// The family's child named by the form (or, without one, the first) among
 /// those with a validated registration this school year.
 fn first_registered(
+    s: &Settings,
     access: &FamilyAccess,
     data: &Loaded,
     wanted: Option<&str>,
 ) -> Option<Granted<Child>> {
-    let year = settings::get().school_year();
+    let year = s.school_year();
     let registered = |c: &Child| {
         data.registrations.iter().any(|i| {
             i.enfant == c.id
@@ -187,7 +194,7 @@ pub async fn show(
     Query(q): Query<AdvancedQuery>,
 ) -> Result<Response, AppError> {
     let data = load(&app, &numero, &[]).await?;
-    let Some(child) = first_registered(&access, &data, q.enfant.as_deref()) else {
+    let Some(child) = first_registered(&app.settings, &access, &data, q.enfant.as_deref()) else {
         if q.enfant.is_some() {
             return Err(AppError::NotFound);
         }
@@ -204,18 +211,30 @@ pub async fn show(
     let today = paris_date(app.clock.now());
     let typed = Typed {
         du: today.to_string(),
-        au: settings::get().calendrier.annee_fin.to_string(),
+        au: app.settings.as_ref().calendrier.annee_fin.to_string(),
         ..Typed::default()
     };
-    let main = forms(&data, &child, &csrf, &typed, &FieldErrors::new());
+    let main = forms(
+        &app.settings,
+        &data,
+        &child,
+        &csrf,
+        &typed,
+        &FieldErrors::new(),
+    );
     let page = frame(&family, &csrf, "Modification avancée du planning", main);
     Ok((csrf, page).into_response())
 }
 
 /// The period asked: valid dates, in order, within the school year and
 /// at most [`MAX_DAYS`] long.
-fn period(du: &str, au: &str, errors: &mut FieldErrors) -> Option<(NaiveDate, NaiveDate)> {
-    let cal = &settings::get().calendrier;
+fn period(
+    s: &Settings,
+    du: &str,
+    au: &str,
+    errors: &mut FieldErrors,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let cal = &s.calendrier;
     let parse = |v: &str| shared::import::parse_date(v);
     let (from, to) = (parse(du), parse(au));
     if from.is_none() {
@@ -308,9 +327,9 @@ async fn apply(
     })
 }
 
-fn build_grid<'a>(app: &App, data: &'a Loaded, from: NaiveDate, to: NaiveDate) -> Grid<'a> {
+fn build_grid<'a>(app: &'a App, data: &'a Loaded, from: NaiveDate, to: NaiveDate) -> Grid<'a> {
     grid::build(
-        settings::get(),
+        app.settings.as_ref(),
         &data.children,
         &data.registrations,
         &data.months,
@@ -341,7 +360,14 @@ async fn run(
     title: impl FnOnce(NaiveDate, NaiveDate) -> String,
 ) -> Result<Response, AppError> {
     let Some((from, to)) = r.range.filter(|_| r.errors.is_empty()) else {
-        let main = forms(r.data, r.form_child, &csrf, r.typed, r.errors);
+        let main = forms(
+            &app.settings,
+            r.data,
+            r.form_child,
+            &csrf,
+            r.typed,
+            r.errors,
+        );
         let page = frame(r.family, &csrf, "Modification avancée du planning", main);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
@@ -369,11 +395,11 @@ pub async fn typical_week(
         ..Typed::default()
     };
     let mut errors = FieldErrors::new();
-    let range = period(&typed.du, &typed.au, &mut errors);
+    let range = period(&app.settings, &typed.du, &typed.au, &mut errors);
     let days = range.map(|(f, t)| columns(f, t)).unwrap_or_default();
     let data = load(&app, &numero, &days).await?;
-    let child =
-        first_registered(&access, &data, Some(field("enfant"))).ok_or(AppError::NotFound)?;
+    let child = first_registered(&app.settings, &access, &data, Some(field("enfant")))
+        .ok_or(AppError::NotFound)?;
     let mut week: HashMap<String, BTreeSet<Day>> = HashMap::new();
     for v in &typed.ticked {
         let parsed = v
@@ -437,7 +463,7 @@ pub async fn copy(
         ..Typed::default()
     };
     let mut errors = FieldErrors::new();
-    let range = period(&typed.du, &typed.au, &mut errors);
+    let range = period(&app.settings, &typed.du, &typed.au, &mut errors);
     // The copy form's own date fields carry its errors.
     for (from, to) in [("du", "copie_du"), ("au", "copie_au")] {
         if let Some(e) = errors.remove(from) {
@@ -446,8 +472,10 @@ pub async fn copy(
     }
     let days = range.map(|(f, t)| columns(f, t)).unwrap_or_default();
     let data = load(&app, &numero, &days).await?;
-    let from_child = first_registered(&access, &data, Some(&typed.de)).ok_or(AppError::NotFound)?;
-    let to_child = first_registered(&access, &data, Some(&typed.vers)).ok_or(AppError::NotFound)?;
+    let from_child = first_registered(&app.settings, &access, &data, Some(&typed.de))
+        .ok_or(AppError::NotFound)?;
+    let to_child = first_registered(&app.settings, &access, &data, Some(&typed.vers))
+        .ok_or(AppError::NotFound)?;
     if from_child.id == to_child.id {
         errors.insert(
             "vers",

@@ -22,30 +22,24 @@ use shared::layout::{self, NoticeKind, Page, account_bar, dates, notice};
 use shared::planning::grid::parse_cell_key;
 use shared::planning::rules::View;
 use shared::planning::{self, DayRef, IllnessError};
-use shared::settings::{self, Activity, Unit};
+use shared::settings::{Activity, Unit};
 use shared::web::AppError;
 use shared::web::auth::{Csrf, CsrfForm, Family};
 use shared::web::upload::CsrfMultipart;
 
 /// A cell of the signed-in family: its child, activity, unit and day;
 /// anything else (another dossier's child, an unknown unit) is a 404.
-async fn target(
-    app: &App,
+async fn target<'a>(
+    app: &'a App,
     access: &FamilyAccess,
     key: &str,
-) -> Result<
-    (
-        Granted<Child>,
-        &'static Activity,
-        &'static Unit,
-        chrono::NaiveDate,
-    ),
-    AppError,
-> {
+) -> Result<(Granted<Child>, &'a Activity, &'a Unit, chrono::NaiveDate), AppError> {
     let (child, activity, unit, day) = parse_cell_key(key).ok_or(AppError::NotFound)?;
     let children = access.children(app.store.as_ref()).await?;
     let child = access.child(&children, child)?;
-    let a = settings::get()
+    let a = app
+        .settings
+        .as_ref()
         .activity(activity)
         .ok_or(AppError::NotFound)?;
     let u = a.unit(unit).ok_or(AppError::NotFound)?;

@@ -28,7 +28,7 @@ use shared::planning::grid::{self, Grid, Months, Shown, cell_key};
 use shared::planning::rules::{View, columns, paris_date};
 use shared::planning::{self, Outcome, SaveError};
 use shared::pricing::euros;
-use shared::settings;
+
 use shared::web::AppError;
 use shared::web::auth::{Csrf, CsrfForm, Family};
 use shared::web::form::{every, first};
@@ -309,7 +309,7 @@ async fn show(
     let (first, last) = view.range(anchor);
     let days = columns(first, last);
     let data = load(&app, &numero, &days).await?;
-    let s = settings::get();
+    let s = app.settings.as_ref();
     let grid = grid::build(
         s,
         &data.children,
@@ -373,7 +373,7 @@ async fn save(
     let (first, last) = view.range(anchor);
     let days = columns(first, last);
     let data = load(&app, &numero, &days).await?;
-    let s = settings::get();
+    let s = app.settings.as_ref();
     let grid = grid::build(
         s,
         &data.children,

@@ -268,7 +268,7 @@ mod tests {
 
     #[test]
     fn activities_fit_by_class_then_by_age() {
-        let s = settings::get();
+        let s = settings::embedded();
         let today = d("2026-11-26");
         let holidays = s.activity("vacances").unwrap(); // GS … CM2, 5 to 11
         assert!(fits(holidays, &child("CE1", "2019-03-01", false), today));
@@ -290,7 +290,7 @@ mod tests {
 
     #[test]
     fn past_activities_are_not_offered() {
-        let s = settings::get();
+        let s = settings::embedded();
         let canteen = s.activity("restauration").unwrap();
         assert!(is_open(canteen, s, d("2027-07-03")));
         assert!(!is_open(canteen, s, d("2027-07-04")));
@@ -301,7 +301,7 @@ mod tests {
 
     #[test]
     fn documents_are_asked_unless_a_valid_one_is_held() {
-        let s = settings::get();
+        let s = settings::embedded();
         let canteen = s.activity("restauration").unwrap();
         let today = d("2026-11-26");
         let ids = |v: Vec<&PieceType>| v.iter().map(|p| p.id.clone()).collect::<Vec<_>>();
@@ -337,7 +337,7 @@ mod tests {
 
     #[test]
     fn requests_take_running_days_only() {
-        let s = settings::get();
+        let s = settings::embedded();
         let canteen = s.activity("restauration").unwrap();
         let today = d("2026-11-26");
         let days = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
@@ -373,7 +373,7 @@ mod tests {
 
     #[test]
     fn holiday_requests_take_whole_weeks() {
-        let s = settings::get();
+        let s = settings::embedded();
         let holidays = s.activity("vacances").unwrap();
         let today = d("2026-11-26");
         let weeks = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();

@@ -64,7 +64,7 @@ pub fn render_error_with(status: StatusCode, title: &str, text: &str) -> Markup 
 }
 
 fn render_error_page(status: StatusCode, title: &str, text: &str, path: &str) -> Markup {
-    let c = &crate::settings::get().commune;
+    let c = &crate::settings::embedded().commune;
     render(Page {
         title,
         path,

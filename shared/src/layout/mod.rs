@@ -92,13 +92,13 @@ pub struct Page<'a> {
 
 /// The document title: page, portal, commune — unique and meaningful (RGAA 8.6).
 pub fn document_title(title: &str) -> String {
-    let c = &settings::get().commune;
+    let c = &settings::embedded().commune;
     format!("{title} — {} — {}", c.portail, c.nom)
 }
 
 /// A whole HTML document.
 pub fn render(page: Page) -> Markup {
-    let c = &settings::get().commune;
+    let c = &settings::embedded().commune;
     html! {
         (DOCTYPE)
         html lang="fr" {

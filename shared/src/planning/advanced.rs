@@ -172,7 +172,7 @@ mod tests {
 
     #[test]
     fn a_typical_week_over_two_weeks_reports_what_it_cannot_do() {
-        let s = settings::get();
+        let s = settings::embedded();
         let children = crate::demo::children();
         let lea = &children[0].id;
         let regs = [registration(
@@ -222,7 +222,7 @@ mod tests {
 
     #[test]
     fn copying_to_a_sibling_takes_shared_units_only() {
-        let s = settings::get();
+        let s = settings::embedded();
         let children = crate::demo::children();
         let (lea, hugo) = (&children[0].id, &children[1].id);
         let regs = [

@@ -130,7 +130,7 @@ mod tests {
 
     #[test]
     fn meals_regimes_pai_and_units_per_school() {
-        let s = settings::get();
+        let s = settings::embedded();
         let r = Some(State::Reserve);
         let entries = [
             entry(

@@ -160,7 +160,7 @@ pub fn build<'a>(
                         };
                         // A holiday week has one box, on its first running day.
                         let first_of_slot = activity.categorie != Category::Vacances
-                            || super::days_of_slot(activity, slot).first() == Some(&day);
+                            || super::days_of_slot(cal, activity, slot).first() == Some(&day);
                         let editable = covered
                             && first_of_slot
                             && matches!(shown, Shown::Free | Shown::Reserved | Shown::Waiting)
@@ -272,7 +272,7 @@ mod tests {
 
     #[test]
     fn the_grid_shows_states_deadlines_and_cost() {
-        let s = settings::get();
+        let s = settings::embedded();
         let children = crate::demo::children();
         let lea = &children[0].id;
         let regs = [registration(
@@ -361,7 +361,7 @@ mod tests {
 
     #[test]
     fn only_editable_cells_may_change() {
-        let s = settings::get();
+        let s = settings::embedded();
         let children = crate::demo::children();
         let lea = &children[0].id;
         let regs = [registration(

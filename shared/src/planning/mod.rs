@@ -23,7 +23,7 @@ use crate::domain::planning::{
     Cell, DayEntry, Month, State, day_key, month_id, month_key, places_key, unit_ref, waiting_key,
     waiting_partition,
 };
-use crate::settings::{self, Activity, Category, Unit};
+use crate::settings::{Activity, Calendar, Category, Settings, Unit};
 use crate::store::{
     CmpOp, CommitError, Condition, Item, Query, Store, StoreError, Transaction, Update, Write,
 };
@@ -95,8 +95,7 @@ pub enum SaveError {
 }
 
 /// The days a slot stands for: the day, or the running days of a holiday week.
-pub fn days_of_slot(activity: &Activity, slot: NaiveDate) -> Vec<NaiveDate> {
-    let cal = &settings::get().calendrier;
+pub fn days_of_slot(cal: &Calendar, activity: &Activity, slot: NaiveDate) -> Vec<NaiveDate> {
     match activity.categorie {
         Category::Vacances => (0..5)
             .map(|i| slot + Duration::days(i))
@@ -106,16 +105,19 @@ pub fn days_of_slot(activity: &Activity, slot: NaiveDate) -> Vec<NaiveDate> {
     }
 }
 
-fn find_unit<'a>(activity: &str, unit: &str) -> Result<(&'a Activity, &'a Unit), SaveError> {
-    let a = settings::get()
-        .activity(activity)
-        .ok_or(SaveError::UnknownUnit)?;
+fn find_unit<'a>(
+    s: &'a Settings,
+    activity: &str,
+    unit: &str,
+) -> Result<(&'a Activity, &'a Unit), SaveError> {
+    let a = s.activity(activity).ok_or(SaveError::UnknownUnit)?;
     let u = a.unit(unit).ok_or(SaveError::UnknownUnit)?;
     Ok((a, u))
 }
 
 /// The writes that put a child on a slot's day entries (attendance kept).
 fn day_entry_writes(
+    cal: &Calendar,
     entry: &DayEntry,
     activity: &Activity,
     slot: NaiveDate,
@@ -136,7 +138,7 @@ fn day_entry_writes(
             update = update.set(k, v);
         }
     }
-    Ok(days_of_slot(activity, slot)
+    Ok(days_of_slot(cal, activity, slot)
         .into_iter()
         .map(|d| Write::Update {
             key: day_key(
@@ -153,13 +155,14 @@ fn day_entry_writes(
 }
 
 fn day_entry_deletes(
+    cal: &Calendar,
     numero: &str,
     child: &str,
     activity: &Activity,
     unit: &Unit,
     slot: NaiveDate,
 ) -> Vec<Write> {
-    days_of_slot(activity, slot)
+    days_of_slot(cal, activity, slot)
         .into_iter()
         .map(|d| Write::Delete {
             key: day_key(d, &activity.id, &unit.id, numero, child),
@@ -255,6 +258,7 @@ pub async fn save(
     let numero = child.numero().as_str();
     let child = child.get();
     let store = app.store.as_ref();
+    let cal = &app.settings.calendrier;
     let (stored, current) = load_month(store, numero, &child.id, month).await?;
     if current != version {
         return Err(SaveError::Conflict);
@@ -263,7 +267,7 @@ pub async fn save(
     // Slots found full (or with people already waiting): they wait.
     let mut full: HashSet<usize> = HashSet::new();
     for (i, ch) in changes.iter().enumerate() {
-        let (a, u) = find_unit(&ch.activity, &ch.unit)?;
+        let (a, u) = find_unit(&app.settings, &ch.activity, &ch.unit)?;
         if ch.reserve
             && u.places.is_some()
             && stored.get(ch.slot, &unit_ref(&a.id, &u.id)).is_none()
@@ -284,7 +288,7 @@ pub async fn save(
         let mut outcomes = Vec::new();
         let mut freed = Vec::new();
         for (i, ch) in changes.iter().enumerate() {
-            let (a, u) = find_unit(&ch.activity, &ch.unit)?;
+            let (a, u) = find_unit(&app.settings, &ch.activity, &ch.unit)?;
             let uref = unit_ref(&a.id, &u.id);
             let cell = m.get(ch.slot, &uref);
             let outcome = match (cell.map(|c| c.etat), ch.reserve) {
@@ -326,7 +330,7 @@ pub async fn save(
                             tx.add(Part::Place(i), take_place(a, u, ch.slot, p));
                         }
                         let entry = DayEntry::of(numero, child, &a.id, &u.id, Some(State::Reserve));
-                        tx.extend(Part::Other, day_entry_writes(&entry, a, ch.slot)?);
+                        tx.extend(Part::Other, day_entry_writes(cal, &entry, a, ch.slot)?);
                         Outcome::Reserved
                     }
                 },
@@ -334,7 +338,7 @@ pub async fn save(
                     m.set(ch.slot, &uref, None);
                     tx.extend(
                         Part::Other,
-                        day_entry_deletes(numero, &child.id, a, u, ch.slot),
+                        day_entry_deletes(cal, numero, &child.id, a, u, ch.slot),
                     );
                     if u.places.is_some() {
                         tx.add(
@@ -426,13 +430,14 @@ pub async fn promote(
     unit: &str,
     slot: NaiveDate,
 ) -> Result<Option<DayEntry>, StoreError> {
-    let Ok((a, u)) = find_unit(activity, unit) else {
+    let Ok((a, u)) = find_unit(&app.settings, activity, unit) else {
         return Ok(None);
     };
     let Some(places) = u.places else {
         return Ok(None);
     };
     let store = app.store.as_ref();
+    let cal = &app.settings.calendrier;
     for round in 0..MAX_CONFLICT_ROUNDS {
         let page = store
             .query(&Query::partition(waiting_partition(activity, unit, slot)).limit(1))
@@ -475,7 +480,7 @@ pub async fn promote(
             month_write(&entry.numero, &entry.enfant, &month, &m, version)?,
         )
         .add(Part::Place(0), take_place(a, u, slot, places))
-        .extend(Part::Other, day_entry_writes(&entry, a, slot)?);
+        .extend(Part::Other, day_entry_writes(cal, &entry, a, slot)?);
         let when = match a.categorie {
             Category::Vacances => format!("la semaine du {}", slot.format("%d/%m/%Y")),
             _ => format!("le {}", slot.format("%d/%m/%Y")),

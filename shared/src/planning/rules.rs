@@ -187,7 +187,7 @@ mod tests {
 
     #[test]
     fn the_day_before_at_a_time_across_daylight_saving() {
-        let cal = &settings::get().calendrier;
+        let cal = &settings::embedded().calendrier;
         let rule = Deadline::Veille { heure: t("18:00") };
         // Winter time: 18:00 in Paris is 17:00 UTC.
         assert_eq!(
@@ -230,7 +230,7 @@ mod tests {
 
     #[test]
     fn working_days_skip_weekends_and_public_holidays() {
-        let cal = &settings::get().calendrier;
+        let cal = &settings::embedded().calendrier;
         let rule = Deadline::JoursOuvres {
             jours: 2,
             heure: t("10:00"),
@@ -255,7 +255,7 @@ mod tests {
 
     #[test]
     fn a_weekly_cut_off_closes_the_whole_next_week() {
-        let cal = &settings::get().calendrier;
+        let cal = &settings::embedded().calendrier;
         let rule = Deadline::Semaine {
             jour: Day::Jeudi,
             heure: t("09:00"),
@@ -283,7 +283,7 @@ mod tests {
 
     #[test]
     fn holiday_weeks_close_n_clear_days_before_their_monday() {
-        let cal = &settings::get().calendrier;
+        let cal = &settings::embedded().calendrier;
         let rule = Deadline::JoursFrancs { jours: 15 };
         // Week of Monday 21 December: the 5th is the last day (15 clear days,
         // 6th to 20th, remain).
@@ -310,7 +310,7 @@ mod tests {
 
     #[test]
     fn illness_cancellation_is_open_the_same_morning_only() {
-        let s = settings::get();
+        let s = settings::embedded();
         let booking = &s.activity("restauration").unwrap().reservation;
         let day = d("2026-11-26");
         assert!(illness_window_open(
@@ -363,7 +363,7 @@ mod tests {
 
     #[test]
     fn registrations_cover_their_days_only() {
-        let s = settings::get();
+        let s = settings::embedded();
         let cal = &s.calendrier;
         let canteen = s.activity("restauration").unwrap();
         let mut ins = Inscription {

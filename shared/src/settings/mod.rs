@@ -399,8 +399,11 @@ static SETTINGS: LazyLock<Settings> = LazyLock::new(|| {
     parse(SOURCE).unwrap_or_else(|e| panic!("{e}"))
 });
 
-/// The settings built into this binary.
-pub fn get() -> &'static Settings {
+/// The settings built into this binary. Request handling reads them through
+/// `App::settings` (read once per process); this is for what has no `App`:
+/// the static site build, the page layout's commune identity (header, title,
+/// footer, error pages) and tests.
+pub fn embedded() -> &'static Settings {
     &SETTINGS
 }
 

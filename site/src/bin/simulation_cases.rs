@@ -15,7 +15,7 @@ fn d(s: &str) -> Decimal {
 
 fn prices(qf: Decimal) -> Value {
     let mut out = serde_json::Map::new();
-    for a in &settings::get().activites {
+    for a in &settings::embedded().activites {
         for u in &a.unites {
             let price = |resident, child_rank| {
                 pricing::to_cents(pricing::unit_price(

@@ -247,7 +247,7 @@ pub(crate) async fn validated(
     debut: &str,
 ) -> String {
     use shared::domain::inscription::{Inscription, Status};
-    let a = shared::settings::get().activity(activity).unwrap();
+    let a = shared::settings::embedded().activity(activity).unwrap();
     let ins = Inscription {
         id: ulid::Ulid::new().to_string(),
         numero: "D2026-0142".into(),
@@ -255,7 +255,7 @@ pub(crate) async fn validated(
         enfant_nom: format!("{} {}", child.prenom, child.nom),
         activite: activity.into(),
         activite_nom: a.nom.clone(),
-        annee: shared::settings::get().school_year(),
+        annee: shared::settings::embedded().school_year(),
         debut: d(debut),
         jours: jours.iter().map(|j| j.to_string()).collect(),
         semaines: vec![],
