@@ -78,14 +78,7 @@ fn forms(
     typed: &Typed,
     errors: &FieldErrors,
 ) -> Markup {
-    let year = s.school_year();
-    let registered = |c: &Child| {
-        data.registrations.iter().any(|i| {
-            i.enfant == c.id
-                && i.annee == year
-                && i.statut == shared::domain::inscription::Status::Validee
-        })
-    };
+    let registered = |c: &Child| validated_this_year(s, data, c);
     let units: Vec<(&shared::settings::Activity, &shared::settings::Unit)> = s
         .activites
         .iter()
@@ -157,6 +150,16 @@ fn forms(
     }
 }
 
+/// Whether a child has a validated registration this school year.
+fn validated_this_year(s: &Settings, data: &Loaded, c: &Child) -> bool {
+    let year = s.school_year();
+    data.registrations.iter().any(|i| {
+        i.enfant == c.id
+            && i.annee == year
+            && i.statut == shared::domain::inscription::Status::Validee
+    })
+}
+
 /// The family's child named by the form (or, without one, the first) among
 /// those with a validated registration this school year.
 fn first_registered(
@@ -165,14 +168,7 @@ fn first_registered(
     data: &Loaded,
     wanted: Option<&str>,
 ) -> Option<Granted<Child>> {
-    let year = s.school_year();
-    let registered = |c: &Child| {
-        data.registrations.iter().any(|i| {
-            i.enfant == c.id
-                && i.annee == year
-                && i.statut == shared::domain::inscription::Status::Validee
-        })
-    };
+    let registered = |c: &Child| validated_this_year(s, data, c);
     let id = match wanted {
         Some(id) => id,
         None => &data.children.iter().find(|c| registered(c))?.id,

@@ -425,11 +425,7 @@ async fn save(
     for group in &asked {
         let key = (group.child.clone(), group.month.clone());
         let version = posted_versions.get(&key).copied().unwrap_or(u64::MAX);
-        let child = data
-            .children
-            .iter()
-            .find(|c| c.id == group.child)
-            .ok_or(AppError::NotFound)?;
+        let child = access.child(&data.children, &group.child)?;
         match save_group(&app, &access, &data.children, group, version).await {
             Ok(outcomes) => waiting += outcomes.iter().filter(|o| **o == Outcome::Waiting).count(),
             Err(SaveError::Conflict) => {
