@@ -90,11 +90,13 @@ pub enum UpdateError {
 /// is still at `version`, and records the démarche — in one transaction.
 pub async fn update_contacts(
     store: &dyn Store,
-    numero: &str,
+    access: &crate::access::FamilyAccess,
     version: u64,
     contacts: &[Contacts],
     now: DateTime<Utc>,
 ) -> Result<Dossier, UpdateError> {
+    // The family's own dossier only: the number comes from the proof.
+    let numero = access.numero().as_str();
     let Some((mut d, current)) = load(store, numero).await? else {
         return Err(UpdateError::Conflict);
     };

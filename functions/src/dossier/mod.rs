@@ -274,7 +274,11 @@ pub struct ContactsForm {
 
 async fn contacts_submit(
     State(app): State<App>,
-    Linked { family, numero, .. }: Linked,
+    Linked {
+        family,
+        numero,
+        access,
+    }: Linked,
     csrf: Csrf,
     CsrfForm(f): CsrfForm<ContactsForm>,
 ) -> Result<Response, AppError> {
@@ -326,7 +330,7 @@ async fn contacts_submit(
     }
     match dossiers::update_contacts(
         app.store.as_ref(),
-        &numero,
+        &access,
         version,
         &contacts,
         app.clock.now(),
