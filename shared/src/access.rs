@@ -2,9 +2,9 @@
 //! right is a proof value issued here from a session's account:
 //!
 //! - [`FamilyAccess`]: an active family account linked to its dossier. It
-//!   issues [`Granted`] values for that dossier's children, documents,
-//!   registrations and planning months, and nothing else: another family's
-//!   id is simply not found (404).
+//!   issues [`Granted`] values for that dossier's children (a planning
+//!   month is reached through its child's), documents and registrations,
+//!   and nothing else: another family's id is simply not found (404).
 //! - [`AgentAccess`]: a signed-in agent, who may read any dossier; it issues
 //!   a [`Decider`] for the agent's own service only (another service's
 //!   decision is 403).
@@ -18,7 +18,7 @@ use crate::accounts::{Account, Kind, Service, Status};
 use crate::domain::dossier::Child;
 use crate::domain::{document::Document, inscription::Inscription};
 use crate::dossiers::Actor;
-use crate::ids::{DossierNumber, MonthId};
+use crate::ids::{ChildId, DossierNumber, RecordId};
 use crate::store::{Store, StoreError};
 
 /// Why a proof was not issued.
@@ -68,13 +68,6 @@ impl<T> std::ops::Deref for Granted<T> {
     }
 }
 
-/// One child's month of the planning (`AAAA-MM`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct PlanningMonth {
-    pub child: String,
-    pub month: MonthId,
-}
-
 /// Proof that the session's account is an active family account linked to
 /// a dossier.
 #[derive(Debug, Clone)]
@@ -116,11 +109,14 @@ impl FamilyAccess {
         crate::dossiers::children(store, self.numero.as_str()).await
     }
 
-    /// One of the children read with [`Self::children`], by id.
+    /// One of the children read with [`Self::children`], by the id a form
+    /// or a path gave (parsed with [`ChildId::parse`]: anything else is not
+    /// found).
     pub fn child(&self, children: &[Child], id: &str) -> Result<Granted<Child>, Denied> {
+        let id = ChildId::parse(id).ok_or(Denied::NotFound)?;
         children
             .iter()
-            .find(|c| c.id == id)
+            .find(|c| c.id == id.as_str())
             .map(|c| self.grant(c.clone(), 0))
             .ok_or(Denied::NotFound)
     }
@@ -129,7 +125,7 @@ impl FamilyAccess {
     pub async fn document(
         &self,
         store: &dyn Store,
-        id: &str,
+        id: &RecordId,
     ) -> Result<Result<Granted<Document>, Denied>, StoreError> {
         Ok(crate::documents::get(store, self.numero.as_str(), id)
             .await?
@@ -141,23 +137,12 @@ impl FamilyAccess {
     pub async fn registration(
         &self,
         store: &dyn Store,
-        id: &str,
+        id: &RecordId,
     ) -> Result<Result<Granted<Inscription>, Denied>, StoreError> {
         Ok(crate::inscriptions::get(store, self.numero.as_str(), id)
             .await?
             .map(|(i, v)| self.grant(i, v))
             .ok_or(Denied::NotFound))
-    }
-
-    /// A month of one of the dossier's children.
-    pub fn month(&self, child: &Granted<Child>, month: MonthId) -> Granted<PlanningMonth> {
-        self.grant(
-            PlanningMonth {
-                child: child.id.clone(),
-                month,
-            },
-            0,
-        )
     }
 }
 
@@ -200,7 +185,7 @@ impl AgentAccess {
         &self,
         store: &dyn Store,
         numero: &DossierNumber,
-        id: &str,
+        id: &RecordId,
     ) -> Result<Result<Granted<Document>, Denied>, StoreError> {
         Ok(crate::documents::get(store, numero.as_str(), id)
             .await?

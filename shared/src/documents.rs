@@ -6,6 +6,7 @@ use crate::app::App;
 use crate::domain::document::{self, Document, Source};
 use crate::dossiers::{Actor, UpdateError, demarche};
 use crate::files::{FileError, FileKind, UploadError, check_upload, generated_key};
+use crate::ids::RecordId;
 use crate::store::{Condition, Item, Query, Store, StoreError, Write};
 use chrono::{DateTime, Utc};
 
@@ -126,12 +127,9 @@ pub async fn list(store: &dyn Store, numero: &str) -> Result<Vec<Document>, Stor
 pub async fn get(
     store: &dyn Store,
     numero: &str,
-    id: &str,
+    id: &RecordId,
 ) -> Result<Option<(Document, u64)>, StoreError> {
-    if !document::is_id(id) {
-        return Ok(None);
-    }
-    match store.get(&document::key(numero, id)).await? {
+    match store.get(&document::key(numero, id.as_str())).await? {
         Some(item) => Ok(Some((item.record()?, item.version))),
         None => Ok(None),
     }
@@ -174,7 +172,7 @@ pub fn download_name(doc: &Document) -> String {
 pub async fn invalidate(
     app: &App,
     numero: &str,
-    id: &str,
+    id: &RecordId,
     motif: &str,
     actor: &Actor<'_>,
 ) -> Result<Document, UpdateError> {
@@ -189,7 +187,7 @@ pub async fn invalidate(
     let notice = crate::mail::texts::document_refused(&doc.libelle, motif);
     let mut writes = vec![
         Write::Put {
-            item: Item::from_record(document::key(numero, id), &doc)?,
+            item: Item::from_record(document::key(numero, id.as_str()), &doc)?,
             condition: Condition::VersionEquals(version),
         },
         demarche(

@@ -110,10 +110,47 @@ impl fmt::Display for MonthId {
     }
 }
 
-/// Whether a value has the shape of the ids the portal makes for records a
-/// family creates (registrations, documents): a ULID.
-pub fn is_record_id(raw: &str) -> bool {
-    raw.len() == 26 && raw.parse::<ulid::Ulid>().is_ok()
+/// The id the portal gives a record (a registration, a document, an
+/// account, an outbox message): a ULID, in its canonical form. Anything else
+/// in a path or a form is a 404 before any read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RecordId(String);
+
+impl RecordId {
+    pub fn parse(raw: &str) -> Option<Self> {
+        (raw.len() == 26)
+            .then(|| raw.parse::<ulid::Ulid>().ok())
+            .flatten()
+            .map(|u| Self(u.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for RecordId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A child's id in a dossier: the import's (`IMPORT-` and a digest), the
+/// agents' (a ULID) or the demo's — letters, digits and `-`, at most 64.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ChildId(String);
+
+impl ChildId {
+    pub fn parse(raw: &str) -> Option<Self> {
+        let ok = !raw.is_empty()
+            && raw.len() <= 64
+            && raw.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        ok.then(|| Self(raw.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 #[cfg(test)]
@@ -153,6 +190,30 @@ mod tests {
             .decode_utf8()
             .unwrap();
         assert_eq!(DossierNumber::parse(&decoded).unwrap(), n);
+    }
+
+    #[test]
+    fn record_and_child_ids_have_one_shape_each() {
+        let id = ulid::Ulid::new().to_string();
+        assert_eq!(RecordId::parse(&id).unwrap().as_str(), id);
+        assert_eq!(
+            RecordId::parse(&id.to_lowercase()).unwrap().as_str(),
+            id,
+            "canonical form"
+        );
+        for bad in ["", "x", "../etc/passwd", &format!("{id}0")] {
+            assert!(RecordId::parse(bad).is_none(), "{bad}");
+        }
+        for ok in [
+            "IMPORT-0a1b2c3d4e5f60718293",
+            "01JABCDEFGHJKMNPQRSTVWXYZ0",
+            "lea-lefevre",
+        ] {
+            assert!(ChildId::parse(ok).is_some(), "{ok}");
+        }
+        for bad in ["", "a|b", "a b", "é", &"a".repeat(65)] {
+            assert!(ChildId::parse(bad).is_none(), "{bad}");
+        }
     }
 
     #[test]

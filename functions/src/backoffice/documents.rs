@@ -23,6 +23,7 @@ use shared::layout::{self, Page, size_fr};
 use shared::settings::Settings;
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm, safe_return};
+use shared::web::record_id;
 use shared::web::upload::CsrfMultipart;
 
 pub fn href(numero: &str, doc: &Document) -> String {
@@ -108,7 +109,7 @@ pub async fn download(
     let numero = dossier_number(&raw)?;
     let doc = agent
         .access
-        .document(app.store.as_ref(), &numero, &id)
+        .document(app.store.as_ref(), &numero, &record_id(&id)?)
         .await??;
     attachment(&app, &doc).await
 }
@@ -225,7 +226,7 @@ async fn refusable(
     id: &str,
 ) -> Result<(String, Document), AppError> {
     let numero = numero(raw)?;
-    let (doc, _) = documents::get(app.store.as_ref(), &numero, id)
+    let (doc, _) = documents::get(app.store.as_ref(), &numero, &record_id(id)?)
         .await?
         .ok_or(AppError::NotFound)?;
     if !may_refuse(&app.settings, agent, &doc) {
@@ -273,7 +274,7 @@ pub async fn refuse(
         id: &agent.account.id,
         name: &name,
     };
-    match documents::invalidate(&app, &numero, &doc.id, &motif, &actor).await {
+    match documents::invalidate(&app, &numero, &record_id(&doc.id)?, &motif, &actor).await {
         Ok(_) => Ok(Redirect::to(&back).into_response()),
         Err(UpdateError::Conflict) => {
             errors.insert("motif", "Ce document a déjà été refusé entre-temps.".into());

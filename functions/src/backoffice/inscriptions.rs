@@ -27,6 +27,7 @@ use shared::layout::{self, NoticeKind, Page, notice};
 use shared::settings::Settings;
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm};
+use shared::web::record_id;
 
 pub fn href(i: &Inscription) -> String {
     format!("/agents/inscriptions/{}/{}", in_path(&i.numero), i.id)
@@ -222,7 +223,7 @@ fn render(
 
 async fn load(app: &App, raw: &str, id: &str) -> Result<(Inscription, u64), AppError> {
     let numero = numero(raw)?;
-    inscriptions::get(app.store.as_ref(), &numero, id)
+    inscriptions::get(app.store.as_ref(), &numero, &record_id(id)?)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -294,7 +295,16 @@ pub async fn decide(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, markup).into_response());
     };
     let version = f.version.parse().unwrap_or(u64::MAX);
-    match inscriptions::decide(&app, &decider, &ins.numero, &ins.id, version, decision).await {
+    match inscriptions::decide(
+        &app,
+        &decider,
+        &ins.numero,
+        &record_id(&ins.id)?,
+        version,
+        decision,
+    )
+    .await
+    {
         Ok(done) => Ok(Redirect::to(&format!("{}?fait=1", href(&done))).into_response()),
         Err(UpdateError::Conflict) => {
             let (now, v) = load(&app, &raw, &id).await?;

@@ -86,8 +86,8 @@ pub async fn resend(
     Path(id): Path<String>,
     CsrfForm(_): CsrfForm<crate::account::login::Empty>,
 ) -> Result<Response, AppError> {
-    let id: ulid::Ulid = id.parse().map_err(|_| AppError::NotFound)?;
-    if !outbox::resend(&app, &id.to_string(), &agent.account).await? {
+    let id = shared::web::record_id(&id)?;
+    if !outbox::resend(&app, id.as_str(), &agent.account).await? {
         return Err(AppError::NotFound);
     }
     Ok(Redirect::to("/agents/courriels").into_response())

@@ -19,11 +19,9 @@ use shared::layout::{self, NoticeKind, Page, notice};
 use shared::web::AppError;
 use shared::web::auth::{Agent, Csrf, CsrfForm};
 
-/// Account ids are ULIDs: anything else is a 404 before any look-up.
+/// Account ids are record ids: anything else is a 404 before any look-up.
 fn account_id(raw: &str) -> Result<String, AppError> {
-    raw.parse::<ulid::Ulid>()
-        .map(|u| u.to_string())
-        .map_err(|_| AppError::NotFound)
+    shared::web::record_id(raw).map(|id| id.to_string())
 }
 
 pub async fn queue(

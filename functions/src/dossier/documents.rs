@@ -18,6 +18,7 @@ use shared::layout::{NoticeKind, notice, size_fr};
 use shared::settings::Settings;
 use shared::web::AppError;
 use shared::web::auth::{Csrf, Family};
+use shared::web::record_id;
 use shared::web::upload::CsrfMultipart;
 
 const LABELS: &[(&str, &str)] = &[
@@ -259,6 +260,8 @@ pub async fn download(
 ) -> Result<Response, AppError> {
     // Granted from the signed-in family's dossier only: another family's
     // id is simply not found.
-    let doc = access.document(app.store.as_ref(), &id).await??;
+    let doc = access
+        .document(app.store.as_ref(), &record_id(&id)?)
+        .await??;
     attachment(&app, &doc).await
 }

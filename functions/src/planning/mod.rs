@@ -22,6 +22,7 @@ use shared::access::FamilyAccess;
 use shared::domain::dossier::Child;
 use shared::domain::planning::month_id;
 use shared::dossiers;
+use shared::ids::MonthId;
 use shared::layout::dates;
 use shared::layout::{self, NoticeKind, Page, account_bar, notice};
 use shared::planning::grid::{self, Grid, Months, Shown, cell_key};
@@ -418,7 +419,8 @@ async fn save(
             let mut parts = v.rsplitn(2, '|');
             let version = parts.next()?.parse().ok()?;
             let (child, month) = parts.next()?.split_once('|')?;
-            Some(((child.to_owned(), month.to_owned()), version))
+            let month = MonthId::parse(month)?;
+            Some(((child.to_owned(), month.to_string()), version))
         })
         .collect();
     let mut waiting = 0;

@@ -38,9 +38,3 @@ pub struct Document {
 pub fn key(numero: &str, id: &str) -> Key {
     Key::new(partition(numero), format!("DOCUMENT#{id}"))
 }
-
-/// Whether a path segment could be one of our ids (a ULID), before any
-/// read: anything else is a 404 without touching the store.
-pub fn is_id(value: &str) -> bool {
-    value.len() == 26 && ulid::Ulid::from_string(value).is_ok()
-}

@@ -6,7 +6,7 @@
 
 use super::dossier::{Child, partition};
 use crate::store::Key;
-use chrono::{DateTime, Datelike, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -68,9 +68,9 @@ impl Month {
     }
 }
 
-/// "2026-12": the month a slot is kept in.
+/// "2026-12": the month a slot is kept in (as [`crate::ids::MonthId`] prints it).
 pub fn month_id(slot: NaiveDate) -> String {
-    format!("{:04}-{:02}", slot.year(), slot.month())
+    crate::ids::MonthId::of(slot).to_string()
 }
 
 pub fn month_key(numero: &str, child: &str, month: &str) -> Key {

@@ -8,11 +8,12 @@ pub mod rules;
 use crate::access::{Decider, Granted};
 use crate::app::App;
 use crate::documents;
-use crate::domain::document::{self as doc_domain, Document};
+use crate::domain::document::Document;
 use crate::domain::dossier;
 use crate::domain::dossier::Child;
 use crate::domain::inscription::{self, Inscription, Status};
 use crate::dossiers::{UpdateError, demarche};
+use crate::ids::RecordId;
 use crate::store::{CommitError, Condition, Item, Query, Store, StoreError, Transaction, Write};
 
 #[derive(Debug, thiserror::Error)]
@@ -142,12 +143,9 @@ pub async fn list(store: &dyn Store, numero: &str) -> Result<Vec<Inscription>, S
 pub async fn get(
     store: &dyn Store,
     numero: &str,
-    id: &str,
+    id: &RecordId,
 ) -> Result<Option<(Inscription, u64)>, StoreError> {
-    if !doc_domain::is_id(id) {
-        return Ok(None);
-    }
-    match store.get(&inscription::key(numero, id)).await? {
+    match store.get(&inscription::key(numero, id.as_str())).await? {
         Some(item) => Ok(Some((item.record()?, item.version))),
         None => Ok(None),
     }
@@ -178,7 +176,7 @@ pub async fn decide(
     app: &App,
     decider: &Decider,
     numero: &str,
-    id: &str,
+    id: &RecordId,
     version: u64,
     decision: Decision,
 ) -> Result<Inscription, UpdateError> {

@@ -36,6 +36,12 @@ impl From<StoreError> for AppError {
     }
 }
 
+/// A record id of a path or a form ([`crate::ids::RecordId::parse`]); any
+/// other value is a 404 before any read.
+pub fn record_id(raw: &str) -> Result<crate::ids::RecordId, AppError> {
+    crate::ids::RecordId::parse(raw).ok_or(AppError::NotFound)
+}
+
 impl From<crate::access::Denied> for AppError {
     fn from(e: crate::access::Denied) -> Self {
         match e {

@@ -8,6 +8,6 @@ pub mod form;
 pub mod layers;
 pub mod upload;
 
-pub use error::AppError;
+pub use error::{AppError, record_id};
 pub use form::Form;
 pub use layers::with_common_layers;

@@ -281,7 +281,7 @@ pub(crate) async fn validated(
         &portal.app,
         &decider(shared::accounts::Service::Enfance),
         "D2026-0142",
-        &ins.id,
+        &shared::ids::RecordId::parse(&ins.id).unwrap(),
         1,
         shared::inscriptions::Decision::Validate,
     )
