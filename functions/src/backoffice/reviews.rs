@@ -78,6 +78,25 @@ struct Shown<'a> {
     already_decided: bool,
 }
 
+/// What a request's page shows from the store: the account, the dossiers
+/// its search finds, its audit trail.
+struct Read {
+    account: shared::accounts::Account,
+    search: String,
+    results: Vec<shared::domain::dossier::Dossier>,
+    trail: Vec<shared::audit::Entry>,
+}
+
+/// References that matched a dossier which already had an account: the
+/// search starts from it, and the agent confirms with the family.
+fn requested_dossier(account: &shared::accounts::Account) -> Option<&str> {
+    account
+        .dossier_demande
+        .as_deref()
+        .filter(|_| account.statut == Status::Review)
+}
+
+/// Reads what the page shows, then renders it.
 async fn detail_page(
     app: &App,
     agent: &Agent,
@@ -85,20 +104,18 @@ async fn detail_page(
     id: &str,
     shown: &Shown<'_>,
 ) -> Result<Markup, AppError> {
-    let (search, errors, reason) = (shown.search, &shown.errors, shown.reason);
+    let read = read(app, id, shown.search).await?;
+    Ok(detail_view(agent, csrf, &read, shown))
+}
+
+async fn read(app: &App, id: &str, search: &str) -> Result<Read, AppError> {
     let account = service::account(app.store.as_ref(), id)
         .await?
         .ok_or(AppError::NotFound)?;
     if account.kind != shared::accounts::Kind::Family {
         return Err(AppError::NotFound);
     }
-    // References that matched a dossier which already had an account: the
-    // search starts from it, and the agent confirms with the family.
-    let requested = account
-        .dossier_demande
-        .as_deref()
-        .filter(|_| account.statut == Status::Review);
-    let search = match requested {
+    let search = match requested_dossier(&account) {
         Some(numero) if search.trim().is_empty() => numero,
         _ => search,
     };
@@ -108,7 +125,25 @@ async fn detail_page(
         shared::dossiers::search(app.store.as_ref(), search).await?
     };
     let trail = shared::audit::trail(app.store.as_ref(), &format!("COMPTE#{}", account.id)).await?;
-    Ok(layout::render(Page {
+    Ok(Read {
+        search: search.to_owned(),
+        account,
+        results,
+        trail,
+    })
+}
+
+/// A request's page: a pure view of what was read and what the agent typed.
+fn detail_view(agent: &Agent, csrf: &Csrf, read: &Read, shown: &Shown<'_>) -> Markup {
+    let Read {
+        account,
+        search,
+        results,
+        trail,
+    } = read;
+    let (search, errors, reason) = (search.as_str(), &shown.errors, shown.reason);
+    let requested = requested_dossier(account);
+    layout::render(Page {
         title: &format!("Demande de {}", account.display_name()),
         path: "/agents/comptes",
         main: html! {
@@ -141,7 +176,7 @@ async fn detail_page(
                         table.data {
                             thead { tr { th scope="col" { "Dossier" } th scope="col" { "Responsables" } th scope="col" { "Adresse" } th scope="col" { "Action" } } }
                             tbody {
-                                @for d in &results {
+                                @for d in results {
                                     tr {
                                         td { (d.numero) }
                                         td { @for (i, r) in d.responsables.iter().enumerate() { @if i > 0 { ", " } (r.prenom) " " (r.nom) } }
@@ -171,13 +206,13 @@ async fn detail_page(
                 p { "Aucune décision pour l'instant." }
             } @else {
                 ul {
-                    @for e in &trail {
+                    @for e in trail {
                         li { (paris(e.le)) " — " (e.agent_nom) " : " (e.action) " (" (e.detail) ")" }
                     }
                 }
             }
         },
-    }))
+    })
 }
 
 pub async fn detail(
