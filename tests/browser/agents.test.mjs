@@ -20,6 +20,13 @@ test("un agent choisit son mot de passe, se connecte et consulte un dossier", as
   await agentFromInvitation(page, link, 'claire.martin@ville.example.org', password);
   await visit(page, () => page.getByRole('link', { name: 'Comptes à rattacher' }).click());
   await visit(page, () => page.goto(baseUrl + '/agents'));
+  // Undelivered mail, on a phone-sized screen too.
+  await visit(page, () => page.getByRole('link', { name: 'Courriels non distribués' }).click());
+  assert.match(await page.locator('main').innerText(), /Aucun courriel non distribué/);
+  await page.setViewportSize({ width: 375, height: 800 });
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0);
+  await page.setViewportSize({ width: 1280, height: 800 });
+  await visit(page, () => page.goto(baseUrl + '/agents'));
   await visit(page, () => page.getByRole('link', { name: 'Dossiers' }).click());
   await field(page, "Numéro de dossier, nom du responsable ou de l'enfant").fill('lefevre');
   await visit(page, () => page.getByRole('button', { name: 'Rechercher' }).click());

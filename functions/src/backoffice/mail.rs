@@ -33,28 +33,19 @@ pub fn page(v: &View) -> Markup {
                 (notice(NoticeKind::Success, "Aucun courriel non distribué."))
             } @else {
                 p { "Ces messages n'ont pas pu être remis après " (outbox::MAX_ATTEMPTS) " essais. Vérifiez l'adresse dans le dossier, puis renvoyez-les." }
-                table.data {
-                    caption.visually-hidden { "Courriels non distribués" }
-                    thead { tr {
-                        th scope="col" { "Destinataire" }
-                        th scope="col" { "Objet" }
-                        th scope="col" { "Créé le" }
-                        th scope="col" { "Raison du dernier échec" }
-                        th scope="col" { span.visually-hidden { "Action" } }
-                    } }
-                    tbody {
-                        @for m in v.messages {
-                            tr {
-                                td { (m.courriel.to) }
-                                td { (m.courriel.subject) }
-                                td { (paris(m.cree_le)) }
-                                td { (m.derniere_erreur.as_deref().unwrap_or("inconnue")) }
-                                td {
-                                    form method="post" action={ "/agents/courriels/" (m.id) "/renvoyer" } {
-                                        (v.csrf_field)
-                                        button type="submit" { "Renvoyer" span.visually-hidden { " le message à " (m.courriel.to) } }
-                                    }
-                                }
+                ul.cards {
+                    @for m in v.messages {
+                        li {
+                            h2 { (m.courriel.subject) }
+                            dl.facts.wrap-anywhere {
+                                dt { "Destinataire" } dd { (m.courriel.to) }
+                                dt { "Créé le" } dd { (paris(m.cree_le)) }
+                                dt { "Essais" } dd { (m.tentatives) }
+                                dt { "Dernier échec" } dd { (m.derniere_erreur.as_deref().unwrap_or("raison inconnue")) }
+                            }
+                            form method="post" action={ "/agents/courriels/" (m.id) "/renvoyer" } {
+                                (v.csrf_field)
+                                button type="submit" { "Renvoyer" span.visually-hidden { " le message à " (m.courriel.to) } }
                             }
                         }
                     }

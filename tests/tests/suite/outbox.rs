@@ -86,17 +86,22 @@ async fn a_change_and_its_message_are_written_together_or_not_at_all() {
     assert_eq!(outbox::waiting(portal.app.store.as_ref()).await.unwrap(), 0);
 }
 
-#[tokio::test]
-async fn sign_up_succeeds_while_ses_refuses_and_the_mail_leaves_once_it_answers() {
+/// The portal on moto with its sender withdrawn from SES (every message
+/// refused), and a sign-up made meanwhile: its address.
+async fn signed_up_while_ses_refuses() -> (TestPortal, String) {
     let portal = TestPortal::aws().await;
     portal.set_sender_verified(false).await;
     let to = format!("famille-{}@example.org", ulid::Ulid::new()).to_lowercase();
-    service::register(
-        &portal.app,
-        signup(&to, &format!("u{}", ulid::Ulid::new()).to_lowercase()),
-    )
-    .await
-    .expect("sign-up does not depend on SES");
+    let username = format!("u{}", ulid::Ulid::new()).to_lowercase();
+    service::register(&portal.app, signup(&to, &username))
+        .await
+        .expect("sign-up does not depend on SES");
+    (portal, to)
+}
+
+#[tokio::test]
+async fn sign_up_succeeds_while_ses_refuses_and_the_mail_leaves_once_it_answers() {
+    let (portal, to) = signed_up_while_ses_refuses().await;
     let first = portal.deliver_mail().await;
     assert_eq!((first.sent, first.retrying), (0, 1), "{first:?}");
     assert_eq!(outbox::waiting(portal.app.store.as_ref()).await.unwrap(), 1);
@@ -146,15 +151,7 @@ async fn two_senders_racing_on_one_message_send_one_email() {
 
 #[tokio::test]
 async fn undelivered_mail_is_listed_for_agents_and_sent_again() {
-    let portal = TestPortal::aws().await;
-    portal.set_sender_verified(false).await;
-    let to = format!("famille-{}@example.org", ulid::Ulid::new()).to_lowercase();
-    service::register(
-        &portal.app,
-        signup(&to, &format!("u{}", ulid::Ulid::new()).to_lowercase()),
-    )
-    .await
-    .unwrap();
+    let (portal, to) = signed_up_while_ses_refuses().await;
     let mut last = outbox::Run::default();
     for _ in 0..outbox::MAX_ATTEMPTS {
         last = portal.deliver_mail().await;
