@@ -3,9 +3,18 @@
 //! every route group is built from, and the page layout.
 
 pub mod access;
+/// Decimals from literals in tests, without a macro crate: `dec!(3.30)`.
+#[cfg(test)]
+macro_rules! dec {
+    ($s:literal) => {
+        rust_decimal::Decimal::from_str_exact(stringify!($s)).unwrap()
+    };
+}
+
 pub mod accounts;
 pub mod app;
 pub mod audit;
+pub mod billing;
 pub mod calendar;
 pub mod clock;
 pub mod config;

@@ -116,6 +116,41 @@ pub struct Grid {
     /// The price from the third child of the family on (resident families).
     #[serde(default)]
     pub des_3e_enfant: Option<Decimal>,
+    /// The price for a child with a PAI who brings the meal from home.
+    #[serde(default)]
+    pub pai: Option<Decimal>,
+    /// What an unjustified absence of a booked day costs, when not the price.
+    #[serde(default)]
+    pub absence: Option<Decimal>,
+    /// What is added for a day present without booking.
+    #[serde(default)]
+    pub majoration: Option<Surcharge>,
+}
+
+impl Default for Grid {
+    /// A free unit (a grid without brackets), for building grids in code.
+    fn default() -> Self {
+        Self {
+            scale: Scale::Tranches { tranches: vec![] },
+            hors_commune: None,
+            des_3e_enfant: None,
+            pai: None,
+            absence: None,
+            majoration: None,
+        }
+    }
+}
+
+/// The surcharge of a day present without booking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Surcharge {
+    /// A fixed amount added to the price (e.g. 1.50 €).
+    Montant { montant: Decimal },
+    /// A percentage of the price added to it (e.g. 50 %).
+    Pourcentage { pourcentage: Decimal },
+    /// A fixed price instead ("repas non réservé").
+    Prix { prix: Decimal },
 }
 
 /// Who a price is for.
@@ -178,17 +213,6 @@ pub fn line_total(unit: Decimal, quantity: u32) -> Decimal {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rust_decimal_macros_free::dec;
-
-    /// Decimals from literals without a macro crate.
-    mod rust_decimal_macros_free {
-        macro_rules! dec {
-            ($s:literal) => {
-                rust_decimal::Decimal::from_str_exact(stringify!($s)).unwrap()
-            };
-        }
-        pub(crate) use dec;
-    }
 
     fn household(income: Decimal, benefits: Decimal, children: u32, aeeh: u32) -> Household {
         Household {
@@ -269,6 +293,7 @@ mod tests {
             },
             hors_commune: Some(dec!(6.20)),
             des_3e_enfant: Some(dec!(2.50)),
+            ..Grid::default()
         }
     }
 
@@ -311,6 +336,7 @@ mod tests {
             },
             hors_commune: None,
             des_3e_enfant: None,
+            ..Grid::default()
         };
         let p = |qf| unit_price(&g, qf, Payer::RESIDENT_FIRST_CHILD);
         assert_eq!(p(dec!(500)), dec!(2.60));

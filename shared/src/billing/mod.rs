@@ -1,0 +1,5 @@
+//! Facturation: what the planning and the pointage turn into, month by
+//! month. [`rules`] holds the pure rules (what a day costs, how days make
+//! lines); the campaigns, invoices and their PDFs build on them.
+
+pub mod rules;
