@@ -38,6 +38,7 @@ pub fn dossier() -> Dossier {
         quotient_familial: Some(Decimal::new(845, 0)),
         qf_date: Some(date(2026, 9, 1)),
         mode_paiement: Some(PaymentMode::Prelevement),
+        hors_commune: false,
     }
 }
 

@@ -183,6 +183,16 @@ fn describe_changes(before: &Dossier, after: &Dossier) -> String {
             mode(after)
         ));
     }
+    if before.hors_commune != after.hors_commune {
+        let place = |d: &Dossier| {
+            if d.hors_commune {
+                "hors commune"
+            } else {
+                "commune"
+            }
+        };
+        changes.push(format!("résidence : {} → {}", place(before), place(after)));
+    }
     if before.responsables != after.responsables {
         changes.push("responsables modifiés".to_owned());
     }

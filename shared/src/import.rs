@@ -134,6 +134,15 @@ impl Row<'_> {
     }
 }
 
+/// A yes/no column (empty: no).
+fn yes_no(value: &str, label: &str) -> Result<bool, String> {
+    match value.to_lowercase().as_str() {
+        "" | "non" | "n" | "0" => Ok(false),
+        "oui" | "o" | "1" => Ok(true),
+        other => Err(format!("{label} : « {other} » (oui ou non attendu)")),
+    }
+}
+
 fn responsable(row: &Row, n: u8) -> Result<Option<Responsable>, String> {
     let col = |c: &str| format!("responsable{n}_{c}");
     let nom = row.get(&col("nom"));
@@ -178,16 +187,7 @@ fn child(row: &Row, numero: &str, n: usize) -> Result<Option<Child>, String> {
         )
     })?;
     let prenom = row.required(&col("prenom"), &label("prénom"))?;
-    let pai = match row.get(&col("pai")).to_lowercase().as_str() {
-        "" | "non" | "n" | "0" => false,
-        "oui" | "o" | "1" => true,
-        other => {
-            return Err(format!(
-                "{} : « {other} » (oui ou non attendu)",
-                label("PAI")
-            ));
-        }
-    };
+    let pai = yes_no(row.get(&col("pai")), &label("PAI"))?;
     Ok(Some(Child {
         id: child_id(numero, &prenom, birth),
         nom: row.required(&col("nom"), &label("nom"))?,
@@ -235,6 +235,7 @@ fn record(row: &Row, line: usize) -> Result<Record, String> {
     let mut responsables =
         vec![responsable(row, 1)?.unwrap_or_else(|| unreachable!("responsable 1 is required"))];
     responsables.extend(responsable(row, 2)?);
+    let hors_commune = yes_no(row.get("hors_commune"), "hors commune")?;
     let dossier = Dossier {
         numero: numero.clone(),
         responsables,
@@ -242,6 +243,7 @@ fn record(row: &Row, line: usize) -> Result<Record, String> {
         quotient_familial: qf,
         qf_date,
         mode_paiement,
+        hors_commune,
     };
     let mut children = Vec::new();
     for n in 1..=MAX_CHILDREN {

@@ -113,6 +113,9 @@ pub struct EditForm {
     qf_date: String,
     #[serde(default)]
     mode_paiement: String,
+    /// "1" when ticked.
+    #[serde(default)]
+    hors_commune: Option<String>,
 }
 
 impl EditForm {
@@ -142,6 +145,7 @@ impl EditForm {
                 .mode_paiement
                 .map(|m| m.id().to_owned())
                 .unwrap_or_default(),
+            hors_commune: d.hors_commune.then(|| "1".to_owned()),
         }
     }
 
@@ -242,6 +246,7 @@ impl EditForm {
                 quotient_familial: qf,
                 qf_date,
                 mode_paiement,
+                hors_commune: self.hors_commune.is_some(),
             })
         } else {
             Err(e)
@@ -389,6 +394,7 @@ fn page(
                     }
                     @if let Some(m) = e.get("mode_paiement") { span.error #mode_paiement-erreur { "Erreur : " (m) } }
                 }
+                div.check { input #hors_commune type="checkbox" name="hors_commune" value="1" checked[f.hors_commune.is_some()]; label for="hors_commune" { "Famille domiciliée hors de la commune (tarif hors commune)" } }
                 button type="submit" { "Enregistrer le dossier" }
             }
             h2 { "Ajouter un enfant" }

@@ -329,7 +329,7 @@ fn build_grid<'a>(app: &'a App, data: &'a Loaded, from: NaiveDate, to: NaiveDate
         &data.children,
         &data.registrations,
         &data.months,
-        data.qf,
+        data.tariff,
         columns(from, to),
         app.clock.now(),
     )

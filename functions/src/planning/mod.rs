@@ -19,6 +19,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use shared::App;
 use shared::access::FamilyAccess;
+use shared::billing::rules::Tariff;
 use shared::domain::dossier::Child;
 use shared::domain::planning::month_id;
 use shared::dossiers;
@@ -93,16 +94,17 @@ pub(crate) struct Loaded {
     pub months: Months,
     pub versions: HashMap<(String, String), u64>,
     pub registrations: Vec<shared::domain::inscription::Inscription>,
-    pub qf: Option<rust_decimal::Decimal>,
+    pub tariff: Tariff,
 }
 
 pub(crate) async fn load(app: &App, numero: &str, days: &[NaiveDate]) -> Result<Loaded, AppError> {
     let store = app.store.as_ref();
     let children = dossiers::children(store, numero).await?;
     let registrations = shared::inscriptions::list(store, numero).await?;
-    let qf = dossiers::load(store, numero)
+    let tariff = dossiers::get(store, numero)
         .await?
-        .and_then(|(d, _)| d.quotient_familial);
+        .map(|d| Tariff::of(&d))
+        .unwrap_or_default();
     // Every month a shown day's slot is kept in (a holiday week starts on
     // its Monday, maybe in the month before).
     let mut wanted: BTreeSet<String> = BTreeSet::new();
@@ -124,7 +126,7 @@ pub(crate) async fn load(app: &App, numero: &str, days: &[NaiveDate]) -> Result<
         months,
         versions,
         registrations,
-        qf,
+        tariff,
     })
 }
 
@@ -316,7 +318,7 @@ async fn show(
         &data.children,
         &data.registrations,
         &data.months,
-        data.qf,
+        data.tariff,
         days,
         now,
     );
@@ -380,7 +382,7 @@ async fn save(
         &data.children,
         &data.registrations,
         &data.months,
-        data.qf,
+        data.tariff,
         days,
         now,
     );
@@ -438,7 +440,7 @@ async fn save(
                     &fresh.children,
                     &fresh.registrations,
                     &fresh.months,
-                    fresh.qf,
+                    fresh.tariff,
                     columns(first, last),
                     now,
                 );

@@ -81,6 +81,38 @@ pub enum Charge {
     Error(Problem),
 }
 
+/// What prices a family's days: its quotient familial (none: the highest
+/// bracket) and whether it lives outside the commune. The planning's cost
+/// of a month and the invoice price days through it alike.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Tariff {
+    pub qf: Option<Decimal>,
+    pub hors_commune: bool,
+}
+
+/// The QF used when the dossier has none: the highest bracket applies.
+const NO_QF: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
+
+impl Tariff {
+    pub fn of(dossier: &crate::domain::dossier::Dossier) -> Self {
+        Self {
+            qf: dossier.quotient_familial,
+            hors_commune: dossier.hors_commune,
+        }
+    }
+
+    /// The price of one day of a unit for a child (its rank among the
+    /// family's children registered, eldest first: 1, 2, 3…), unrounded.
+    pub fn price(&self, grid: &Grid, child_rank: u32, pai: bool) -> Decimal {
+        let payer = crate::pricing::Payer {
+            resident: !self.hors_commune,
+            child_rank,
+        };
+        let base = crate::pricing::unit_price(grid, self.qf.unwrap_or(NO_QF), payer);
+        day_price(grid, base, pai)
+    }
+}
+
 /// The price of a day for one family: the grid's price for its QF, rank and
 /// residence (see [`crate::pricing::unit_price`]), and whether the child has
 /// a PAI (a meal brought from home).
@@ -359,5 +391,23 @@ mod tests {
             billed(Kind::WithoutBooking, dec!(4.80))
         );
         assert_eq!(day_price(repas, dec!(3.30), true), dec!(1.10));
+    }
+
+    #[test]
+    fn a_tariff_prices_residence_rank_and_pai() {
+        let g = grid();
+        let resident = Tariff {
+            qf: Some(dec!(845)),
+            hors_commune: false,
+        };
+        assert_eq!(resident.price(&g, 1, false), dec!(3.30));
+        assert_eq!(resident.price(&g, 1, true), dec!(1.10));
+        let outside = Tariff {
+            hors_commune: true,
+            ..resident
+        };
+        assert_eq!(outside.price(&g, 1, false), dec!(5.60));
+        // Without a QF, the highest bracket.
+        assert_eq!(Tariff::default().price(&g, 1, false), dec!(3.30));
     }
 }

@@ -63,6 +63,10 @@ pub struct Dossier {
     pub qf_date: Option<NaiveDate>,
     #[serde(default)]
     pub mode_paiement: Option<PaymentMode>,
+    /// The family lives outside the commune: the grids' non-resident price
+    /// applies (absent from dossiers stored before: resident).
+    #[serde(default)]
+    pub hors_commune: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -188,7 +188,7 @@ mod tests {
             &children,
             &regs,
             &Months::new(),
-            None,
+            crate::billing::rules::Tariff::default(),
             columns(d("2026-11-30"), d("2026-12-11")),
             now,
         );
@@ -274,7 +274,7 @@ mod tests {
             &children,
             &regs,
             &months,
-            None,
+            crate::billing::rules::Tariff::default(),
             columns(d("2026-12-07"), d("2026-12-11")),
             now,
         );

@@ -6,11 +6,12 @@
 
 use super::Change;
 use super::rules::{can_change, covers, illness_window_open, slot};
+use crate::billing::rules::Tariff;
 use crate::calendar::runs_on;
 use crate::domain::dossier::Child;
 use crate::domain::inscription::{Inscription, Status};
 use crate::domain::planning::{Month, State, month_id, unit_ref};
-use crate::pricing::{Payer, line_total, unit_price};
+use crate::pricing::line_total;
 use crate::settings::{Activity, Category, Settings, Unit};
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
@@ -101,9 +102,6 @@ pub fn parse_cell_key(key: &str) -> Option<(&str, &str, &str, NaiveDate)> {
 /// A family's months, by (child id, month id).
 pub type Months = HashMap<(String, String), Month>;
 
-/// The QF used when the dossier has none: the highest bracket applies.
-const NO_QF: Decimal = Decimal::from_parts(1_000_000, 0, 0, false, 0);
-
 /// Builds the grid of `days` for the children (eldest first: their rank
 /// prices the third child) at `now`.
 #[allow(clippy::too_many_arguments)]
@@ -112,7 +110,7 @@ pub fn build<'a>(
     children: &'a [Child],
     registrations: &[Inscription],
     months: &Months,
-    qf: Option<Decimal>,
+    tariff: Tariff,
     days: Vec<NaiveDate>,
     now: DateTime<Utc>,
 ) -> Grid<'a> {
@@ -183,11 +181,7 @@ pub fn build<'a>(
                         }
                     })
                     .collect();
-                let payer = Payer {
-                    resident: true,
-                    child_rank: rank as u32 + 1,
-                };
-                let exact = unit_price(&unit.tarif, qf.unwrap_or(NO_QF), payer);
+                let exact = tariff.price(&unit.tarif, rank as u32 + 1, child.pai);
                 let cost = line_total(exact, billed);
                 total += cost;
                 rows.push(Row {
@@ -307,7 +301,10 @@ mod tests {
             &children,
             &regs,
             &months,
-            Some(Decimal::new(845, 0)),
+            crate::billing::rules::Tariff {
+                qf: Some(Decimal::new(845, 0)),
+                hors_commune: false,
+            },
             columns(first, last),
             now,
         );
@@ -329,7 +326,7 @@ mod tests {
             &children,
             &regs,
             &months,
-            None,
+            crate::billing::rules::Tariff::default(),
             columns(first, last),
             now,
         );
@@ -341,7 +338,7 @@ mod tests {
             &children,
             &regs,
             &months,
-            None,
+            crate::billing::rules::Tariff::default(),
             columns(first, last),
             later,
         );
@@ -377,7 +374,7 @@ mod tests {
             &children,
             &regs,
             &Months::new(),
-            None,
+            crate::billing::rules::Tariff::default(),
             columns(first, last),
             now,
         );

@@ -296,12 +296,19 @@ async fn agents_find_edit_dossiers_and_add_children_with_an_audit_trail() {
         "01/11/2026",
         "Lefèvre",
     );
-    let refs: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let mut refs: Vec<(&str, &str)> = good.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    refs.push(("hors_commune", "1"));
     let r = agent.post("/agents/dossiers/D2026-0142", &refs).await;
     assert_eq!(r.location(), "/agents/dossiers/D2026-0142?fait=dossier");
     let after = agent.follow(r).await;
     assert!(after.body.contains("Dossier enregistré"));
     assert!(after.body.contains("quotient familial : 845 € → 900 €"));
+    assert!(after.body.contains("résidence : commune → hors commune"));
+    let stored = shared::dossiers::get(portal.app.store.as_ref(), "D2026-0142")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(stored.hors_commune);
     assert!(
         after
             .body
