@@ -23,21 +23,15 @@ use std::time::Instant;
 fn granted(numero: &str, child: &Child) -> shared::access::Granted<Child> {
     use shared::accounts::{Account, Kind, Status};
     let account = Account {
-        id: ulid::Ulid::new().to_string(),
-        kind: Kind::Family,
-        nom: "Banc".into(),
-        prenom: "Essai".into(),
-        courriel: "banc@example.org".into(),
-        identifiant: "banc".into(),
-        mot_de_passe: String::new(),
         statut: Status::Active,
         dossier: Some(numero.into()),
-        cree_le: Utc::now(),
-        echecs: 0,
-        verrouille_jusqua: None,
-        service: None,
-        motif_refus: None,
-        dossier_demande: None,
+        ..Account::new(
+            Kind::Family,
+            ("Essai", "Banc"),
+            "banc@example.org",
+            "banc",
+            Utc::now(),
+        )
     };
     shared::access::FamilyAccess::of(account)
         .expect("family")

@@ -249,21 +249,16 @@ mod tests {
         service: Option<Service>,
     ) -> Account {
         Account {
-            id: ulid::Ulid::new().to_string(),
-            kind,
-            nom: "Martin".into(),
-            prenom: "Claire".into(),
-            courriel: "c@example.org".into(),
-            identifiant: "claire".into(),
-            mot_de_passe: String::new(),
             statut,
             dossier: dossier.map(str::to_owned),
-            cree_le: Utc::now(),
-            echecs: 0,
-            verrouille_jusqua: None,
             service,
-            motif_refus: None,
-            dossier_demande: None,
+            ..Account::new(
+                kind,
+                ("Claire", "Martin"),
+                "c@example.org",
+                "claire",
+                Utc::now(),
+            )
         }
     }
 

@@ -109,23 +109,36 @@ pub async fn list(
     let activity = activity_of(&app.settings, q.activite.as_deref())?;
     let day = day_of(&app, q.jour.as_deref());
     let school: String = q.ecole.unwrap_or_default().chars().take(200).collect();
-    let (list, schools) = rows(&app, activity, &school, day).await?;
     let saved = q
         .enregistre
         .is_some()
         .then(|| notice(NoticeKind::Success, "Pointage enregistré."));
-    let page = list_page(
-        &agent,
-        &csrf,
+    let page = current_list(&app, &agent, &csrf, activity, &school, day, saved).await?;
+    Ok((csrf, page).into_response())
+}
+
+/// Reads the day's rows as they are now, then renders the list.
+async fn current_list(
+    app: &App,
+    agent: &Agent,
+    csrf: &Csrf,
+    activity: &Activity,
+    school: &str,
+    day: NaiveDate,
+    message: Option<Markup>,
+) -> Result<Markup, AppError> {
+    let (list, schools) = rows(app, activity, school, day).await?;
+    Ok(list_page(
+        agent,
+        csrf,
         activity,
-        &school,
+        school,
         day,
         &list,
         &schools,
-        saved,
+        message,
         &app.settings,
-    );
-    Ok((csrf, page).into_response())
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -278,24 +291,13 @@ pub async fn save(
         }
     }
     if !changed_meanwhile.is_empty() {
-        let (list, schools) = rows(&app, activity, &school, day).await?;
         let message = html! {
             div.notice.notice-error role="alert" {
                 p { "Le pointage de ces enfants a changé depuis l'affichage de la page ; il n'a pas été enregistré. Vérifiez l'état actuel ci-dessous et enregistrez à nouveau :" }
                 ul { @for n in &changed_meanwhile { li { (n) } } }
             }
         };
-        let page = list_page(
-            &agent,
-            &csrf,
-            activity,
-            &school,
-            day,
-            &list,
-            &schools,
-            Some(message),
-            &app.settings,
-        );
+        let page = current_list(&app, &agent, &csrf, activity, &school, day, Some(message)).await?;
         return Ok((StatusCode::CONFLICT, csrf, page).into_response());
     }
     let back = format!(

@@ -108,6 +108,34 @@ pub struct Account {
 }
 
 impl Account {
+    /// A new account of `kind`, created `now` with a fresh id: pending,
+    /// without password, dossier, service, failures or lock.
+    pub fn new(
+        kind: Kind,
+        (prenom, nom): (&str, &str),
+        courriel: &str,
+        identifiant: &str,
+        now: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            id: ulid::Ulid::new().to_string(),
+            kind,
+            nom: nom.to_owned(),
+            prenom: prenom.to_owned(),
+            courriel: courriel.to_owned(),
+            identifiant: identifiant.to_owned(),
+            mot_de_passe: String::new(),
+            statut: Status::Pending,
+            dossier: None,
+            cree_le: now,
+            echecs: 0,
+            verrouille_jusqua: None,
+            service: None,
+            motif_refus: None,
+            dossier_demande: None,
+        }
+    }
+
     pub fn display_name(&self) -> String {
         format!("{} {}", self.prenom, self.nom).trim().to_owned()
     }

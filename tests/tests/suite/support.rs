@@ -653,22 +653,17 @@ pub async fn signed_up_family_of(
 
 /// An active family account linked to a dossier, as a session holds it.
 fn family_account(numero: &str) -> shared::accounts::Account {
-    shared::accounts::Account {
-        id: ulid::Ulid::new().to_string(),
-        kind: shared::accounts::Kind::Family,
-        nom: "Famille".into(),
-        prenom: "Test".into(),
-        courriel: "famille@example.org".into(),
-        identifiant: "famille.test".into(),
-        mot_de_passe: String::new(),
-        statut: shared::accounts::Status::Active,
+    use shared::accounts::{Account, Kind, Status};
+    Account {
+        statut: Status::Active,
         dossier: Some(numero.into()),
-        cree_le: Utc::now(),
-        echecs: 0,
-        verrouille_jusqua: None,
-        service: None,
-        motif_refus: None,
-        dossier_demande: None,
+        ..Account::new(
+            Kind::Family,
+            ("Test", "Famille"),
+            "famille@example.org",
+            "famille.test",
+            Utc::now(),
+        )
     }
 }
 

@@ -15,21 +15,9 @@ pub async fn create_agent(
 ) -> Result<String, AccountError> {
     let now = app.clock.now();
     let agent = Account {
-        id: ulid::Ulid::new().to_string(),
-        kind: Kind::Agent,
-        nom: nom.into(),
-        prenom: prenom.into(),
-        courriel: email.into(),
-        identifiant: email.into(),
-        mot_de_passe: String::new(),
         statut: Status::Active,
-        dossier: None,
-        cree_le: now,
-        echecs: 0,
-        verrouille_jusqua: None,
         service: Some(service),
-        motif_refus: None,
-        dossier_demande: None,
+        ..Account::new(Kind::Agent, (prenom, nom), email, email, now)
     };
     let token = new_token();
     let mut pointer = Item::new(email_key(Kind::Agent, email), Default::default());

@@ -68,6 +68,8 @@ enum Part {
     Email,
     OldEmail,
     Token,
+    /// The item [`create_announced`] creates (a link, a lock).
+    Created,
     /// A message announcing the change (the outbox).
     Mail,
 }
@@ -82,7 +84,7 @@ fn queued(app: &App, mails: Vec<Mail>) -> Result<Vec<Write>, StoreError> {
 /// announce it, in one transaction; `false` when the item existed.
 async fn create_announced(app: &App, item: Item, mails: Vec<Mail>) -> Result<bool, StoreError> {
     let mut tx = Transaction::new();
-    tx.add(Part::Token, new(item))
+    tx.add(Part::Created, new(item))
         .extend(Part::Mail, queued(app, mails)?);
     match app.store.commit(tx).await {
         Ok(()) => Ok(true),

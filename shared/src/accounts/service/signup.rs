@@ -161,21 +161,15 @@ pub async fn register(app: &App, signup: SignUp) -> Result<Account, AccountError
     let now = app.clock.now();
     let expires = (now + ACTIVATION_TTL).timestamp();
     let account = Account {
-        id: ulid::Ulid::new().to_string(),
-        kind: Kind::Family,
-        nom: signup.nom,
-        prenom: signup.prenom,
-        courriel: signup.courriel,
-        identifiant: signup.identifiant,
         mot_de_passe: signup.mot_de_passe,
-        statut: Status::Pending,
         dossier: signup.dossier,
-        cree_le: now,
-        echecs: 0,
-        verrouille_jusqua: None,
-        service: None,
-        motif_refus: None,
-        dossier_demande: None,
+        ..Account::new(
+            Kind::Family,
+            (&signup.prenom, &signup.nom),
+            &signup.courriel,
+            &signup.identifiant,
+            now,
+        )
     };
     let token = new_token();
     let mail = mails::activation(
