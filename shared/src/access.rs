@@ -16,7 +16,7 @@
 
 use crate::accounts::{Account, Kind, Service, Status};
 use crate::domain::dossier::Child;
-use crate::domain::{document::Document, inscription::Inscription};
+use crate::domain::{document::Document, inscription::Inscription, invoice::Invoice};
 use crate::dossiers::Actor;
 use crate::ids::{ChildId, DossierNumber, RecordId};
 use crate::store::{Store, StoreError};
@@ -133,6 +133,33 @@ impl FamilyAccess {
             .ok_or(Denied::NotFound))
     }
 
+    /// The dossier's invoices and credit notes.
+    pub async fn invoices(&self, store: &dyn Store) -> Result<Vec<Invoice>, StoreError> {
+        crate::billing::campaigns::family_invoices(store, self.numero.as_str()).await
+    }
+
+    /// One of the dossier's invoices, by the number a path gave.
+    pub async fn invoice(
+        &self,
+        store: &dyn Store,
+        numero: &str,
+    ) -> Result<Result<Granted<Invoice>, Denied>, StoreError> {
+        let plausible = !numero.is_empty()
+            && numero.len() <= 40
+            && numero
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !plausible {
+            return Ok(Err(Denied::NotFound));
+        }
+        Ok(
+            crate::billing::invoices::load(store, self.numero.as_str(), numero)
+                .await?
+                .map(|(i, v, _)| self.grant(i, v))
+                .ok_or(Denied::NotFound),
+        )
+    }
+
     /// One of the dossier's registrations.
     pub async fn registration(
         &self,
@@ -195,6 +222,28 @@ impl AgentAccess {
                 version,
             })
             .ok_or(Denied::NotFound))
+    }
+
+    /// An invoice of a dossier (the régie's pages).
+    pub async fn invoice(
+        &self,
+        store: &dyn Store,
+        numero: &DossierNumber,
+        invoice: &str,
+    ) -> Result<Result<(Granted<Invoice>, Option<crate::store::Key>), Denied>, StoreError> {
+        Ok(
+            crate::billing::invoices::load(store, numero.as_str(), invoice)
+                .await?
+                .map(|(value, version, gsi1)| {
+                    let granted = Granted {
+                        numero: numero.clone(),
+                        value,
+                        version,
+                    };
+                    (granted, gsi1)
+                })
+                .ok_or(Denied::NotFound),
+        )
     }
 
     /// The right to decide for a service (its id in the settings): only the

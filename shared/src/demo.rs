@@ -4,7 +4,7 @@
 //! portals starting on the same file seed it once.
 
 use crate::domain::dossier::{self, Child, Dossier, PaymentMode, Responsable};
-use crate::domain::invoice::{self, Invoice, Status};
+use crate::domain::invoice::{self, Invoice, Kind, Line, Status};
 use crate::store::{Condition, Item, Key, Store, StoreError, Write};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -76,6 +76,26 @@ pub fn invoice() -> Invoice {
         echeance: date(2026, 11, 30),
         montant: Decimal::new(8640, 2),
         statut: Status::Unpaid,
+        kind: Kind::Facture,
+        mois: Some("2026-10".into()),
+        campagne: None,
+        payeur: "Émilie Lefèvre".into(),
+        adresse: dossier().adresse,
+        lignes: vec![Line {
+            enfant: children()[0].id.clone(),
+            enfant_nom: "Léa Lefèvre".into(),
+            activite: "restauration".into(),
+            unite: "repas".into(),
+            prestation: "Restauration scolaire — Repas (reprise de l'ancien portail)".into(),
+            nature: "présence".into(),
+            dates: vec![],
+            quantite: 24,
+            prix: Decimal::new(360, 2),
+            montant: Decimal::new(8640, 2),
+        }],
+        paiements: vec![],
+        prelevement_le: None,
+        transmise_le: None,
     }
 }
 

@@ -95,6 +95,23 @@ impl MonthId {
         NaiveDate::from_ymd_opt(year, month, 1).map(|_| Self { year, month })
     }
 
+    pub fn first_day(&self) -> NaiveDate {
+        NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or_default()
+    }
+
+    pub fn last_day(&self) -> NaiveDate {
+        let first = self.first_day();
+        first
+            .checked_add_months(chrono::Months::new(1))
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(first)
+    }
+
+    /// "novembre 2026".
+    pub fn label(&self) -> String {
+        crate::layout::dates::month(self.first_day())
+    }
+
     /// The month a day is in.
     pub fn of(day: NaiveDate) -> Self {
         Self {

@@ -1,8 +1,9 @@
 //! The periodic work: each job is idempotent (running it twice does what
 //! running it once does) and bounded in time per run. On AWS the `jobs`
 //! function runs them every 5 minutes (EventBridge schedule); locally the
-//! portal runs them on an interval. Today: the outbox's retries. Payment
-//! re-checks, reminders and billing runs join this list.
+//! portal runs them on an interval. Today: the outbox's retries and the
+//! billing campaigns being run or published (chunk by chunk, resumed where
+//! the last run stopped).
 
 use crate::app::App;
 use crate::outbox;
@@ -21,13 +22,16 @@ pub const LOCAL_INTERVAL: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
     pub outbox: outbox::Run,
+    /// Billing chunks done.
+    pub billing: usize,
 }
 
 /// Runs every job once, within `budget`.
 pub async fn run(app: &App, budget: Duration) -> Result<Report, StoreError> {
     let deadline = Instant::now() + budget;
     let outbox = outbox::deliver_due(app, deadline).await?;
-    Ok(Report { outbox })
+    let billing = crate::billing::campaigns::advance(app, deadline).await?;
+    Ok(Report { outbox, billing })
 }
 
 /// The local portal's worker: delivers the outbox as soon as the embedded
@@ -46,7 +50,7 @@ pub async fn run_locally(app: App, every: Duration) {
             }
         };
         let result = tokio::select! {
-            () = queued => outbox::deliver_due(&app, Instant::now() + RUN_BUDGET).await.map(|outbox| Report { outbox }),
+            () = queued => outbox::deliver_due(&app, Instant::now() + RUN_BUDGET).await.map(|outbox| Report { outbox, ..Report::default() }),
             _ = tick.tick() => run(&app, RUN_BUDGET).await,
         };
         match result {

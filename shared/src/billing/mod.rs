@@ -2,4 +2,9 @@
 //! month. [`rules`] holds the pure rules (what a day costs, how days make
 //! lines); the campaigns, invoices and their PDFs build on them.
 
+pub mod campaigns;
+pub mod draft;
+pub mod invoices;
+pub mod numbering;
+pub mod pdf;
 pub mod rules;

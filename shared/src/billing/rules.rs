@@ -48,6 +48,17 @@ impl Kind {
             Kind::WithoutBooking => "présence sans réservation",
         }
     }
+
+    /// The kind an invoice line's label names.
+    pub fn from_label(label: &str) -> Option<Self> {
+        [
+            Kind::Present,
+            Kind::UnjustifiedAbsence,
+            Kind::WithoutBooking,
+        ]
+        .into_iter()
+        .find(|k| k.label() == label)
+    }
 }
 
 /// Why a day stops the family's invoice until an agent acts.

@@ -1,5 +1,6 @@
 //! Domain records as the store keeps them, and where they are kept.
 
+pub mod campaign;
 pub mod document;
 pub mod dossier;
 pub mod inscription;

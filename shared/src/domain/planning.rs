@@ -140,6 +140,29 @@ pub fn day_key(day: NaiveDate, activity: &str, unit: &str, numero: &str, child: 
     )
 }
 
+/// GSI1 partition of the day entries a month's invoices read: one per
+/// month, in family order, so a campaign reads a family's month in one
+/// range and resumes after the last family it billed.
+pub fn billing_partition(month: &str) -> String {
+    format!("FACTURER#{month}")
+}
+
+/// The GSI1 key of a day entry: its slot's month (a holiday week is billed
+/// whole with the month it starts in), then family, child, day and unit.
+pub fn billing_index(
+    slot: NaiveDate,
+    day: NaiveDate,
+    activity: &str,
+    unit: &str,
+    numero: &str,
+    child: &str,
+) -> Key {
+    Key::new(
+        billing_partition(&month_id(slot)),
+        format!("{numero}#{child}#{day}#{activity}#{unit}"),
+    )
+}
+
 /// The place counter of a unit's slot (attribute `pris`).
 pub fn places_key(activity: &str, unit: &str, slot: NaiveDate) -> Key {
     Key::new(format!("PLACES#{activity}#{unit}"), slot.to_string())

@@ -249,6 +249,24 @@ pub fn place_freed(child: &str, unit: &str, when: &str) -> FamilyNotice {
     }
 }
 
+/// An invoice (or credit note) published: where to read and pay it.
+pub fn invoice_published(
+    kind: &str,
+    numero: &str,
+    period: &str,
+    amount: &str,
+    due: chrono::NaiveDate,
+) -> FamilyNotice {
+    FamilyNotice {
+        subject: format!("{} {period} disponible", kind.to_lowercase()),
+        paragraphs: vec![
+            format!("{kind} n° {numero} de {period} : {amount}, à régler avant le {}.", due.format("%d/%m/%Y")),
+            "Vous pouvez la lire, la télécharger et voir comment la régler dans la rubrique « Factures » de votre Espace Famille.".into(),
+        ],
+        path: "/factures",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! One snapshot per message: subject, text and HTML as sent.

@@ -20,8 +20,8 @@ use crate::app::App;
 use crate::calendar::runs_on;
 use crate::domain::dossier::Child;
 use crate::domain::planning::{
-    Cell, DayEntry, Month, State, day_key, month_id, month_key, places_key, unit_ref, waiting_key,
-    waiting_partition,
+    Cell, DayEntry, Month, State, billing_index, day_key, month_id, month_key, places_key,
+    unit_ref, waiting_key, waiting_partition,
 };
 use crate::settings::{Activity, Calendar, Category, Settings, Unit};
 use crate::store::{
@@ -140,16 +140,14 @@ fn day_entry_writes(
     }
     Ok(days_of_slot(cal, activity, slot)
         .into_iter()
-        .map(|d| Write::Update {
-            key: day_key(
-                d,
-                &entry.activite,
-                &entry.unite,
-                &entry.numero,
-                &entry.enfant,
-            ),
-            update: update.clone(),
-            condition: Condition::Always,
+        .map(|d| {
+            let (a, u, n, c) = (&entry.activite, &entry.unite, &entry.numero, &entry.enfant);
+            let index = billing_index(slot, d, a, u, n, c);
+            Write::Update {
+                key: day_key(d, a, u, n, c),
+                update: update.clone().with_gsi1(index.pk, index.sk),
+                condition: Condition::Always,
+            }
         })
         .collect())
 }
@@ -706,7 +704,20 @@ pub async fn record_presence(
     };
     let write = if entry.etat.is_none() {
         // Present without reservation: the whole entry.
+        let slot = app
+            .settings
+            .activity(&entry.activite)
+            .map_or(day, |a| rules::slot(a, day));
+        let index = billing_index(
+            slot,
+            day,
+            &entry.activite,
+            &entry.unite,
+            &entry.numero,
+            &entry.enfant,
+        );
         let mut item = Item::from_record(key, entry)?;
+        item.gsi1 = Some(index);
         item.attrs.insert("presence".into(), value);
         Write::Put { item, condition }
     } else {

@@ -484,6 +484,12 @@ impl Expr {
             self.name(&n, attr);
             removes.push(n);
         }
+        if let Some(g) = &update.gsi1 {
+            for (attr, value) in [("gsi1pk", &g.pk), ("gsi1sk", &g.sk)] {
+                let (n, v) = self.fresh(attr, s(value));
+                sets.push(format!("{n} = {v}"));
+            }
+        }
         let (nver, one) = self.fresh("ver", num(1));
         adds.push(format!("{nver} {one}"));
         match update.expires_at {

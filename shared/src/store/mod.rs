@@ -137,9 +137,17 @@ pub struct Update {
     pub remove: Vec<String>,
     /// A new expiry: `Some(None)` removes it.
     pub expires_at: Option<Option<i64>>,
+    /// A new GSI1 key (`None`: the item keeps the one it has).
+    pub gsi1: Option<Key>,
 }
 
 impl Update {
+    /// Puts the item under this GSI1 key.
+    pub fn with_gsi1(mut self, pk: impl Into<String>, sk: impl Into<String>) -> Self {
+        self.gsi1 = Some(Key::new(pk, sk));
+        self
+    }
+
     pub fn set(mut self, attr: impl Into<String>, value: impl Into<Value>) -> Self {
         self.set.push((attr.into(), value.into()));
         self

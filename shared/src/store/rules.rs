@@ -87,6 +87,9 @@ pub fn apply_update(
     if let Some(expires_at) = update.expires_at {
         item.expires_at = expires_at;
     }
+    if let Some(gsi1) = &update.gsi1 {
+        item.gsi1 = Some(gsi1.clone());
+    }
     Ok(item)
 }
 
@@ -195,6 +198,9 @@ pub fn validate_update(key: &Key, update: &Update) -> Result<(), StoreError> {
         return Err(StoreError::InvalidItem(
             "un attribut apparaît deux fois dans la mise à jour".into(),
         ));
+    }
+    if let Some(g) = &update.gsi1 {
+        validate_key(g)?;
     }
     let size = key_size("pk", &key.pk)
         + key_size("sk", &key.sk)

@@ -586,6 +586,31 @@ async fn secondary_index_finds_by_another_key(b: Backend) {
         .unwrap();
     assert_eq!(prefixed.len(), 1);
     assert_eq!(prefixed[0].key, Key::new("DOSSIER#0", "PROFIL"));
+    // An update may index a new item, or keep an item's index key.
+    let indexing = Update::default()
+        .with_gsi1("ECOLE#jaures", "ENFANT#Aya")
+        .set("enfant", json!("Aya"));
+    s.update(
+        Key::new("DOSSIER#5", "PROFIL"),
+        indexing,
+        Condition::NotExists,
+    )
+    .await
+    .unwrap();
+    s.update(
+        Key::new("DOSSIER#5", "PROFIL"),
+        Update::default().set("classe", json!("CP")),
+        Condition::Exists,
+    )
+    .await
+    .unwrap();
+    let found = s
+        .query_all(Query::gsi1("ECOLE#jaures").prefix("ENFANT#A"))
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].attrs["classe"], json!("CP"));
+    assert_eq!(found[0].gsi1, Some(Key::new("ECOLE#jaures", "ENFANT#Aya")));
     // A table token is not a GSI token.
     let table_page = s
         .query(&Query::partition("DOSSIER#0").limit(1))
