@@ -5,6 +5,7 @@ pub mod account;
 pub mod backoffice;
 pub mod dossier;
 mod downloads;
+pub mod factures;
 pub mod inscriptions;
 pub mod planning;
 pub mod routes;
@@ -26,6 +27,7 @@ pub fn all_route_groups() -> routes::Routes {
         .merge(account::routes())
         .merge(backoffice::routes())
         .merge(dossier::routes())
+        .merge(factures::routes())
         .merge(inscriptions::routes())
         .merge(planning::routes())
 }

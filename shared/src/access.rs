@@ -155,7 +155,7 @@ impl FamilyAccess {
         Ok(
             crate::billing::invoices::load(store, self.numero.as_str(), numero)
                 .await?
-                .map(|(i, v, _)| self.grant(i, v))
+                .map(|(i, v)| self.grant(i, v))
                 .ok_or(Denied::NotFound),
         )
     }
@@ -230,17 +230,14 @@ impl AgentAccess {
         store: &dyn Store,
         numero: &DossierNumber,
         invoice: &str,
-    ) -> Result<Result<(Granted<Invoice>, Option<crate::store::Key>), Denied>, StoreError> {
+    ) -> Result<Result<Granted<Invoice>, Denied>, StoreError> {
         Ok(
             crate::billing::invoices::load(store, numero.as_str(), invoice)
                 .await?
-                .map(|(value, version, gsi1)| {
-                    let granted = Granted {
-                        numero: numero.clone(),
-                        value,
-                        version,
-                    };
-                    (granted, gsi1)
+                .map(|(value, version)| Granted {
+                    numero: numero.clone(),
+                    value,
+                    version,
                 })
                 .ok_or(Denied::NotFound),
         )

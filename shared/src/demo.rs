@@ -77,7 +77,8 @@ pub fn invoice() -> Invoice {
         montant: Decimal::new(8640, 2),
         statut: Status::Unpaid,
         kind: Kind::Facture,
-        mois: Some("2026-10".into()),
+        // Imported from the former portal: no month billed here.
+        mois: None,
         campagne: None,
         payeur: "Émilie Lefèvre".into(),
         adresse: dossier().adresse,
@@ -140,7 +141,7 @@ pub async fn seed_if_empty(store: &dyn Store) -> Result<bool, StoreError> {
     }
     let inv = invoice();
     writes.push(Write::Put {
-        item: Item::from_record(invoice::key(&d.numero, &inv.numero), &inv)?,
+        item: invoice::item(&inv)?,
         condition: Condition::NotExists,
     });
     match store.transact(writes).await {

@@ -28,6 +28,12 @@ pub async fn show(
         }
         _ => None,
     };
+    let pending = match shared::access::FamilyAccess::of(a.clone()) {
+        Some(access) if dossier.is_some() => {
+            shared::billing::invoices::pending(&access.invoices(app.store.as_ref()).await?)
+        }
+        _ => (0, rust_decimal::Decimal::ZERO),
+    };
     let page = layout::render(Page {
         title: "Mon espace famille",
         path: "/compte",
@@ -49,6 +55,15 @@ pub async fn show(
                 }
                 _ => {}
             }
+            @if pending.0 > 0 {
+                div.notice.notice-info {
+                    p {
+                        strong { "Régie : " (pending.0) " facture(s) en attente(s)" }
+                        " — " (shared::pricing::euros(pending.1)) " à régler. "
+                        a href="/factures" { "Voir mes factures" }
+                    }
+                }
+            }
             dl.facts {
                 dt { "Famille" } dd { (a.display_name()) }
                 @if let Some(d) = &dossier {
@@ -69,6 +84,10 @@ pub async fn show(
                     li {
                         h3 { a href="/planning" { "Planning" } }
                         p { "Réserver ou annuler les jours de cantine, de périscolaire, de mercredi et de vacances ; le coût du mois." }
+                    }
+                    li {
+                        h3 { a href="/factures" { "Factures" } }
+                        p { "Mes factures à payer et réglées, mes avoirs ; télécharger une facture." }
                     }
                 }
                 li {

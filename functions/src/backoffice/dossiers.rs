@@ -312,6 +312,7 @@ struct Shown {
     trail: Vec<shared::audit::Entry>,
     docs: Vec<shared::domain::document::Document>,
     registrations: Vec<shared::domain::inscription::Inscription>,
+    invoices: Vec<shared::domain::invoice::Invoice>,
 }
 
 async fn read(app: &App, numero: &str) -> Result<Shown, AppError> {
@@ -321,6 +322,7 @@ async fn read(app: &App, numero: &str) -> Result<Shown, AppError> {
         trail: shared::audit::trail(store, numero).await?,
         docs: shared::documents::list(store, numero).await?,
         registrations: shared::inscriptions::list(store, numero).await?,
+        invoices: shared::billing::campaigns::family_invoices(store, numero).await?,
     })
 }
 
@@ -338,6 +340,7 @@ fn page(
         trail,
         docs,
         registrations,
+        invoices,
     } = shown;
     let (f, c, e) = (&view.form, &view.child, &view.errors);
     let field = |name: &'static str, value: &str| {
@@ -361,6 +364,7 @@ fn page(
             }
             (super::inscriptions::dossier_list(registrations))
             (super::documents::section(s, agent, csrf, numero, docs, &FieldErrors::new(), ""))
+            (super::billing::dossier_list(numero, invoices))
             h2 { "Modifier le dossier" }
             form.stack method="post" action={ "/agents/dossiers/" (in_path(numero)) } novalidate {
                 (csrf.field())

@@ -4,6 +4,7 @@
 //! validation of registrations.
 
 mod attendance;
+mod billing;
 mod documents;
 mod dossiers;
 mod inscriptions;
@@ -100,6 +101,36 @@ pub fn routes() -> Routes {
         .route("/agents/comptes/{id}", get(reviews::detail))
         .route("/agents/comptes/{id}/rattacher", post(reviews::link))
         .route("/agents/comptes/{id}/refuser", post(reviews::refuse))
+        .route(
+            "/agents/facturation",
+            get(billing::list).post(billing::open),
+        )
+        .route("/agents/facturation/impayes", get(billing::unpaid))
+        .route("/agents/facturation/impayes.csv", get(billing::unpaid_csv))
+        .route(
+            "/agents/facturation/impayes/transmettre",
+            post(billing::transmit),
+        )
+        .route("/agents/facturation/{id}", get(billing::view))
+        .route("/agents/facturation/{id}/relancer", post(billing::rerun))
+        .route("/agents/facturation/{id}/publier", post(billing::publish))
+        .route_with_ids(
+            "/agents/facturation/{id}/ignorer",
+            &["dossier"],
+            post(billing::ignore),
+        )
+        .route(
+            "/agents/dossiers/{numero}/factures/{facture}",
+            get(billing::invoice),
+        )
+        .route(
+            "/agents/dossiers/{numero}/factures/{facture}/pdf",
+            get(billing::invoice_pdf),
+        )
+        .route(
+            "/agents/dossiers/{numero}/factures/{facture}/paiement",
+            post(billing::pay),
+        )
         .route("/agents/courriels", get(mail::list))
         .route("/agents/courriels/{id}/renvoyer", post(mail::resend))
 }
@@ -185,6 +216,10 @@ async fn home(agent: Agent, csrf: Csrf) -> impl IntoResponse {
                 li {
                     h2 { a href="/agents/comptes" { "Comptes à rattacher" } }
                     p { "Demandes de compte sans références de dossier, à rattacher ou à refuser." }
+                }
+                li {
+                    h2 { a href="/agents/facturation" { "Facturation" } }
+                    p { "Campagnes mensuelles et correctives, journal des erreurs, publication ; impayés pour le Trésor public ; paiements au guichet (régie)." }
                 }
                 li {
                     h2 { a href="/agents/courriels" { "Courriels non distribués" } }

@@ -329,6 +329,7 @@ pub async fn ignore(
     let ignored = Ignored {
         dossier: numero.to_owned(),
         jour: line.day_ref(),
+        campagne: campaign.id.clone(),
         motif: reason.to_owned(),
         agent: decider.agent().account().display_name(),
         le: now,
@@ -338,7 +339,7 @@ pub async fn ignore(
         true,
         Write::Put {
             item: Item::from_record(
-                dc::ignored_key(&campaign.id, numero, &line.day_ref()),
+                dc::ignored_key(&campaign.mois, numero, &line.day_ref()),
                 &ignored,
             )?,
             condition: Condition::NotExists,
@@ -532,14 +533,13 @@ pub async fn run_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
     let (families, complete) = next_families(store, &c).await?;
     let partition = dc::drafts_partition(id, c.run);
     let mut writes = Vec::new();
-    // The campaign's ignored lines, by family (few: read once a chunk).
+    // The month's ignored lines, by family (few: read once a chunk).
     let mut ignored: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for item in store
-        .query_all(Query::partition(dc::partition(id)).prefix(dc::IGNORED_PREFIX))
+        .query_all(Query::partition(dc::ignored_partition(&c.mois)))
         .await?
     {
-        let rest = item.key.sk.trim_start_matches(dc::IGNORED_PREFIX);
-        if let Some((numero, day)) = rest.split_once('#') {
+        if let Some((numero, day)) = item.key.sk.split_once('#') {
             ignored
                 .entry(numero.to_owned())
                 .or_default()
@@ -663,11 +663,7 @@ pub async fn publish_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
             tx.add(
                 Part::Invoice,
                 Write::Put {
-                    item: Item::from_record(invoice::key(&inv.dossier, &inv.numero), &inv)?
-                        .with_gsi1(
-                            invoice::regie_partition(inv.echeance.year()),
-                            invoice::regie_sort(inv.echeance, &inv.numero),
-                        ),
+                    item: invoice::item(&inv)?,
                     condition: Condition::NotExists,
                 },
             );
@@ -769,8 +765,7 @@ async fn use_credit(
     if avoir.due().is_zero() {
         avoir.statut = Status::Paid;
     }
-    let mut next = Item::from_record(key, &avoir)?;
-    next.gsi1 = item.gsi1;
+    let mut next = invoice::item(&avoir)?;
     next.version = item.version;
     Ok(Write::Put {
         item: next,

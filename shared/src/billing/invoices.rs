@@ -8,7 +8,7 @@ use crate::access::{Decider, Granted};
 use crate::accounts::validation::FieldErrors;
 use crate::app::App;
 use crate::domain::invoice::{self, Invoice, Kind, Payment, Status};
-use crate::store::{CommitError, Condition, Item, Query, Store, StoreError, Transaction, Write};
+use crate::store::{CommitError, Condition, Query, Store, StoreError, Transaction, Write};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -127,22 +127,17 @@ pub async fn load(
     store: &dyn Store,
     numero_dossier: &str,
     numero: &str,
-) -> Result<Option<(Invoice, u64, Option<crate::store::Key>)>, StoreError> {
+) -> Result<Option<(Invoice, u64)>, StoreError> {
     match store.get(&invoice::key(numero_dossier, numero)).await? {
-        Some(item) => Ok(Some((item.record()?, item.version, item.gsi1))),
+        Some(item) => Ok(Some((item.record()?, item.version))),
         None => Ok(None),
     }
 }
 
 /// The write that stores an invoice changed after publication (payments,
 /// hand-over only), on the version read.
-fn invoice_write(
-    inv: &Invoice,
-    version: u64,
-    gsi1: Option<crate::store::Key>,
-) -> Result<Write, StoreError> {
-    let mut item = Item::from_record(invoice::key(&inv.dossier, &inv.numero), inv)?;
-    item.gsi1 = gsi1;
+fn invoice_write(inv: &Invoice, version: u64) -> Result<Write, StoreError> {
+    let mut item = invoice::item(inv)?;
     item.version = version;
     Ok(Write::Put {
         item,
@@ -164,7 +159,6 @@ pub async fn record_payment(
     app: &App,
     decider: &Decider,
     inv: &Granted<Invoice>,
-    gsi1: Option<crate::store::Key>,
     amount: Decimal,
     means: Means,
 ) -> Result<Option<String>, CampaignError> {
@@ -196,25 +190,22 @@ pub async fn record_payment(
             after.statut = Status::Paid;
         }
         let mut tx = Transaction::new();
-        tx.add(
-            Part::Invoice,
-            invoice_write(&after, inv.version(), gsi1.clone())?,
-        )
-        .add(Part::Counter, reserved.write)
-        .add(
-            Part::Other,
-            decider.agent().actor().audit(
-                &after.dossier,
-                now,
-                "paiement",
-                format!(
-                    "{} : {} en {} (reçu {recu})",
-                    after.numero,
-                    crate::pricing::euros(amount),
-                    means.label()
-                ),
-            )?,
-        );
+        tx.add(Part::Invoice, invoice_write(&after, inv.version())?)
+            .add(Part::Counter, reserved.write)
+            .add(
+                Part::Other,
+                decider.agent().actor().audit(
+                    &after.dossier,
+                    now,
+                    "paiement",
+                    format!(
+                        "{} : {} en {} (reçu {recu})",
+                        after.numero,
+                        crate::pricing::euros(amount),
+                        means.label()
+                    ),
+                )?,
+            );
         match store.commit(tx).await {
             Ok(()) => return Ok(Some(recu)),
             Err(CommitError::Failed(Part::Invoice)) => return Ok(None),
@@ -299,8 +290,7 @@ pub async fn transmit(
     let now = app.clock.now();
     let mut marked = 0;
     for inv in for_recovery(store, today).await? {
-        let Some((mut current, version, gsi1)) = load(store, &inv.dossier, &inv.numero).await?
-        else {
+        let Some((mut current, version)) = load(store, &inv.dossier, &inv.numero).await? else {
             continue;
         };
         if current.transmise_le.is_some() || !current.is_open() {
@@ -308,7 +298,7 @@ pub async fn transmit(
         }
         current.transmise_le = Some(today);
         let mut tx = Transaction::new();
-        tx.add(Part::Invoice, invoice_write(&current, version, gsi1)?)
+        tx.add(Part::Invoice, invoice_write(&current, version)?)
             .add(
                 Part::Other,
                 decider.agent().actor().audit(

@@ -188,26 +188,32 @@ impl Draft {
             .count()
     }
 
-    /// Whether publishing gives a document (nothing billed, nothing issued).
+    /// Whether publishing gives a document: nothing billed, nothing issued;
+    /// an invoice a credit note pays whole is issued (paid).
     pub fn issues_document(&self) -> bool {
-        !self.lignes.is_empty() && !self.total.is_zero()
+        !self.lignes.is_empty() && (!self.total.is_zero() || !self.avoirs.is_empty())
     }
 }
 
-/// An error line an agent chose to ignore, with the reason (kept in the
-/// campaign; the dossier's audit trail records it too).
+/// An error line an agent chose to ignore, with the reason (kept for the
+/// month: a re-run or a corrective campaign does not ask again; the
+/// dossier's audit trail records it too).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Ignored {
     pub dossier: String,
     pub jour: String,
+    /// The campaign it was decided in.
+    pub campagne: String,
     pub motif: String,
     pub agent: String,
     pub le: DateTime<Utc>,
 }
 
-/// Sort-key prefix of a campaign's ignored lines.
-pub const IGNORED_PREFIX: &str = "IGNORE#";
+/// The partition of a month's ignored lines (sort key: dossier#day ref).
+pub fn ignored_partition(mois: &str) -> String {
+    format!("IGNORE#{mois}")
+}
 
-pub fn ignored_key(id: &str, numero: &str, day_ref: &str) -> Key {
-    Key::new(partition(id), format!("{IGNORED_PREFIX}{numero}#{day_ref}"))
+pub fn ignored_key(mois: &str, numero: &str, day_ref: &str) -> Key {
+    Key::new(ignored_partition(mois), format!("{numero}#{day_ref}"))
 }

@@ -170,6 +170,17 @@ pub fn regie_sort(echeance: NaiveDate, numero: &str) -> String {
     format!("{echeance}#{numero}")
 }
 
+/// The stored item of an invoice, under its dossier and in the régie's
+/// index of the year it falls due (both derive from what never changes).
+pub fn item(inv: &Invoice) -> Result<crate::store::Item, crate::store::StoreError> {
+    Ok(
+        crate::store::Item::from_record(key(&inv.dossier, &inv.numero), inv)?.with_gsi1(
+            regie_partition(chrono::Datelike::year(&inv.echeance)),
+            regie_sort(inv.echeance, &inv.numero),
+        ),
+    )
+}
+
 /// The formatted number of the `n`th document of a series.
 pub fn number(kind: Kind, year: i32, n: u64) -> String {
     format!("{}-{year}-{n:06}", kind.letter())

@@ -38,6 +38,19 @@ impl From<StoreError> for AppError {
 
 /// A record id of a path or a form ([`crate::ids::RecordId::parse`]); any
 /// other value is a 404 before any read.
+impl From<crate::billing::campaigns::CampaignError> for AppError {
+    fn from(e: crate::billing::campaigns::CampaignError) -> Self {
+        use crate::billing::campaigns::CampaignError;
+        match e {
+            CampaignError::NotFound => AppError::NotFound,
+            // The campaign moved on since the page was read.
+            CampaignError::Conflict => AppError::BadRequest,
+            CampaignError::Denied(d) => d.into(),
+            CampaignError::Store(s) => s.into(),
+        }
+    }
+}
+
 pub fn record_id(raw: &str) -> Result<crate::ids::RecordId, AppError> {
     crate::ids::RecordId::parse(raw).ok_or(AppError::NotFound)
 }

@@ -9,6 +9,7 @@
 mod access;
 mod accounts;
 mod agents;
+mod billing;
 mod dossier;
 mod files;
 mod http;

@@ -690,3 +690,17 @@ pub fn decider(service: shared::accounts::Service) -> shared::access::Decider {
         .decider(service.id())
         .expect("service")
 }
+
+/// A family signed in again (its session expired) with its password.
+pub async fn signed_in(portal: &TestPortal, username: &str) -> Browser {
+    let mut b = portal.browser();
+    b.get("/compte/connexion").await;
+    let r = b
+        .post(
+            "/compte/connexion",
+            &[("identifiant", username), ("mot_de_passe", FAMILY_PASSWORD)],
+        )
+        .await;
+    assert!(r.status.is_redirection(), "connexion : {}", r.status);
+    b
+}

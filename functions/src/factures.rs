@@ -1,0 +1,275 @@
+//! Facturation, the family's side (`/factures`): the invoices to pay with
+//! the total due, then those paid and the credit notes; an invoice as the
+//! guide shows it (child, prestation, dates, quantity, unit price, amount,
+//! total, already paid, due date, how to pay); its PDF. Only the signed-in
+//! family's own invoices: `shared::access` reads them from its dossier.
+
+use crate::dossier::Linked;
+use crate::routes::Routes;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::{Markup, html};
+use shared::App;
+use shared::billing::{invoices, pdf};
+use shared::domain::invoice::{Invoice, Kind};
+use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::pricing::{euros, to_cents};
+use shared::settings::Settings;
+use shared::web::AppError;
+use shared::web::auth::Csrf;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .route("/factures", get(list))
+        .route("/factures/{numero}", get(detail))
+        .route("/factures/{numero}/pdf", get(download))
+}
+
+pub fn router(app: App) -> Router {
+    routes().with_state(app)
+}
+
+/// The list's three parts.
+pub struct Lists<'a> {
+    pub to_pay: Vec<&'a Invoice>,
+    pub settled: Vec<&'a Invoice>,
+    pub credits: Vec<&'a Invoice>,
+}
+
+/// Sorts a family's documents into the list's parts, newest first.
+pub fn lists(all: &[Invoice]) -> Lists<'_> {
+    let mut sorted: Vec<&Invoice> = all.iter().collect();
+    sorted.sort_by(|a, b| b.emise_le.cmp(&a.emise_le).then(b.numero.cmp(&a.numero)));
+    let (credits, invoices): (Vec<&Invoice>, Vec<&Invoice>) =
+        sorted.into_iter().partition(|i| i.kind == Kind::Avoir);
+    let (to_pay, settled) = invoices.into_iter().partition(|i| i.is_open());
+    Lists {
+        to_pay,
+        settled,
+        credits,
+    }
+}
+
+fn status(i: &Invoice) -> Markup {
+    html! {
+        @if i.transmise_le.is_some() && i.is_open() {
+            strong { "Transmise au Trésor public" }
+        } @else if i.is_open() {
+            strong { "À payer avant le " (i.echeance.format("%d/%m/%Y")) }
+        } @else if i.kind == Kind::Avoir {
+            "Entièrement déduit"
+        } @else {
+            "Payée"
+        }
+    }
+}
+
+/// A wide table that scrolls within its own region on a phone.
+pub fn scrolling(label: &str, table: Markup) -> Markup {
+    html! {
+        div.table-scroll role="region" aria-label=(label) tabindex="0" { (table) }
+    }
+}
+
+fn table(caption: &str, rows: &[&Invoice]) -> Markup {
+    scrolling(
+        caption,
+        html! {
+            {
+                table.data {
+                    caption { (caption) }
+                    thead { tr {
+                        th scope="col" { "N°" } th scope="col" { "Période" }
+                        th scope="col" { "Montant" } th scope="col" { "Reste dû" } th scope="col" { "État" }
+                    } }
+                    tbody {
+                        @for i in rows {
+                            tr {
+                                td { a href={ "/factures/" (i.numero) } { (i.kind.label()) " " (i.numero) } }
+                                td { (i.periode) }
+                                td.num { (euros(i.montant)) }
+                                td.num { (euros(i.due())) }
+                                td { (status(i)) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The list page.
+pub fn list_page(bar: Markup, all: &[Invoice]) -> Markup {
+    let l = lists(all);
+    let (count, due) = invoices::pending(all);
+    layout::render(Page {
+        title: "Mes factures",
+        path: "/factures",
+        main: html! {
+            (bar)
+            p { a href="/compte" { "← Mon espace famille" } }
+            @if count == 0 {
+                (notice(NoticeKind::Success, "Aucune facture en attente de paiement."))
+            } @else {
+                div.notice.notice-info {
+                    p { strong { "Régie : " (count) " facture(s) en attente(s)" } " — " (euros(due)) " à régler." }
+                }
+            }
+            h2 { "À payer" }
+            @if l.to_pay.is_empty() { p { "Rien à payer." } } @else { (table("Factures à payer", &l.to_pay)) }
+            h2 { "Réglées" }
+            @if l.settled.is_empty() { p { "Aucune facture réglée pour le moment." } } @else { (table("Factures réglées", &l.settled)) }
+            h2 { "Avoirs" }
+            @if l.credits.is_empty() { p { "Aucun avoir." } } @else { (table("Avoirs", &l.credits)) }
+        },
+    })
+}
+
+/// The lines of an invoice as a table (the family's page and the régie's).
+pub fn lines_table(i: &Invoice) -> Markup {
+    let label = format!("Détail de {} {}", i.kind.label().to_lowercase(), i.numero);
+    scrolling(
+        &label,
+        html! {
+            {
+                table.data {
+                    caption { (label) }
+                    thead { tr {
+                        th scope="col" { "Enfant" } th scope="col" { "Prestation" } th scope="col" { "Dates" }
+                        th scope="col" { "Quantité" } th scope="col" { "Prix unitaire" } th scope="col" { "Montant" }
+                    } }
+                    tbody {
+                        @for l in &i.lignes {
+                            tr {
+                                td { (l.enfant_nom) }
+                                td { (l.prestation) br; small { (l.nature) @if l.quantite < 0 { " (annulation)" } } }
+                                td { (l.dates_label()) }
+                                td.num { (l.quantite) }
+                                td.num { (euros(to_cents(l.prix))) }
+                                td.num { (euros(l.montant)) }
+                            }
+                        }
+                    }
+                    tfoot {
+                        tr { th scope="row" colspan="5" { "Total" } td.num { strong { (euros(i.montant)) } } }
+                        tr { th scope="row" colspan="5" { @if i.kind == Kind::Avoir { "Déjà déduit" } @else { "Déjà payé" } } td.num { (euros(i.paid())) } }
+                        tr { th scope="row" colspan="5" { @if i.kind == Kind::Avoir { "Reste à déduire" } @else { "Reste à payer" } } td.num { strong { (euros(i.due())) } } }
+                    }
+                }
+            }
+        },
+    )
+}
+
+/// The "how to pay" part of an invoice page.
+fn how_to_pay(s: &Settings, i: &Invoice) -> Markup {
+    let regie = s.services.iter().find(|r| r.id == "regie");
+    let text = pdf::how_to_pay(
+        s,
+        i,
+        regie.map_or("régie", |r| r.nom.as_str()),
+        regie.map_or("", |r| r.horaires.as_str()),
+    );
+    html! {
+        h2 { "Comment régler" }
+        @if i.transmise_le.is_some() && i.is_open() {
+            (notice(NoticeKind::Info, &format!("Cette facture a été transmise au Trésor public le {} : elle ne peut plus être payée ici.", i.transmise_le.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default())))
+        }
+        p { (text) }
+        @if let Some(r) = regie {
+            p { "Une question ou une erreur ? " (r.nom) " : " a href={ "mailto:" (r.courriel) } { (r.courriel) } ", " (r.telephone) "." }
+        }
+    }
+}
+
+/// The invoice page.
+pub fn detail_page(s: &Settings, bar: Markup, i: &Invoice) -> Markup {
+    let title = format!("{} {}", i.kind.label(), i.numero);
+    layout::render(Page {
+        title: &title,
+        path: "/factures",
+        main: html! {
+            (bar)
+            p { a href="/factures" { "← Mes factures" } }
+            dl.facts {
+                dt { "Période" } dd { (i.periode) }
+                dt { "Émise le" } dd { (i.emise_le.format("%d/%m/%Y")) }
+                dt { "À régler avant le" } dd { (i.echeance.format("%d/%m/%Y")) }
+                dt { "Dossier" } dd { "n° " (i.dossier) }
+                dt { "État" } dd { (status(i)) }
+            }
+            (lines_table(i))
+            p {
+                a href={ "/factures/" (i.numero) "/pdf" } download {
+                    "Télécharger la facture" span.visually-hidden { " " (i.numero) } " (PDF)"
+                }
+            }
+            (how_to_pay(s, i))
+        },
+    })
+}
+
+fn bar(linked: &Linked, csrf: &Csrf) -> Markup {
+    account_bar(
+        &linked.family.account.display_name(),
+        "/compte/mon-compte",
+        "/compte/deconnexion",
+        csrf.field(),
+    )
+}
+
+pub async fn list(
+    State(app): State<App>,
+    linked: Linked,
+    csrf: Csrf,
+) -> Result<Response, AppError> {
+    let all = linked.access.invoices(app.store.as_ref()).await?;
+    let markup = list_page(bar(&linked, &csrf), &all);
+    Ok((csrf, markup).into_response())
+}
+
+pub async fn detail(
+    State(app): State<App>,
+    linked: Linked,
+    csrf: Csrf,
+    Path(numero): Path<String>,
+) -> Result<Response, AppError> {
+    let inv = linked.access.invoice(app.store.as_ref(), &numero).await??;
+    let markup = detail_page(&app.settings, bar(&linked, &csrf), &inv);
+    Ok((csrf, markup).into_response())
+}
+
+/// The PDF, as an attachment (only the family's own invoices).
+pub async fn download(
+    State(app): State<App>,
+    Linked { access, .. }: Linked,
+    Path(numero): Path<String>,
+) -> Result<Response, AppError> {
+    let inv = access.invoice(app.store.as_ref(), &numero).await??;
+    pdf_response(&app.settings, &inv)
+}
+
+/// An invoice's PDF as a download (the family's and the régie's).
+pub fn pdf_response(s: &Settings, inv: &Invoice) -> Result<Response, AppError> {
+    let bytes = pdf::render(s, inv).map_err(|e| AppError::Internal(e.to_string()))?;
+    let mut response = bytes.into_response();
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/pdf"),
+    );
+    let disposition = format!("attachment; filename=\"{}.pdf\"", inv.numero);
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(|e| AppError::Internal(e.to_string()))?,
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
+    Ok(response)
+}
