@@ -31,6 +31,12 @@ if [ ! -x /usr/bin/chromium ]; then
   apt-get update -qq
   apt-get install -y -qq chromium >/dev/null
 fi
+if ! command -v pdftoppm >/dev/null; then
+  # A real PDF reader for the invoices' PDFs (pdftotext, pdffonts, pdftoppm).
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq poppler-utils >/dev/null
+fi
 if ! command -v java >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

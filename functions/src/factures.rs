@@ -24,8 +24,8 @@ use shared::web::auth::Csrf;
 pub fn routes() -> Routes {
     Routes::new()
         .route("/factures", get(list))
-        .route("/factures/{numero}", get(detail))
-        .route("/factures/{numero}/pdf", get(download))
+        .route("/factures/{facture}", get(detail))
+        .route("/factures/{facture}/pdf", get(download))
 }
 
 pub fn router(app: App) -> Router {

@@ -220,14 +220,12 @@ pub struct CampaignView<'a> {
     pub ignore_kept: Option<(&'a str, &'a str)>,
 }
 
-/// Journal lines grouped by level and message, each with its dossier.
-fn grouped(
-    journal: &[Draft],
-) -> Vec<(
-    (Level, String),
-    Vec<(&Draft, &shared::domain::campaign::JournalLine)>,
-)> {
-    let mut groups: std::collections::BTreeMap<(Level, String), Vec<_>> = Default::default();
+/// Journal lines of one level and message, each with its family's draft.
+type Group<'a> = Vec<(&'a Draft, &'a shared::domain::campaign::JournalLine)>;
+
+/// Journal lines grouped by level and message (errors first).
+fn grouped(journal: &[Draft]) -> std::collections::BTreeMap<(Level, String), Group<'_>> {
+    let mut groups: std::collections::BTreeMap<(Level, String), Group<'_>> = Default::default();
     for d in journal {
         for j in &d.journal {
             groups
@@ -236,7 +234,7 @@ fn grouped(
                 .push((d, j));
         }
     }
-    groups.into_iter().collect()
+    groups
 }
 
 pub fn campaign_page(s: &Settings, bar: Markup, v: &CampaignView) -> Markup {

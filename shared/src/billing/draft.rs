@@ -29,13 +29,18 @@ pub struct Family<'a> {
     pub credits: &'a [(String, Decimal)],
 }
 
+/// Days and what each costs.
+type Charges = Vec<(NaiveDate, Charge)>;
+/// A family's entries by (child, activity, unit).
+type ByUnit<'e> = BTreeMap<(&'e str, &'e str, &'e str), Vec<(NaiveDate, &'e DayEntry)>>;
+
 /// One child's days at one unit.
 struct Group<'a> {
     child: String,
     child_name: String,
     activity: &'a Activity,
     unit: &'a Unit,
-    charges: Vec<(NaiveDate, Charge)>,
+    charges: Charges,
 }
 
 pub fn draft(s: &Settings, campaign: &Campaign, family: &Family) -> Draft {
@@ -117,7 +122,7 @@ fn groups<'a>(
     journal: &mut Vec<JournalLine>,
 ) -> Vec<Group<'a>> {
     let tariff = Tariff::of(family.dossier);
-    let mut by_unit: BTreeMap<(&str, &str, &str), Vec<(NaiveDate, &DayEntry)>> = BTreeMap::new();
+    let mut by_unit: ByUnit = BTreeMap::new();
     for (day, e) in family.entries {
         by_unit
             .entry((e.enfant.as_str(), e.activite.as_str(), e.unite.as_str()))
@@ -253,10 +258,7 @@ fn week_charges(
 /// A corrective campaign's charges for a group: the days billed before and
 /// now billed otherwise (to reverse, at the price they were billed), and
 /// what they are billed now. A day still in error keeps what was billed.
-fn differences(
-    g: &Group,
-    invoiced: &[Line],
-) -> (Vec<(NaiveDate, Charge)>, Vec<(NaiveDate, Charge)>) {
+fn differences(g: &Group, invoiced: &[Line]) -> (Charges, Charges) {
     let mut before: BTreeMap<NaiveDate, BTreeMap<(String, Decimal), i64>> = BTreeMap::new();
     for l in invoiced
         .iter()

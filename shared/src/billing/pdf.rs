@@ -29,9 +29,9 @@ const BOTTOM: f32 = HEIGHT - 60.0;
 #[error("PDF impossible à produire : {0}")]
 pub struct PdfError(String);
 
-/// Column x positions of the lines' table: child, service, dates, qty,
-/// unit price (right edge), amount (right edge).
-const COLS: [f32; 6] = [MARGIN, 135.0, 300.0, 440.0, 500.0, WIDTH - MARGIN];
+/// Column x positions of the lines' table: child, service, dates (left
+/// edges), quantity, unit price, amount (right edges).
+const COLS: [f32; 6] = [MARGIN, 135.0, 290.0, 412.0, 478.0, WIDTH - MARGIN];
 
 /// One drawing operation of a page.
 enum Op {
@@ -52,16 +52,18 @@ struct Pen {
     pages: Vec<Vec<Op>>,
 }
 
-/// Width of a short text of digits and punctuation (amounts), in points:
-/// DejaVu Sans's figures are tabular (0.636 em), its comma, period and
-/// space 0.318 em; anything else counts as a figure.
+/// Width of a short text (amounts, column heads), in points: DejaVu
+/// Sans's figures and euro sign are 0.636 em, its comma, period and space
+/// 0.318 em, a letter about 0.6 em.
 fn amount_width(text: &str, size: f32, bold: bool) -> f32 {
     let em: f32 = text
         .chars()
         .map(|c| match c {
-            ',' | '.' | ' ' | '\u{a0}' => 0.318,
+            // 651/2048 em.
+            ',' | '.' | ' ' | '\u{a0}' => 0.3179,
             '-' | '−' => 0.361,
-            _ => 0.636,
+            '0'..='9' | '€' => 0.636,
+            _ => 0.6,
         })
         .sum();
     em * size * if bold { 1.1 } else { 1.0 }
@@ -211,11 +213,12 @@ pub fn render(s: &Settings, inv: &Invoice) -> Result<Vec<u8>, PdfError> {
     // The lines.
     y += 18.0;
     let header = |pen: &mut Pen, y: f32| {
-        let heads = ["Enfant", "Prestation", "Dates", "Qté"];
+        let heads = ["Enfant", "Prestation", "Dates"];
         for (i, h) in heads.iter().enumerate() {
             pen.text(COLS[i], y, 8.5, true, h);
         }
-        pen.right(COLS[4] + 20.0, y, 8.5, true, "P.U.");
+        pen.right(COLS[3], y, 8.5, true, "Qté");
+        pen.right(COLS[4], y, 8.5, true, "Prix unit.");
         pen.right(COLS[5], y, 8.5, true, "Montant");
         pen.rule(y + 4.0);
         y + 16.0
@@ -224,7 +227,7 @@ pub fn render(s: &Settings, inv: &Invoice) -> Result<Vec<u8>, PdfError> {
     for l in &inv.lignes {
         let child = wrap(&l.enfant_nom, 17);
         let prestation = wrap(&format!("{} ({})", l.prestation, l.nature), 30);
-        let dates = wrap(&l.dates_label(), 26);
+        let dates = wrap(&l.dates_label(), 22);
         let rows = child.len().max(prestation.len()).max(dates.len());
         let height = rows as f32 * 11.0 + 5.0;
         if y + height > BOTTOM {
@@ -279,7 +282,7 @@ pub fn render(s: &Settings, inv: &Invoice) -> Result<Vec<u8>, PdfError> {
     }
     // How to pay, whom to ask, how to appeal.
     y += 14.0;
-    if y + 190.0 > BOTTOM {
+    if y + 150.0 > BOTTOM {
         pen.new_page();
         y = MARGIN + 12.0;
     }
@@ -300,13 +303,22 @@ pub fn render(s: &Settings, inv: &Invoice) -> Result<Vec<u8>, PdfError> {
         pen.text(MARGIN, y, 10.0, true, heading);
         y = pen.paragraph(y + 14.0, 8.5, text) + 8.0;
     }
-    pen.text(
-        MARGIN,
-        HEIGHT - 30.0,
-        7.5,
-        false,
-        &format!("{} — {} — {}", c.nom, c.portail, inv.numero),
-    );
+    let count = pen.pages.len();
+    for (i, page) in pen.pages.iter_mut().enumerate() {
+        page.push(Op::Text {
+            x: MARGIN,
+            y: HEIGHT - 30.0,
+            size: 7.5,
+            bold: false,
+            text: format!(
+                "{} — {} — {} — page {}/{count}",
+                c.nom,
+                c.portail,
+                inv.numero,
+                i + 1
+            ),
+        });
+    }
     for ops in &pen.pages {
         draw(&mut doc, ops, &regular, &bold)?;
     }

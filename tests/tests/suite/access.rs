@@ -25,6 +25,7 @@ struct Ids {
     registration: String,
     account: String,
     message: String,
+    campaign: String,
 }
 
 impl Ids {
@@ -32,7 +33,9 @@ impl Ids {
     /// their name. Panics on an id it does not know: add it here.
     fn value(&self, path: &str, id: &str) -> String {
         match id {
-            "numero" => DEMO.into(),
+            "numero" | "dossier" => DEMO.into(),
+            "facture" => shared::demo::invoice().numero,
+            "id" if path.starts_with("/agents/facturation/") => self.campaign.clone(),
             "enfant" | "de" | "vers" => self.child.clone(),
             "c" | "cellule" => cell_key(
                 &self.child,
@@ -120,6 +123,26 @@ fn refused(page: &Page, post: bool, what: &str, ids: &Ids) {
     }
 }
 
+/// A campaign of the régie (for the routes that take its id).
+async fn billing_campaign(portal: &TestPortal) -> String {
+    let form = shared::billing::campaigns::OpenForm {
+        mois: "2026-10".into(),
+        activites: vec!["restauration".into()],
+        emise_le: "2026-11-26".into(),
+        echeance: "2026-12-20".into(),
+        ..Default::default()
+    };
+    let s = &portal.app.settings;
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 26).unwrap();
+    let opening = shared::billing::campaigns::check_opening(s, &form, today, &[]).unwrap();
+    let regie = crate::support::decider(Service::Regie);
+    let c = shared::billing::campaigns::open(&portal.app, &regie, opening)
+        .await
+        .unwrap();
+    crate::billing::run_jobs(portal).await;
+    c.id
+}
+
 #[tokio::test]
 async fn every_route_with_an_id_refuses_everyone_else() {
     let portal = TestPortal::sqlite().await;
@@ -162,9 +185,11 @@ async fn every_route_with_an_id_refuses_everyone_else() {
         registration: ins,
         account,
         message: ulid::Ulid::new().to_string(),
+        campaign: billing_campaign(&portal).await,
     };
     let mut second = martin(&portal).await;
     let mut other_service = agent_of(&portal, "regie@ville.example.org", Service::Regie).await;
+    let mut not_regie = agent_of(&portal, "enfance@ville.example.org", Service::Enfance).await;
     let _ = granted(DEMO, &lea);
     let before = store_state(&portal);
 
@@ -228,6 +253,35 @@ async fn every_route_with_an_id_refuses_everyone_else() {
             page.status,
             StatusCode::FORBIDDEN,
             "régie sur {path}: {}",
+            page.body
+        );
+        tried += 1;
+    }
+    // An agent of another service on every régie decision.
+    let regie_decisions: Vec<_> = routes
+        .iter()
+        .filter(|r| r.path.starts_with("/agents/facturation") || r.path.ends_with("/paiement"))
+        .collect();
+    for route in regie_decisions {
+        let (path, _) = ids.request(route);
+        not_regie.get("/agents").await;
+        let fields = [
+            ("version", "1"),
+            ("mois", "2026-10"),
+            ("activites", "restauration"),
+            ("emise_le", "2026-11-26"),
+            ("echeance", "2026-12-20"),
+            ("dossier", DEMO),
+            ("jour", "x"),
+            ("motif", "essai"),
+            ("montant", "1"),
+            ("moyen", "especes"),
+        ];
+        let page = not_regie.post(&path, &fields).await;
+        assert!(
+            page.status == StatusCode::FORBIDDEN || page.status == StatusCode::METHOD_NOT_ALLOWED,
+            "enfance sur {path}: {} {}",
+            page.status,
             page.body
         );
         tried += 1;

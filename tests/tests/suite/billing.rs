@@ -823,3 +823,124 @@ async fn numbering_under_concurrency_on_sqlite() {
 async fn numbering_under_concurrency_on_dynamodb() {
     numbering_under_concurrency(TestPortal::aws().await).await;
 }
+
+/// An invoice of many lines, with accents, as the régie would print it.
+fn long_invoice() -> Invoice {
+    use shared::domain::invoice::Line;
+    let mut inv = shared::demo::invoice();
+    inv.numero = "F-2026-000042".into();
+    inv.lignes = (0..40)
+        .map(|i| Line {
+            enfant: "E".into(),
+            enfant_nom: if i % 2 == 0 {
+                "Léa Lefèvre"
+            } else {
+                "Hugo Lefèvre"
+            }
+            .into(),
+            activite: "restauration".into(),
+            unite: "repas".into(),
+            prestation: "Restauration scolaire — Repas".into(),
+            nature: "présence".into(),
+            dates: (1..=3)
+                .map(|d| NaiveDate::from_ymd_opt(2026, 11, d + (i % 20) as u32).unwrap())
+                .collect(),
+            quantite: 3,
+            prix: dec("3.30"),
+            montant: dec("9.90"),
+        })
+        .collect();
+    inv.montant = dec("396.00");
+    inv
+}
+
+fn run(cmd: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(cmd)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{cmd} introuvable ({e}) : tests/run.sh installe poppler-utils")
+        });
+    assert!(
+        out.status.success(),
+        "{cmd}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// The PDF read by poppler: text extractable (accents, the total and every
+/// line), fonts embedded, A4, two pages; page 1 rendered to PNG.
+#[test]
+fn the_invoice_pdf_reads_back_in_a_pdf_reader() {
+    let inv = long_invoice();
+    let pdf = shared::billing::pdf::render(shared::settings::embedded(), &inv).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("facture.pdf");
+    std::fs::write(&file, &pdf).unwrap();
+    if let Ok(keep) = std::env::var("EF_KEEP_PDF") {
+        // To look at it: EF_KEEP_PDF=/tmp/facture cargo test …
+        std::fs::write(format!("{keep}.pdf"), &pdf).unwrap();
+    }
+    let path = file.to_str().unwrap();
+    let text = run("pdftotext", &["-layout", path, "-"]);
+    for needed in [
+        "Facture n° F-2026-000042",
+        "Régie centrale",
+        "Ville de Val-d'Albarine",
+        "Émise le",
+        "D2026-0142",
+        "Émilie Lefèvre",
+        "396,00 €",
+        "Reste à payer",
+        "Comment régler",
+        "Une erreur ?",
+        "Voies de recours",
+        "page 3/3",
+    ] {
+        assert!(
+            text.contains(needed),
+            "« {needed} » absent du PDF :\n{text}"
+        );
+    }
+    for line in &inv.lignes {
+        assert!(text.contains(&line.dates_label()), "{}", line.dates_label());
+    }
+    assert_eq!(text.matches("9,90 €").count(), 40, "every line's amount");
+    let info = run("pdfinfo", &[path]);
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(str::trim)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(field("Pages:"), "3", "{info}");
+    assert_eq!(field("Page size:"), "595 x 842 pts (A4)", "{info}");
+    let fonts = run("pdffonts", &[path]);
+    assert!(
+        fonts.contains("DejaVuSans") && !fonts.contains(" no  "),
+        "{fonts}"
+    );
+    let png = dir.path().join("page");
+    run(
+        "pdftoppm",
+        &[
+            "-png",
+            "-r",
+            "50",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            path,
+            png.to_str().unwrap(),
+        ],
+    );
+    let rendered = std::fs::read(dir.path().join("page-1.png")).unwrap();
+    assert!(
+        rendered.len() > 10_000,
+        "a page with text, not a blank one: {} octets",
+        rendered.len()
+    );
+}
