@@ -171,7 +171,18 @@ fn groups<'a>(
                         booking: e.etat,
                         presence: e.presence,
                     };
-                    let c = rules::charge(&unit.tarif, facts, price);
+                    let c = if crate::calendar::runs_on(activity, &s.calendrier, *day) {
+                        rules::charge(&unit.tarif, facts, price)
+                    } else {
+                        // A closure decided after the booking (a strike,
+                        // a public holiday added): never billed.
+                        note(
+                            Level::Avertissement,
+                            *day,
+                            "jour de fermeture : non facturé",
+                        );
+                        Charge::Free
+                    };
                     let c = match c {
                         Charge::Error(p) => {
                             if family.ignored.contains(&day_ref(
@@ -300,4 +311,249 @@ fn differences(g: &Group, invoiced: &[Line]) -> (Charges, Charges) {
         new.extend(is.map(|i| (day, billed(i))));
     }
     (reversed, new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::campaign::Progress;
+    use crate::domain::planning::Presence;
+
+    fn settings() -> &'static Settings {
+        crate::settings::embedded()
+    }
+
+    fn campaign(corrective: bool) -> Campaign {
+        Campaign {
+            id: "C".into(),
+            mois: "2026-10".into(),
+            activites: vec!["restauration".into(), "vacances".into()],
+            emise_le: d("2026-11-26"),
+            echeance: d("2026-12-20"),
+            prelevement_le: None,
+            corrective,
+            etape: crate::domain::campaign::Stage::Calcul,
+            run: 1,
+            progression: Progress::default(),
+            ouverte_par: "Claire Martin".into(),
+            ouverte_le: chrono::Utc::now(),
+        }
+    }
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn child() -> Child {
+        crate::demo::children().remove(0)
+    }
+
+    fn entry(
+        activity: &str,
+        unit: &str,
+        etat: Option<State>,
+        presence: Option<Presence>,
+    ) -> DayEntry {
+        DayEntry {
+            presence,
+            ..DayEntry::of("D2026-0142", &child(), activity, unit, etat)
+        }
+    }
+
+    fn meals(days: &[(&str, Option<State>, Option<Presence>)]) -> Vec<(NaiveDate, DayEntry)> {
+        days.iter()
+            .map(|(day, etat, p)| (d(day), entry("restauration", "repas", *etat, *p)))
+            .collect()
+    }
+
+    fn draft_of(
+        c: &Campaign,
+        entries: &[(NaiveDate, DayEntry)],
+        ignored: &BTreeSet<String>,
+        invoiced: &[Line],
+        credits: &[(String, Decimal)],
+    ) -> Draft {
+        let dossier = crate::demo::dossier();
+        let children = crate::demo::children();
+        draft(
+            settings(),
+            c,
+            &Family {
+                dossier: &dossier,
+                children: &children,
+                entries,
+                ignored,
+                invoiced,
+                credits,
+            },
+        )
+    }
+
+    const R: Option<State> = Some(State::Reserve);
+    const P: Option<Presence> = Some(Presence::Present);
+
+    #[test]
+    fn a_month_across_the_clock_change_a_public_holiday_and_a_closure() {
+        // Two holiday weeks either side of the change to winter time (25
+        // October): one line, two weeks; 11 November is a public holiday
+        // (booked before it was known): not billed.
+        let mut c = campaign(false);
+        let days: Vec<(NaiveDate, DayEntry)> = ["2026-10-23", "2026-10-26"]
+            .iter()
+            .map(|day| (d(day), entry("vacances", "semaine", R, P)))
+            .collect();
+        let draft = draft_of(&c, &days, &BTreeSet::new(), &[], &[]);
+        assert_eq!(draft.lignes.len(), 1);
+        assert_eq!(draft.lignes[0].quantite, 2);
+        assert_eq!(draft.lignes[0].dates_label(), "23/10, 26/10");
+        c.mois = "2026-11".into();
+        let draft = draft_of(
+            &c,
+            &meals(&[("2026-11-11", R, P), ("2026-11-12", R, P)]),
+            &BTreeSet::new(),
+            &[],
+            &[],
+        );
+        assert_eq!(draft.lignes[0].dates_label(), "12/11");
+        assert_eq!(draft.journal[0].message, "jour de fermeture : non facturé");
+    }
+
+    #[test]
+    fn an_unrecorded_day_is_an_error_until_ignored() {
+        let c = campaign(false);
+        let days = meals(&[("2026-10-01", R, P), ("2026-10-02", R, None)]);
+        let draft = draft_of(&c, &days, &BTreeSet::new(), &[], &[]);
+        assert_eq!(draft.errors(), 1);
+        let ignored = BTreeSet::from([day_ref(
+            &child().id,
+            d("2026-10-02"),
+            "restauration",
+            "repas",
+        )]);
+        let draft = draft_of(&c, &days, &ignored, &[], &[]);
+        assert_eq!(draft.errors(), 0);
+        assert_eq!(draft.journal[0].niveau, Level::Ignoree);
+        assert_eq!(draft.lignes[0].quantite, 1);
+    }
+
+    #[test]
+    fn a_holiday_week_is_billed_once_unless_justified_whole() {
+        let c = campaign(false);
+        let week: Vec<(NaiveDate, DayEntry)> = [
+            "2026-10-19",
+            "2026-10-20",
+            "2026-10-21",
+            "2026-10-22",
+            "2026-10-23",
+        ]
+        .iter()
+        .map(|day| (d(day), entry("vacances", "semaine", R, None)))
+        .collect();
+        let draft = draft_of(&c, &week, &BTreeSet::new(), &[], &[]);
+        assert_eq!(draft.errors(), 0, "no pointage needed for a week");
+        assert_eq!(draft.lignes.len(), 1);
+        assert_eq!(
+            (
+                draft.lignes[0].quantite,
+                draft.lignes[0].dates_label().as_str()
+            ),
+            (1, "19/10")
+        );
+        let justified: Vec<(NaiveDate, DayEntry)> = week
+            .iter()
+            .map(|(day, e)| {
+                (
+                    *day,
+                    DayEntry {
+                        etat: Some(State::Justifiee),
+                        ..e.clone()
+                    },
+                )
+            })
+            .collect();
+        assert!(
+            draft_of(&c, &justified, &BTreeSet::new(), &[], &[])
+                .lignes
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_corrective_campaign_bills_only_the_differences() {
+        let monthly = draft_of(
+            &campaign(false),
+            &meals(&[
+                ("2026-10-01", R, P),
+                ("2026-10-02", R, Some(Presence::Absent)),
+            ]),
+            &BTreeSet::new(),
+            &[],
+            &[],
+        );
+        // Nothing changed: nothing to bill.
+        let same = meals(&[
+            ("2026-10-01", R, P),
+            ("2026-10-02", R, Some(Presence::Absent)),
+        ]);
+        assert!(
+            draft_of(
+                &campaign(true),
+                &same,
+                &BTreeSet::new(),
+                &monthly.lignes,
+                &[]
+            )
+            .lignes
+            .is_empty()
+        );
+        // The absence was justified: its reversal only, a credit.
+        let changed = meals(&[
+            ("2026-10-01", R, P),
+            ("2026-10-02", R, Some(Presence::AbsenceJustifiee)),
+        ]);
+        let fix = draft_of(
+            &campaign(true),
+            &changed,
+            &BTreeSet::new(),
+            &monthly.lignes,
+            &[],
+        );
+        assert_eq!(fix.lignes.len(), 1);
+        assert_eq!(
+            (fix.lignes[0].quantite, fix.lignes[0].nature.as_str()),
+            (-1, "absence non justifiée")
+        );
+        assert!(fix.total < Decimal::ZERO);
+        // A day pointed present without booking after the invoice: a new line.
+        let mut walk_in = changed.clone();
+        walk_in.push((d("2026-10-05"), entry("restauration", "repas", None, P)));
+        let mut billed = monthly.lignes.clone();
+        billed.extend(fix.lignes.clone());
+        let more = draft_of(&campaign(true), &walk_in, &BTreeSet::new(), &billed, &[]);
+        assert_eq!(more.lignes.len(), 1);
+        assert_eq!(
+            (more.lignes[0].quantite, more.lignes[0].nature.as_str()),
+            (1, "présence sans réservation")
+        );
+    }
+
+    #[test]
+    fn credit_notes_are_deducted_up_to_the_total() {
+        let days = meals(&[("2026-10-01", R, P)]);
+        let credits = [
+            ("A-2026-000001".to_owned(), dec!(100)),
+            ("A-2026-000002".to_owned(), dec!(5)),
+        ];
+        let draft = draft_of(&campaign(false), &days, &BTreeSet::new(), &[], &credits);
+        assert_eq!(draft.total, Decimal::ZERO);
+        assert_eq!(
+            draft.avoirs.len(),
+            1,
+            "the second credit note is kept for later"
+        );
+        assert!(
+            draft.issues_document(),
+            "an invoice paid by a credit note is still issued"
+        );
+    }
 }
