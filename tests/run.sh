@@ -123,6 +123,22 @@ export EF_TEST_PLANNER_LINK
 # signs up as the Martin family).
 EF_SQLITE_PATH="$tmp/portal/portal.db" EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
   "$root/target/debug/portal" import dossiers import/exemple-dossiers.csv >/dev/null
+# Last month's canteen for the Petit family (the billing journey), and the
+# régie's agent and an agent who points.
+EF_SQLITE_PATH="$tmp/portal/portal.db" EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
+  "$root/target/debug/portal" demo mois-passe --dossier D2022-0031 >/dev/null
+EF_TEST_BILLED_MONTH=$(python3 -c 'import datetime as d; t=d.date.today().replace(day=1)-d.timedelta(days=1); print(t.strftime("%Y-%m"))')
+export EF_TEST_BILLED_MONTH
+EF_TEST_REGIE_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
+  EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
+  "$root/target/debug/portal" agent add --name "Luc Bernard" --email regie@ville.example.org --service regie \
+  | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
+export EF_TEST_REGIE_LINK
+EF_TEST_POINTER_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
+  EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
+  "$root/target/debug/portal" agent add --name "Sarah Petit" --email pointage@ville.example.org --service enfance \
+  | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
+export EF_TEST_POINTER_LINK
 # Every page the browser tests visit is kept for the Nu HTML Checker.
 export EF_TEST_HTML_DIR="$tmp/visited"
 mkdir -p "$EF_TEST_HTML_DIR"

@@ -150,3 +150,78 @@ pub async fn seed_if_empty(store: &dyn Store) -> Result<bool, StoreError> {
         Err(e) => Err(e),
     }
 }
+
+/// A past month of the canteen for a dossier's children, for a
+/// demonstration or a training session of the régie: every day the canteen
+/// ran is booked and pointed present but the last one, left unpointed (the
+/// error line the campaign shows, for an agent to point). Nothing a family
+/// booked is overwritten (a month already stored is left as it is).
+/// Returns the days booked.
+pub async fn seed_past_month(
+    app: &crate::app::App,
+    numero: &str,
+    month: crate::ids::MonthId,
+) -> Result<usize, StoreError> {
+    use crate::domain::planning::{
+        Cell, DayEntry, Month, Presence, State, billing_index, day_key, month_key,
+    };
+    let s = &app.settings;
+    let Some(activity) = s.activity("restauration") else {
+        return Ok(0);
+    };
+    let Some(unit) = activity.unites.first() else {
+        return Ok(0);
+    };
+    let days: Vec<NaiveDate> = month
+        .first_day()
+        .iter_days()
+        .take_while(|d| *d <= month.last_day())
+        .filter(|d| crate::calendar::runs_on(activity, &s.calendrier, *d))
+        .collect();
+    let now = app.clock.now();
+    let mut booked = 0;
+    for child in crate::dossiers::children(app.store.as_ref(), numero).await? {
+        let mut m = Month::default();
+        let mut writes = Vec::new();
+        for (i, day) in days.iter().enumerate() {
+            let uref = crate::domain::planning::unit_ref(&activity.id, &unit.id);
+            m.set(
+                *day,
+                &uref,
+                Some(Cell {
+                    etat: State::Reserve,
+                    depuis: now,
+                }),
+            );
+            let mut entry =
+                DayEntry::of(numero, &child, &activity.id, &unit.id, Some(State::Reserve));
+            entry.presence = (i + 1 < days.len()).then_some(Presence::Present);
+            let mut item = Item::from_record(
+                day_key(*day, &activity.id, &unit.id, numero, &child.id),
+                &entry,
+            )?;
+            item.gsi1 = Some(billing_index(
+                &month.to_string(),
+                *day,
+                &activity.id,
+                &unit.id,
+                numero,
+                &child.id,
+            ));
+            writes.push(Write::Put {
+                item,
+                condition: Condition::NotExists,
+            });
+        }
+        let month_item = Item::from_record(month_key(numero, &child.id, &month.to_string()), &m)?;
+        if app.store.get(&month_item.key).await?.is_some() {
+            continue;
+        }
+        app.store.put(month_item, Condition::NotExists).await?;
+        for batch in writes.chunks(crate::store::MAX_TRANSACTION_WRITES) {
+            app.store.transact(batch.to_vec()).await?;
+        }
+        booked += days.len();
+    }
+    Ok(booked)
+}

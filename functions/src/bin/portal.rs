@@ -30,6 +30,25 @@ enum Command {
     /// Import des données existantes de la mairie.
     #[command(subcommand)]
     Import(ImportCommand),
+    /// Données de démonstration ou de formation.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+}
+
+#[derive(Subcommand)]
+enum DemoCommand {
+    /// Réserve et pointe un mois passé de cantine pour les enfants d'un
+    /// dossier (présents chaque jour, sauf le dernier jour laissé sans
+    /// pointage) : de quoi lancer une campagne de facturation de
+    /// démonstration.
+    MoisPasse {
+        /// Le numéro du dossier, par exemple D2026-0142.
+        #[arg(long)]
+        dossier: String,
+        /// Le mois, AAAA-MM (par défaut le mois dernier).
+        #[arg(long)]
+        mois: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -80,6 +99,9 @@ async fn main() -> std::process::ExitCode {
         }) => add_agent(&name, &email, service).await,
         Command::Import(ImportCommand::Dossiers { file, dry_run }) => {
             import_dossiers(&file, dry_run).await
+        }
+        Command::Demo(DemoCommand::MoisPasse { dossier, mois }) => {
+            demo_past_month(&dossier, mois.as_deref()).await
         }
     };
     match result {
@@ -172,6 +194,34 @@ async fn add_agent(name: &str, email: &str, service: ServiceArg) -> anyhow::Resu
     );
     println!("Transmettez-lui ce lien, valable 72 heures, pour choisir son mot de passe :");
     println!("  {link}");
+    Ok(())
+}
+
+async fn demo_past_month(dossier: &str, mois: Option<&str>) -> anyhow::Result<()> {
+    use shared::ids::{DossierNumber, MonthId};
+    let numero = DossierNumber::parse(dossier)
+        .map_err(|_| anyhow::anyhow!("--dossier : numéro de dossier invalide"))?;
+    let app = App::from_config(Config::from_env()?, Arc::new(SystemClock)).await?;
+    let today = shared::planning::rules::paris_date(app.clock.now());
+    let month = match mois {
+        Some(m) => MonthId::parse(m).ok_or_else(|| anyhow::anyhow!("--mois : AAAA-MM attendu"))?,
+        None => MonthId::of(MonthId::of(today).first_day().pred_opt().unwrap_or(today)),
+    };
+    if month.last_day() >= today {
+        anyhow::bail!("--mois : {} n'est pas terminé", month.label());
+    }
+    if shared::dossiers::get(app.store.as_ref(), numero.as_str())
+        .await?
+        .is_none()
+    {
+        anyhow::bail!("--dossier : aucun dossier {}", numero.as_str());
+    }
+    let days = shared::demo::seed_past_month(&app, numero.as_str(), month).await?;
+    println!(
+        "{days} jour(s) de cantine réservés en {} pour le dossier {} (le dernier sans pointage).",
+        month.label(),
+        numero.as_str()
+    );
     Ok(())
 }
 

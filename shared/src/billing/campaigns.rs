@@ -546,10 +546,27 @@ pub async fn run_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
                 .insert(day.to_owned());
         }
     }
-    let none = BTreeSet::new();
-    for (numero, entries) in &families {
-        let own = ignored.get(numero).unwrap_or(&none);
-        let Some(d) = family_draft(app, &c, numero, entries, own).await? else {
+    // The families' own reads (dossier, children, invoices) run side by
+    // side; the drafts are taken in dossier order.
+    let mut tasks = tokio::task::JoinSet::new();
+    for (i, (numero, entries)) in families.into_iter().enumerate() {
+        let own = ignored.remove(&numero).unwrap_or_default();
+        let (app, c) = (app.clone(), c.clone());
+        tasks.spawn(async move {
+            let d = family_draft(&app, &c, &numero, &entries, &own).await;
+            (i, numero, d)
+        });
+    }
+    let mut drafts = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        let (i, numero, d) =
+            done.map_err(|e| StoreError::Unavailable(format!("facturation : {e}")))?;
+        drafts.push((i, numero, d?));
+    }
+    drafts.sort_by_key(|(i, _, _)| *i);
+    let last = drafts.last().map(|(_, numero, _)| numero.clone());
+    for (_, numero, d) in drafts {
+        let Some(d) = d else {
             continue;
         };
         if d.lignes.is_empty() && d.journal.is_empty() {
@@ -580,8 +597,8 @@ pub async fn run_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
     for batch in writes.chunks(crate::store::MAX_TRANSACTION_WRITES) {
         store.transact(batch.to_vec()).await?;
     }
-    if let Some((last, _)) = families.last() {
-        c.progression.curseur = Some(last.clone());
+    if let Some(last) = last {
+        c.progression.curseur = Some(last);
     }
     if complete {
         c.etape = Stage::Brouillon;

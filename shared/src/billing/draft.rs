@@ -416,6 +416,19 @@ mod tests {
         );
         assert_eq!(draft.lignes[0].dates_label(), "12/11");
         assert_eq!(draft.journal[0].message, "jour de fermeture : non facturé");
+        // 29 January: the settings' closure (journée pédagogique).
+        c.mois = "2027-01".into();
+        let draft = draft_of(
+            &c,
+            &meals(&[("2027-01-28", R, P), ("2027-01-29", R, None)]),
+            &BTreeSet::new(),
+            &[],
+            &[],
+        );
+        assert_eq!(
+            (draft.errors(), draft.lignes[0].dates_label().as_str()),
+            (0, "28/1")
+        );
     }
 
     #[test]

@@ -124,6 +124,20 @@ impl Tariff {
     }
 }
 
+/// The month a booked slot is invoiced with: the slot's own month (a
+/// holiday week whole with the month it starts in), or, for an activity
+/// billed at booking, the month it was booked in.
+pub fn billed_month(
+    activity: &crate::settings::Activity,
+    slot: NaiveDate,
+    booked_on: NaiveDate,
+) -> crate::ids::MonthId {
+    match activity.facturation {
+        crate::settings::Billing::Mois => crate::ids::MonthId::of(slot),
+        crate::settings::Billing::Reservation => crate::ids::MonthId::of(booked_on),
+    }
+}
+
 /// The price of a day for one family: the grid's price for its QF, rank and
 /// residence (see [`crate::pricing::unit_price`]), and whether the child has
 /// a PAI (a meal brought from home).
@@ -253,6 +267,19 @@ pub fn lines(days: &[(NaiveDate, Charge)]) -> Billed {
 mod tests {
     use super::*;
     use crate::pricing::{Bracket, Scale};
+
+    #[test]
+    fn a_holiday_week_is_billed_with_its_month_or_the_booking_month() {
+        let mut a = crate::settings::embedded()
+            .activity("vacances")
+            .unwrap()
+            .clone();
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let (week, booked) = (d(2026, 12, 21), d(2026, 11, 20));
+        assert_eq!(billed_month(&a, week, booked).to_string(), "2026-12");
+        a.facturation = crate::settings::Billing::Reservation;
+        assert_eq!(billed_month(&a, week, booked).to_string(), "2026-11");
+    }
 
     fn grid() -> Grid {
         Grid {

@@ -147,10 +147,11 @@ pub fn billing_partition(month: &str) -> String {
     format!("FACTURER#{month}")
 }
 
-/// The GSI1 key of a day entry: its slot's month (a holiday week is billed
-/// whole with the month it starts in), then family, child, day and unit.
+/// The GSI1 key of a day entry: the month it is billed with (see
+/// [`crate::billing::rules::billed_month`]), then family, child, day and
+/// unit.
 pub fn billing_index(
-    slot: NaiveDate,
+    month: &str,
     day: NaiveDate,
     activity: &str,
     unit: &str,
@@ -158,7 +159,7 @@ pub fn billing_index(
     child: &str,
 ) -> Key {
     Key::new(
-        billing_partition(&month_id(slot)),
+        billing_partition(month),
         format!("{numero}#{child}#{day}#{activity}#{unit}"),
     )
 }

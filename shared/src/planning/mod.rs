@@ -121,7 +121,10 @@ fn day_entry_writes(
     entry: &DayEntry,
     activity: &Activity,
     slot: NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Write>, StoreError> {
+    let billed_in =
+        crate::billing::rules::billed_month(activity, slot, rules::paris_date(now)).to_string();
     let entry = DayEntry {
         etat: Some(State::Reserve),
         presence: None,
@@ -142,7 +145,7 @@ fn day_entry_writes(
         .into_iter()
         .map(|d| {
             let (a, u, n, c) = (&entry.activite, &entry.unite, &entry.numero, &entry.enfant);
-            let index = billing_index(slot, d, a, u, n, c);
+            let index = billing_index(&billed_in, d, a, u, n, c);
             Write::Update {
                 key: day_key(d, a, u, n, c),
                 update: update.clone().with_gsi1(index.pk, index.sk),
@@ -328,7 +331,7 @@ pub async fn save(
                             tx.add(Part::Place(i), take_place(a, u, ch.slot, p));
                         }
                         let entry = DayEntry::of(numero, child, &a.id, &u.id, Some(State::Reserve));
-                        tx.extend(Part::Other, day_entry_writes(cal, &entry, a, ch.slot)?);
+                        tx.extend(Part::Other, day_entry_writes(cal, &entry, a, ch.slot, now)?);
                         Outcome::Reserved
                     }
                 },
@@ -478,7 +481,10 @@ pub async fn promote(
             month_write(&entry.numero, &entry.enfant, &month, &m, version)?,
         )
         .add(Part::Place(0), take_place(a, u, slot, places))
-        .extend(Part::Other, day_entry_writes(cal, &entry, a, slot)?);
+        .extend(
+            Part::Other,
+            day_entry_writes(cal, &entry, a, slot, app.clock.now())?,
+        );
         let when = match a.categorie {
             Category::Vacances => format!("la semaine du {}", slot.format("%d/%m/%Y")),
             _ => format!("le {}", slot.format("%d/%m/%Y")),
@@ -704,12 +710,12 @@ pub async fn record_presence(
     };
     let write = if entry.etat.is_none() {
         // Present without reservation: the whole entry.
-        let slot = app
-            .settings
-            .activity(&entry.activite)
-            .map_or(day, |a| rules::slot(a, day));
+        let billed_in = app.settings.activity(&entry.activite).map_or_else(
+            || crate::ids::MonthId::of(day),
+            |a| crate::billing::rules::billed_month(a, rules::slot(a, day), rules::paris_date(now)),
+        );
         let index = billing_index(
-            slot,
+            &billed_in.to_string(),
             day,
             &entry.activite,
             &entry.unite,

@@ -322,6 +322,20 @@ pub struct Activity {
     /// Deadlines and the illness window.
     pub reservation: Booking,
     pub unites: Vec<Unit>,
+    /// When its days are billed: with the month they fall in (default), or
+    /// with the month they were booked in (`"reservation"`: holiday weeks
+    /// paid at booking).
+    #[serde(default)]
+    pub facturation: Billing,
+}
+
+/// When an activity's days are invoiced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Billing {
+    #[default]
+    Mois,
+    Reservation,
 }
 
 impl Activity {

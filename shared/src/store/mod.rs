@@ -83,7 +83,8 @@ impl Item {
 
     /// The attributes read back as a record.
     pub fn record<T: DeserializeOwned>(&self) -> Result<T, StoreError> {
-        serde_json::from_value(Value::Object(self.attrs.clone()))
+        // Read in place (no copy of the attributes).
+        T::deserialize(&self.attrs)
             .map_err(|e| StoreError::Corrupt(format!("{}/{}: {e}", self.key.pk, self.key.sk)))
     }
 

@@ -19,7 +19,7 @@ async fn count(b: &Backend, numero: &str, prefix: &str) -> usize {
 
 async fn import_twice_without_duplicates(b: Backend) {
     let parsed = import::parse(EXAMPLE).unwrap();
-    assert_eq!(parsed.records.len(), 3);
+    assert_eq!(parsed.records.len(), 4);
     assert!(parsed.rejected.is_empty());
     for r in &parsed.records {
         assert_eq!(

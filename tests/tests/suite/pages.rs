@@ -63,6 +63,8 @@ async fn the_main_pages_read_as_reviewed() {
         ("inscriptions", "/inscriptions"),
         ("planning_semaine", "/planning?vue=semaine&date=2026-11-30"),
         ("planning_mois", "/planning?vue=mois&date=2026-12-01"),
+        ("factures", "/factures"),
+        ("facture", "/factures/F2026-10-000587"),
     ] {
         snapshot(&mut family, name, path).await;
     }
@@ -78,6 +80,12 @@ async fn the_main_pages_read_as_reviewed() {
             "/agents/pointage?activite=restauration&jour=2026-11-30",
         ),
         ("agents_effectifs", "/agents/effectifs?jour=2026-11-30"),
+        ("agents_facturation", "/agents/facturation"),
+        (
+            "agents_facture",
+            "/agents/dossiers/D2026-0142/factures/F2026-10-000587",
+        ),
+        ("agents_impayes", "/agents/facturation/impayes"),
     ] {
         snapshot(&mut agent, name, path).await;
     }
