@@ -50,7 +50,7 @@ fn family(i: usize) -> (Dossier, Vec<Child>) {
         quotient_familial: Some(rust_decimal::Decimal::from(300 + (i % 1500) as i64)),
         qf_date: None,
         mode_paiement: Some(PaymentMode::Prelevement),
-        hors_commune: i % 10 == 0,
+        hors_commune: i.is_multiple_of(10),
     };
     let children = (0..2)
         .map(|k| Child {
@@ -61,7 +61,7 @@ fn family(i: usize) -> (Dossier, Vec<Child>) {
             ecole: "École élémentaire Jean-Jaurès".into(),
             classe: "CE1".into(),
             regime: None,
-            pai: i % 25 == 0,
+            pai: i.is_multiple_of(25),
         })
         .collect();
     (d, children)
