@@ -189,8 +189,28 @@ async fn run(app: &App) {
     );
 }
 
+/// One invoice's PDF (40 lines, 3 pages): time to render, size.
+fn pdf() {
+    let inv = shared::demo::long_invoice();
+    let s = shared::settings::embedded();
+    let first = shared::billing::pdf::render(s, &inv).unwrap();
+    let rounds = 50;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        shared::billing::pdf::render(s, &inv).unwrap();
+    }
+    println!(
+        "PDF : {:.1} ms par facture de 40 lignes (moyenne sur {rounds}), {} octets",
+        started.elapsed().as_secs_f64() * 1000.0 / rounds as f64,
+        first.len()
+    );
+}
+
 #[tokio::main]
 async fn main() {
+    if std::env::var("EF_BENCH_PHASE").as_deref() != Ok("run") {
+        pdf();
+    }
     let children: usize = std::env::var("EF_BENCH_CHILDREN")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -100,6 +100,34 @@ pub fn invoice() -> Invoice {
     }
 }
 
+/// An invoice of 40 lines (two children, accents), as a busy month prints:
+/// what the PDF's tests and benchmark render.
+pub fn long_invoice() -> Invoice {
+    let mut inv = invoice();
+    inv.numero = "F-2026-000042".into();
+    inv.lignes = (0..40u32)
+        .map(|i| Line {
+            enfant: "E".into(),
+            enfant_nom: if i % 2 == 0 {
+                "Léa Lefèvre"
+            } else {
+                "Hugo Lefèvre"
+            }
+            .into(),
+            activite: "restauration".into(),
+            unite: "repas".into(),
+            prestation: "Restauration scolaire — Repas".into(),
+            nature: "présence".into(),
+            dates: (1..=3).map(|d| date(2026, 11, d + i % 20)).collect(),
+            quantite: 3,
+            prix: Decimal::new(330, 2),
+            montant: Decimal::new(990, 2),
+        })
+        .collect();
+    inv.montant = Decimal::new(39600, 2);
+    inv
+}
+
 /// The references the demo family types at sign-up.
 pub fn references() -> DemoReferences {
     let d = dossier();

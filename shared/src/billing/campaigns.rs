@@ -478,16 +478,12 @@ async fn family_draft(
     };
     let children: Vec<Child> = crate::dossiers::children(store, numero).await?;
     let documents = family_invoices(store, numero).await?;
+    // Every line keeps its sign (a credit note's reversal lines are
+    // negative already).
     let invoiced: Vec<Line> = documents
         .iter()
         .filter(|i| i.mois.as_deref() == Some(c.mois.as_str()))
-        .flat_map(|i| {
-            let sign = if i.kind == Kind::Avoir { -1 } else { 1 };
-            i.lignes.iter().map(move |l| Line {
-                quantite: l.quantite * sign,
-                ..l.clone()
-            })
-        })
+        .flat_map(|i| i.lignes.iter().cloned())
         .collect();
     let credits: Vec<(String, Decimal)> = documents
         .iter()

@@ -612,6 +612,21 @@ async fn a_month_billed_from_the_planning_and_the_pointage() {
     assert_eq!(avoir.numero, "A-2026-000001");
     assert_eq!(avoir.montant, lea_present.prix.round_dp(2));
 
+    // A second correction with nothing changed bills nothing: the credit
+    // note's reversal counts as billed.
+    regie
+        .post("/agents/facturation", &fields(&corrective))
+        .await;
+    run_jobs(&portal).await;
+    let (again, _) = only_campaign(&portal).await;
+    assert!(again.corrective && again.id != c.id);
+    let lines: usize = all_drafts(&portal, &again)
+        .await
+        .iter()
+        .map(|d| d.lignes.len())
+        .sum();
+    assert_eq!(lines, 0);
+
     // November, billed in December, deducts the credit note.
     book(
         &portal,
@@ -824,36 +839,6 @@ async fn numbering_under_concurrency_on_dynamodb() {
     numbering_under_concurrency(TestPortal::aws().await).await;
 }
 
-/// An invoice of many lines, with accents, as the régie would print it.
-fn long_invoice() -> Invoice {
-    use shared::domain::invoice::Line;
-    let mut inv = shared::demo::invoice();
-    inv.numero = "F-2026-000042".into();
-    inv.lignes = (0..40)
-        .map(|i| Line {
-            enfant: "E".into(),
-            enfant_nom: if i % 2 == 0 {
-                "Léa Lefèvre"
-            } else {
-                "Hugo Lefèvre"
-            }
-            .into(),
-            activite: "restauration".into(),
-            unite: "repas".into(),
-            prestation: "Restauration scolaire — Repas".into(),
-            nature: "présence".into(),
-            dates: (1..=3)
-                .map(|d| NaiveDate::from_ymd_opt(2026, 11, d + (i % 20) as u32).unwrap())
-                .collect(),
-            quantite: 3,
-            prix: dec("3.30"),
-            montant: dec("9.90"),
-        })
-        .collect();
-    inv.montant = dec("396.00");
-    inv
-}
-
 fn run(cmd: &str, args: &[&str]) -> String {
     let out = std::process::Command::new(cmd)
         .args(args)
@@ -873,7 +858,7 @@ fn run(cmd: &str, args: &[&str]) -> String {
 /// line), fonts embedded, A4, two pages; page 1 rendered to PNG.
 #[test]
 fn the_invoice_pdf_reads_back_in_a_pdf_reader() {
-    let inv = long_invoice();
+    let inv = shared::demo::long_invoice();
     let pdf = shared::billing::pdf::render(shared::settings::embedded(), &inv).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("facture.pdf");
