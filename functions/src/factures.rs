@@ -12,9 +12,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
+use rust_decimal::Decimal;
 use shared::App;
 use shared::billing::{invoices, pdf};
-use shared::domain::invoice::{Invoice, Kind};
+use shared::domain::invoice::{Invoice, Kind, Line};
 use shared::layout::{self, NoticeKind, Page, account_bar, notice};
 use shared::pricing::{euros, to_cents};
 use shared::settings::Settings;
@@ -129,39 +130,69 @@ pub fn list_page(bar: Markup, all: &[Invoice]) -> Markup {
     })
 }
 
-/// The lines of an invoice as a table (the family's page and the régie's).
-pub fn lines_table(i: &Invoice) -> Markup {
-    let label = format!("Détail de {} {}", i.kind.label().to_lowercase(), i.numero);
+/// Lines as a table, with totals under them (an invoice, a draft).
+pub fn lines_table(caption: &str, lines: &[Line], totals: &[(&str, Decimal, bool)]) -> Markup {
     scrolling(
-        &label,
+        caption,
         html! {
-            {
-                table.data {
-                    caption { (label) }
-                    thead { tr {
-                        th scope="col" { "Enfant" } th scope="col" { "Prestation" } th scope="col" { "Dates" }
-                        th scope="col" { "Quantité" } th scope="col" { "Prix unitaire" } th scope="col" { "Montant" }
-                    } }
-                    tbody {
-                        @for l in &i.lignes {
-                            tr {
-                                td { (l.enfant_nom) }
-                                td { (l.prestation) br; small { (l.nature) @if l.quantite < 0 { " (annulation)" } } }
-                                td { (l.dates_label()) }
-                                td.num { (l.quantite) }
-                                td.num { (euros(to_cents(l.prix))) }
-                                td.num { (euros(l.montant)) }
-                            }
+            table.data {
+                caption { (caption) }
+                thead { tr {
+                    th scope="col" { "Enfant" } th scope="col" { "Prestation" } th scope="col" { "Dates" }
+                    th scope="col" { "Quantité" } th scope="col" { "Prix unitaire" } th scope="col" { "Montant" }
+                } }
+                tbody {
+                    @for l in lines {
+                        tr {
+                            td { (l.enfant_nom) }
+                            td { (l.prestation) br; small { (l.nature) @if l.quantite < 0 { " (annulation)" } } }
+                            td { (l.dates_label()) }
+                            td.num { (l.quantite) }
+                            td.num { (euros(to_cents(l.prix))) }
+                            td.num { (euros(l.montant)) }
                         }
                     }
-                    tfoot {
-                        tr { th scope="row" colspan="5" { "Total" } td.num { strong { (euros(i.montant)) } } }
-                        tr { th scope="row" colspan="5" { @if i.kind == Kind::Avoir { "Déjà déduit" } @else { "Déjà payé" } } td.num { (euros(i.paid())) } }
-                        tr { th scope="row" colspan="5" { @if i.kind == Kind::Avoir { "Reste à déduire" } @else { "Reste à payer" } } td.num { strong { (euros(i.due())) } } }
+                }
+                tfoot {
+                    @for (label, amount, strong) in totals {
+                        tr {
+                            th scope="row" colspan="5" { (label) }
+                            td.num { @if *strong { strong { (euros(*amount)) } } @else { (euros(*amount)) } }
+                        }
                     }
                 }
             }
         },
+    )
+}
+
+/// An invoice's lines and totals (the family's page and the régie's).
+pub fn invoice_lines(i: &Invoice) -> Markup {
+    let credit = i.kind == Kind::Avoir;
+    lines_table(
+        &format!("Détail de {} {}", i.kind.label().to_lowercase(), i.numero),
+        &i.lignes,
+        &[
+            ("Total", i.montant, true),
+            (
+                if credit {
+                    "Déjà déduit"
+                } else {
+                    "Déjà payé"
+                },
+                i.paid(),
+                false,
+            ),
+            (
+                if credit {
+                    "Reste à déduire"
+                } else {
+                    "Reste à payer"
+                },
+                i.due(),
+                true,
+            ),
+        ],
     )
 }
 
@@ -202,7 +233,7 @@ pub fn detail_page(s: &Settings, bar: Markup, i: &Invoice) -> Markup {
                 dt { "Dossier" } dd { "n° " (i.dossier) }
                 dt { "État" } dd { (status(i)) }
             }
-            (lines_table(i))
+            (invoice_lines(i))
             p {
                 a href={ "/factures/" (i.numero) "/pdf" } download {
                     "Télécharger la facture" span.visually-hidden { " " (i.numero) } " (PDF)"

@@ -5,7 +5,7 @@
 //! régie's `Decider`; reading is open to every agent.
 
 use super::agent_bar;
-use crate::factures::{lines_table, pdf_response, scrolling};
+use crate::factures::{invoice_lines, lines_table, pdf_response, scrolling};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -32,6 +32,8 @@ use std::time::{Duration, Instant};
 /// How long a request drives a campaign before leaving the rest to the
 /// jobs (the page follows the progress).
 const IN_REQUEST: Duration = Duration::from_secs(2);
+/// Draft invoices shown per page of a campaign.
+const DRAFTS_PER_PAGE: usize = 50;
 
 fn regie(agent: &Agent) -> Result<Decider, AppError> {
     Ok(agent.access.decider(REGIE)?)
@@ -214,6 +216,9 @@ pub struct CampaignView<'a> {
     pub campaign: &'a Campaign,
     pub version: u64,
     pub journal: &'a [Draft],
+    /// A page of the draft invoices, and whether more follow.
+    pub drafts: &'a [Draft],
+    pub more: bool,
     pub csrf: Markup,
     pub ignore_errors: &'a FieldErrors,
     /// The line whose ignore form was refused, and the reason typed.
@@ -288,6 +293,19 @@ pub fn campaign_page(s: &Settings, bar: Markup, v: &CampaignView) -> Markup {
                     }
                 }
             }
+            h2 { "Factures du brouillon" }
+            @if v.drafts.is_empty() { p { "Aucune facture dans ce brouillon." } }
+            @for d in v.drafts {
+                details {
+                    summary { "Dossier " (d.dossier) " — " (d.payeur) " — " (euros(d.total)) @if d.errors() > 0 { " — en erreur" } }
+                    (lines_table(&format!("Brouillon du dossier {}", d.dossier), &d.lignes, &[("Total", d.total, true)]))
+                }
+            }
+            @if v.more {
+                @if let Some(last) = v.drafts.last() {
+                    p { a href={ "/agents/facturation/" (c.id) "?apres=" (in_path(&last.dossier)) } { "Familles suivantes →" } }
+                }
+            }
             h2 { "Journal" }
             @if v.journal.is_empty() { p { "Aucune erreur ni avertissement." } }
             @for ((level, message), lines) in grouped(v.journal) {
@@ -333,17 +351,38 @@ async fn campaign(app: &App, raw: &str) -> Result<(Campaign, u64), AppError> {
         .ok_or(AppError::NotFound)
 }
 
+/// How the campaign page is asked for: its status, a refused ignore form
+/// (its errors, the line and the reason typed), the page of drafts.
+struct Asked<'a> {
+    status: StatusCode,
+    errors: &'a FieldErrors,
+    kept: Option<(&'a str, &'a str)>,
+    after: Option<&'a str>,
+}
+
 async fn show_campaign(
     app: &App,
     agent: &Agent,
     csrf: Csrf,
     raw: &str,
-    status: StatusCode,
-    errors: &FieldErrors,
-    kept: Option<(&str, &str)>,
+    asked: Asked<'_>,
 ) -> Result<Response, AppError> {
+    let Asked {
+        status,
+        errors,
+        kept,
+        after,
+    } = asked;
     let (c, version) = campaign(app, raw).await?;
     let journal = campaigns::journal(app.store.as_ref(), &c).await?;
+    let after = after.and_then(|a| DossierNumber::parse(a).ok());
+    let (drafts, more) = campaigns::drafts(
+        app.store.as_ref(),
+        &c,
+        after.as_ref().map(|n| n.as_str()),
+        DRAFTS_PER_PAGE,
+    )
+    .await?;
     let markup = campaign_page(
         &app.settings,
         agent_bar(agent, &csrf),
@@ -351,6 +390,8 @@ async fn show_campaign(
             campaign: &c,
             version,
             journal: &journal,
+            drafts: &drafts,
+            more,
             csrf: csrf.field(),
             ignore_errors: errors,
             ignore_kept: kept,
@@ -366,22 +407,26 @@ async fn show_campaign(
     Ok(response)
 }
 
+#[derive(Debug, Deserialize)]
+pub struct PageQuery {
+    apres: Option<String>,
+}
+
 pub async fn view(
     State(app): State<App>,
     agent: Agent,
     csrf: Csrf,
     Path(id): Path<String>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Response, AppError> {
-    show_campaign(
-        &app,
-        &agent,
-        csrf,
-        &id,
-        StatusCode::OK,
-        &FieldErrors::new(),
-        None,
-    )
-    .await
+    let (errors, after) = (FieldErrors::new(), q.apres.as_deref());
+    let asked = Asked {
+        status: StatusCode::OK,
+        errors: &errors,
+        kept: None,
+        after,
+    };
+    show_campaign(&app, &agent, csrf, &id, asked).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -459,16 +504,13 @@ pub async fn ignore(
             let mut errors = FieldErrors::new();
             errors.insert("motif", m);
             let kept = format!("{}#{}", numero.as_str(), f.jour);
-            return show_campaign(
-                &app,
-                &agent,
-                csrf,
-                &raw,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &errors,
-                Some((&kept, &f.motif)),
-            )
-            .await;
+            let asked = Asked {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                errors: &errors,
+                kept: Some((&kept, &f.motif)),
+                after: None,
+            };
+            return show_campaign(&app, &agent, csrf, &raw, asked).await;
         }
     };
     campaigns::ignore(&app, &decider, &c, line, numero.as_str(), &reason).await?;
@@ -589,7 +631,7 @@ pub fn invoice_page(
                 dt { "Échéance" } dd { (inv.echeance.format("%d/%m/%Y")) }
                 @if let Some(d) = inv.transmise_le { dt { "Transmise au Trésor public" } dd { (d.format("%d/%m/%Y")) } }
             }
-            (lines_table(inv))
+            (invoice_lines(inv))
             p { a href={ (path) "/pdf" } download { "Télécharger le PDF" span.visually-hidden { " de " (inv.numero) } } }
             h2 { "Paiements" }
             @if inv.paiements.is_empty() { p { "Aucun paiement enregistré." } }

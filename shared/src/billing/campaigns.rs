@@ -395,17 +395,20 @@ pub async fn draft_of(
 }
 
 /// One page of a run's drafts, in dossier order.
+/// The drafts after a dossier number (none: from the first), and whether
+/// more follow.
 pub async fn drafts(
     store: &dyn Store,
     c: &Campaign,
-    after: Option<String>,
+    after: Option<&str>,
     limit: usize,
-) -> Result<(Vec<Draft>, Option<String>), StoreError> {
+) -> Result<(Vec<Draft>, bool), StoreError> {
+    let from = after.map_or_else(|| "\u{0}".to_owned(), |n| format!("{n}\u{0}"));
     let page = store
         .query(
             &Query::partition(dc::drafts_partition(&c.id, c.run))
-                .limit(limit)
-                .after(after),
+                .between(from, "\u{10FFFF}")
+                .limit(limit),
         )
         .await?;
     let drafts = page
@@ -413,7 +416,7 @@ pub async fn drafts(
         .iter()
         .map(|i| i.record())
         .collect::<Result<_, _>>()?;
-    Ok((drafts, page.next))
+    Ok((drafts, page.next.is_some()))
 }
 
 /// The sort key after every entry of a family in the billing index.
@@ -590,8 +593,10 @@ pub async fn run_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
             condition: Condition::Always,
         });
     }
-    for batch in writes.chunks(crate::store::MAX_TRANSACTION_WRITES) {
-        store.transact(batch.to_vec()).await?;
+    // Each draft alone: they are independent and idempotent (a transaction
+    // would only add DynamoDB's two-phase cost).
+    for write in writes {
+        store.write(write).await?;
     }
     if let Some(last) = last {
         c.progression.curseur = Some(last);
@@ -633,24 +638,13 @@ pub async fn publish_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
         if c.etape != Stage::Publication {
             return Ok(false);
         }
-        let page = store
-            .query(
-                &Query::partition(dc::drafts_partition(&c.id, c.run))
-                    .between(
-                        c.progression
-                            .curseur_publication
-                            .as_deref()
-                            .map_or_else(|| "\u{0}".to_owned(), |n| format!("{n}\u{0}")),
-                        "\u{10FFFF}",
-                    )
-                    .limit(PUBLISH_CHUNK),
-            )
-            .await?;
-        let drafts: Vec<Draft> = page
-            .items
-            .iter()
-            .map(|i| i.record())
-            .collect::<Result<_, _>>()?;
+        let (drafts, more) = drafts(
+            store,
+            &c,
+            c.progression.curseur_publication.as_deref(),
+            PUBLISH_CHUNK,
+        )
+        .await?;
         let year = c.emise_le.year();
         let issued: Vec<&Draft> = drafts
             .iter()
@@ -695,7 +689,7 @@ pub async fn publish_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
         if let Some(last) = drafts.last() {
             c.progression.curseur_publication = Some(last.dossier.clone());
         }
-        let done = page.next.is_none();
+        let done = !more;
         if done {
             c.etape = Stage::Publiee;
         }

@@ -340,6 +340,21 @@ async fn a_month_billed_from_the_planning_and_the_pointage() {
             .contains("/agents/pointage?jour=2026-10-08&amp;activite=restauration")
     );
     assert!(!page.body.contains("Publier les factures"));
+    // The draft invoices, a page at a time (a bad cursor is the first page).
+    assert!(
+        page.body.contains("Factures du brouillon") && page.body.contains("Dossier D2026-0200")
+    );
+    for query in ["?apres=D2026-0142", "?apres=%00%FF", "?apres=../x"] {
+        let p = regie.get(&format!("{path}{query}")).await;
+        assert_eq!(p.status, StatusCode::OK, "{query}");
+    }
+    assert!(
+        !regie
+            .get(&format!("{path}?apres=D2026-0142"))
+            .await
+            .body
+            .contains("Dossier D2026-0142 —")
+    );
     // Publishing an incomplete draft does nothing.
     regie
         .post(
