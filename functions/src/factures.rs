@@ -200,7 +200,6 @@ pub fn invoice_lines(i: &Invoice) -> Markup {
 fn how_to_pay(s: &Settings, i: &Invoice) -> Markup {
     let regie = s.services.iter().find(|r| r.id == "regie");
     let text = pdf::how_to_pay(
-        s,
         i,
         regie.map_or("régie", |r| r.nom.as_str()),
         regie.map_or("", |r| r.horaires.as_str()),

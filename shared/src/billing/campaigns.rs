@@ -26,6 +26,9 @@ use std::time::Instant;
 pub const REGIE: &str = "regie";
 /// Day entries read per chunk (one page of the billing index).
 pub const CHUNK_ENTRIES: usize = 1000;
+/// Families whose reads run at once in a chunk (bounded: a burst of reads
+/// is throttled by DynamoDB and queued by an emulator).
+const FAMILIES_AT_ONCE: usize = 4;
 /// Drafts published per transaction (each: the invoice, its notices, the
 /// credit notes it uses; with the counters and the campaign, under 100).
 const PUBLISH_CHUNK: usize = 20;
@@ -548,10 +551,12 @@ pub async fn run_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
     // The families' own reads (dossier, children, invoices) run side by
     // side; the drafts are taken in dossier order.
     let mut tasks = tokio::task::JoinSet::new();
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(FAMILIES_AT_ONCE));
     for (i, (numero, entries)) in families.into_iter().enumerate() {
         let own = ignored.remove(&numero).unwrap_or_default();
-        let (app, c) = (app.clone(), c.clone());
+        let (app, c, slots) = (app.clone(), c.clone(), slots.clone());
         tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
             let d = family_draft(&app, &c, &numero, &entries, &own).await;
             (i, numero, d)
         });

@@ -286,7 +286,7 @@ pub fn render(s: &Settings, inv: &Invoice) -> Result<Vec<u8>, PdfError> {
         pen.new_page();
         y = MARGIN + 12.0;
     }
-    let how = how_to_pay(s, inv, regie_name, regie_hours);
+    let how = how_to_pay(inv, regie_name, regie_hours);
     for (heading, text) in [
         ("Comment régler", how.as_str()),
         (
@@ -374,7 +374,7 @@ fn draw(doc: &mut Document, ops: &[Op], regular: &Font, bold: &Font) -> Result<(
 
 /// The "how to pay" paragraph: direct debit, online, or at the régie; an
 /// invoice handed to the Trésor public is paid there.
-pub fn how_to_pay(s: &Settings, inv: &Invoice, regie: &str, hours: &str) -> String {
+pub fn how_to_pay(inv: &Invoice, regie: &str, hours: &str) -> String {
     if inv.kind == Kind::Avoir {
         return "Cet avoir est déduit de vos prochaines factures.".into();
     }
@@ -388,12 +388,9 @@ pub fn how_to_pay(s: &Settings, inv: &Invoice, regie: &str, hours: &str) -> Stri
             d.format("%d/%m/%Y")
         ));
     } else {
+        // Online payment (PayFiP) joins this text when it is offered.
         text.push_str(&format!(
-            "En ligne par carte bancaire sur {} (rubrique Factures), ",
-            s.commune.portail
-        ));
-        text.push_str(&format!(
-            "ou à la {regie} ({hours}) en espèces, par chèque à l'ordre du Trésor public ou en CESU, avec le numéro de la facture. "
+            "À la {regie} ({hours}) en espèces, par chèque à l'ordre du Trésor public ou en CESU, avec le numéro de la facture. "
         ));
     }
     text.trim_end().to_owned()

@@ -258,10 +258,10 @@ pub fn invoice_published(
     due: chrono::NaiveDate,
 ) -> FamilyNotice {
     FamilyNotice {
-        subject: format!("{} {period} disponible", kind.to_lowercase()),
+        subject: format!("{} disponible ({period})", kind.to_lowercase()),
         paragraphs: vec![
-            format!("{kind} n° {numero} de {period} : {amount}, à régler avant le {}.", due.format("%d/%m/%Y")),
-            "Vous pouvez la lire, la télécharger et voir comment la régler dans la rubrique « Factures » de votre Espace Famille.".into(),
+            format!("{kind} n° {numero}, période {period} : {amount}, à régler avant le {}.", due.format("%d/%m/%Y")),
+            "Le détail, le document PDF et les façons de régler sont dans la rubrique « Factures » de votre Espace Famille.".into(),
         ],
         path: "/factures",
     }
@@ -340,6 +340,11 @@ mod tests {
             (
                 "place_liberee",
                 place_freed("Minh", "Mercredi matin", "le 07/09/2026").to(c, TO, public),
+            ),
+            (
+                "facture_disponible",
+                invoice_published("Facture", "F-2026-000042", "octobre 2026", "23,10 €", day)
+                    .to(c, TO, public),
             ),
         ];
         for (name, mail) in all {

@@ -734,7 +734,11 @@ async fn a_month_billed_from_the_planning_and_the_pointage() {
     assert!(sent.transmise_le.is_some());
     let page = family.get("/factures/F2026-10-000587").await;
     assert!(page.body.contains("transmise au Trésor public"));
-    assert!(!page.body.contains("En ligne par carte"));
+    assert!(
+        page.body
+            .contains("réglez-la auprès du centre des finances publiques")
+    );
+    assert!(!page.body.contains("en espèces, par chèque"));
 }
 
 /// Two campaigns published at once never share a number, and the numbers
