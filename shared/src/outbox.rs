@@ -122,9 +122,18 @@ pub async fn queue_for_family(
     numero: &str,
     notice: &crate::mail::texts::FamilyNotice,
 ) -> Result<Vec<Write>, StoreError> {
+    let accounts = crate::accounts::service::linked_accounts(app.store.as_ref(), numero).await?;
+    queue_to(app, &accounts, notice)
+}
+
+/// The writes that queue a notice to these accounts (read by the caller).
+pub fn queue_to(
+    app: &App,
+    accounts: &[crate::accounts::Account],
+    notice: &crate::mail::texts::FamilyNotice,
+) -> Result<Vec<Write>, StoreError> {
     let now = app.clock.now();
-    crate::accounts::service::linked_accounts(app.store.as_ref(), numero)
-        .await?
+    accounts
         .iter()
         .map(|account| {
             let mail = notice.to(

@@ -29,9 +29,10 @@ pub const CHUNK_ENTRIES: usize = 1000;
 /// Families whose reads run at once in a chunk (bounded: a burst of reads
 /// is throttled by DynamoDB and queued by an emulator).
 const FAMILIES_AT_ONCE: usize = 4;
-/// Drafts published per transaction (each: the invoice, its notices, the
-/// credit notes it uses; with the counters and the campaign, under 100).
-const PUBLISH_CHUNK: usize = 20;
+/// Drafts read per publication chunk; as many as fit one transaction are
+/// published (each writes its invoice, its notices, the credit notes it
+/// uses).
+const PUBLISH_CHUNK: usize = 100;
 /// The GSI1 partition of a run's drafts worth a look (errors, warnings).
 fn journal_partition(id: &str, run: u32) -> String {
     format!("{}#JOURNAL", dc::drafts_partition(id, run))
@@ -651,11 +652,35 @@ pub async fn publish_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
         )
         .await?;
         let year = c.emise_le.year();
-        let issued: Vec<&Draft> = drafts
+        // The drafts that fit one transaction: each writes its invoice, a
+        // notice per linked account and the credit notes it uses; the
+        // counters and the campaign take three more.
+        let mut room = crate::store::MAX_TRANSACTION_WRITES - 3;
+        let mut taken = Vec::new();
+        let mut cut = false;
+        for d in &drafts {
+            let accounts = if d.issues_document() && d.errors() == 0 {
+                crate::accounts::service::linked_accounts(store, &d.dossier).await?
+            } else {
+                vec![]
+            };
+            let cost = if d.issues_document() && d.errors() == 0 {
+                1 + accounts.len() + d.avoirs.len()
+            } else {
+                0
+            };
+            if cost > room && !taken.is_empty() {
+                cut = true;
+                break;
+            }
+            room = room.saturating_sub(cost);
+            taken.push((d, accounts));
+        }
+        let issued: Vec<&(&Draft, Vec<crate::accounts::Account>)> = taken
             .iter()
-            .filter(|d| d.issues_document() && d.errors() == 0)
+            .filter(|(d, _)| d.issues_document() && d.errors() == 0)
             .collect();
-        let count = |k: Kind| issued.iter().filter(|d| kind_of(d) == k).count() as u64;
+        let count = |k: Kind| issued.iter().filter(|(d, _)| kind_of(d) == k).count() as u64;
         let mut tx: Transaction<Part> = Transaction::new();
         let mut next = BTreeMap::new();
         for k in [Kind::Facture, Kind::Avoir] {
@@ -665,7 +690,7 @@ pub async fn publish_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
                 next.insert(k, r.first);
             }
         }
-        for d in &issued {
+        for (d, accounts) in &issued {
             let kind = kind_of(d);
             let Some(n) = next.get_mut(&kind) else {
                 continue;
@@ -687,14 +712,14 @@ pub async fn publish_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
             }
             tx.extend(
                 Part::Other,
-                crate::outbox::queue_for_family(app, &inv.dossier, &published_notice(&inv)).await?,
+                crate::outbox::queue_to(app, accounts, &published_notice(&inv))?,
             );
             c.progression.publiees += 1;
         }
-        if let Some(last) = drafts.last() {
+        if let Some((last, _)) = taken.last() {
             c.progression.curseur_publication = Some(last.dossier.clone());
         }
-        let done = !more;
+        let done = !more && !cut;
         if done {
             c.etape = Stage::Publiee;
         }
