@@ -599,10 +599,10 @@ pub async fn run_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
             condition: Condition::Always,
         });
     }
-    // Each draft alone: they are independent and idempotent (a transaction
-    // would only add DynamoDB's two-phase cost).
-    for write in writes {
-        store.write(write).await?;
+    // Written together (one commit on the embedded store); the drafts are
+    // idempotent, so a failure halfway is made good by the next run.
+    for batch in writes.chunks(crate::store::MAX_TRANSACTION_WRITES) {
+        store.transact(batch.to_vec()).await?;
     }
     if let Some(last) = last {
         c.progression.curseur = Some(last);
