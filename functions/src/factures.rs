@@ -198,7 +198,7 @@ pub fn invoice_lines(i: &Invoice) -> Markup {
 
 /// The "how to pay" part of an invoice page.
 fn how_to_pay(s: &Settings, i: &Invoice) -> Markup {
-    let regie = s.services.iter().find(|r| r.id == "regie");
+    let regie = s.service(shared::billing::campaigns::REGIE);
     let text = pdf::how_to_pay(
         i,
         regie.map_or("régie", |r| r.nom.as_str()),

@@ -695,7 +695,7 @@ pub async fn publish_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
             let Some(n) = next.get_mut(&kind) else {
                 continue;
             };
-            let inv = final_invoice(&c, d, kind, invoice::number(kind, year, *n));
+            let inv = final_invoice(&c, d, kind, invoice::number(kind.letter(), year, *n));
             *n += 1;
             tx.add(
                 Part::Invoice,

@@ -165,19 +165,10 @@ pub async fn record_payment(
     decider.covers(REGIE)?;
     let store = app.store.as_ref();
     let now = app.clock.now();
+    let year = crate::planning::rules::paris_date(now).year();
     for _ in 0..10 {
-        let reserved = numbering::reserve(
-            store,
-            "R",
-            crate::planning::rules::paris_date(now).year(),
-            1,
-        )
-        .await?;
-        let recu = format!(
-            "R-{}-{:06}",
-            crate::planning::rules::paris_date(now).year(),
-            reserved.first
-        );
+        let reserved = numbering::reserve(store, invoice::RECEIPTS, year, 1).await?;
+        let recu = invoice::number(invoice::RECEIPTS, year, reserved.first);
         let mut after = inv.get().clone();
         after.paiements.push(Payment {
             recu: recu.clone(),

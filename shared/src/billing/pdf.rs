@@ -140,11 +140,7 @@ fn money(amount: rust_decimal::Decimal) -> String {
 pub fn render(s: &Settings, inv: &Invoice) -> Result<Vec<u8>, PdfError> {
     let regular = Font::new(REGULAR.into(), 0).ok_or_else(|| PdfError("police".into()))?;
     let bold = Font::new(BOLD.into(), 0).ok_or_else(|| PdfError("police grasse".into()))?;
-    let regie = s
-        .services
-        .iter()
-        .find(|sv| sv.id == super::campaigns::REGIE)
-        .or(s.services.first());
+    let regie = s.service(super::campaigns::REGIE).or(s.services.first());
     let (regie_name, regie_mail, regie_phone, regie_hours) =
         regie.map_or(("Régie", "", "", ""), |r| {
             (

@@ -181,9 +181,12 @@ pub fn item(inv: &Invoice) -> Result<crate::store::Item, crate::store::StoreErro
     )
 }
 
-/// The formatted number of the `n`th document of a series.
-pub fn number(kind: Kind, year: i32, n: u64) -> String {
-    format!("{}-{year}-{n:06}", kind.letter())
+/// The series of the régie's receipts (counter payments).
+pub const RECEIPTS: &str = "R";
+
+/// The formatted number of the `n`th document of a series ("F", "A", "R").
+pub fn number(series: &str, year: i32, n: u64) -> String {
+    format!("{series}-{year}-{n:06}")
 }
 
 #[cfg(test)]
@@ -198,7 +201,8 @@ mod tests {
 
     #[test]
     fn numbers_are_per_series_and_padded() {
-        assert_eq!(number(Kind::Facture, 2026, 42), "F-2026-000042");
-        assert_eq!(number(Kind::Avoir, 2027, 3), "A-2027-000003");
+        assert_eq!(number(Kind::Facture.letter(), 2026, 42), "F-2026-000042");
+        assert_eq!(number(Kind::Avoir.letter(), 2027, 3), "A-2027-000003");
+        assert_eq!(number(RECEIPTS, 2026, 7), "R-2026-000007");
     }
 }
