@@ -283,6 +283,10 @@ pub fn campaign_page(s: &Settings, bar: Markup, v: &CampaignView) -> Markup {
                         (v.csrf) input type="hidden" name="version" value=(v.version);
                         button type="submit" { "Relancer le calcul" }
                     }
+                    form method="post" action={ "/agents/facturation/" (c.id) "/abandonner" } {
+                        (v.csrf) input type="hidden" name="version" value=(v.version);
+                        button.button-secondary type="submit" { "Abandonner ce brouillon" }
+                    }
                     @if p.erreurs == 0 {
                         form method="post" action={ "/agents/facturation/" (c.id) "/publier" } {
                             (v.csrf) input type="hidden" name="version" value=(v.version);
@@ -435,22 +439,46 @@ pub struct VersionForm {
     version: String,
 }
 
+/// A step the régie asks of a campaign.
+#[derive(Clone, Copy)]
+enum Step {
+    Rerun,
+    Publish,
+    Abandon,
+}
+
+/// Takes a step decided on the campaign as the page showed it; a second
+/// click finds the campaign moved on, and the page shows where it is.
+async fn take_step(
+    app: &App,
+    agent: &Agent,
+    raw: &str,
+    version: &str,
+    step: Step,
+) -> Result<Response, AppError> {
+    let decider = regie(agent)?;
+    let id = shared::web::record_id(raw)?;
+    let version = version.parse().unwrap_or(u64::MAX);
+    let taken = match step {
+        Step::Rerun => campaigns::rerun(app, &decider, id.as_str(), version).await,
+        Step::Publish => campaigns::publish(app, &decider, id.as_str(), version).await,
+        Step::Abandon => campaigns::abandon(app, &decider, id.as_str(), version).await,
+    };
+    match taken {
+        Ok(_) => drive(app).await,
+        Err(CampaignError::Conflict) => {}
+        Err(e) => return Err(e.into()),
+    }
+    Ok(Redirect::to(&format!("/agents/facturation/{id}")).into_response())
+}
+
 pub async fn rerun(
     State(app): State<App>,
     agent: Agent,
     Path(id): Path<String>,
     CsrfForm(f): CsrfForm<VersionForm>,
 ) -> Result<Response, AppError> {
-    let decider = regie(&agent)?;
-    let id = shared::web::record_id(&id)?;
-    let version = f.version.parse().unwrap_or(u64::MAX);
-    // A second click finds the campaign moved on: the page shows where.
-    match campaigns::rerun(&app, &decider, id.as_str(), version).await {
-        Ok(_) => drive(&app).await,
-        Err(CampaignError::Conflict) => {}
-        Err(e) => return Err(e.into()),
-    }
-    Ok(Redirect::to(&format!("/agents/facturation/{id}")).into_response())
+    take_step(&app, &agent, &id, &f.version, Step::Rerun).await
 }
 
 pub async fn publish(
@@ -459,15 +487,16 @@ pub async fn publish(
     Path(id): Path<String>,
     CsrfForm(f): CsrfForm<VersionForm>,
 ) -> Result<Response, AppError> {
-    let decider = regie(&agent)?;
-    let id = shared::web::record_id(&id)?;
-    let version = f.version.parse().unwrap_or(u64::MAX);
-    match campaigns::publish(&app, &decider, id.as_str(), version).await {
-        Ok(_) => drive(&app).await,
-        Err(CampaignError::Conflict) => {}
-        Err(e) => return Err(e.into()),
-    }
-    Ok(Redirect::to(&format!("/agents/facturation/{id}")).into_response())
+    take_step(&app, &agent, &id, &f.version, Step::Publish).await
+}
+
+pub async fn abandon(
+    State(app): State<App>,
+    agent: Agent,
+    Path(id): Path<String>,
+    CsrfForm(f): CsrfForm<VersionForm>,
+) -> Result<Response, AppError> {
+    take_step(&app, &agent, &id, &f.version, Step::Abandon).await
 }
 
 #[derive(Debug, Deserialize)]

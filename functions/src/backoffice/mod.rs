@@ -114,6 +114,10 @@ pub fn routes() -> Routes {
         .route("/agents/facturation/{id}", get(billing::view))
         .route("/agents/facturation/{id}/relancer", post(billing::rerun))
         .route("/agents/facturation/{id}/publier", post(billing::publish))
+        .route(
+            "/agents/facturation/{id}/abandonner",
+            post(billing::abandon),
+        )
         .route_with_ids(
             "/agents/facturation/{id}/ignorer",
             &["dossier"],

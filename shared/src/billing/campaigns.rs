@@ -152,6 +152,7 @@ pub fn check_opening(
         let month = m.to_string();
         let same: Vec<&Campaign> = existing
             .iter()
+            .filter(|c| c.etape != Stage::Abandonnee)
             .filter(|c| c.mois == month && c.activites.iter().any(|a| activites.contains(a)))
             .collect();
         let published = |c: &&Campaign| !c.corrective && c.etape == Stage::Publiee;
@@ -312,6 +313,25 @@ pub async fn publish(
             return false;
         }
         c.etape = Stage::Publication;
+        true
+    })
+    .await
+}
+
+/// Gives up a draft (opened by mistake, with wrong dates): it no longer
+/// blocks a campaign for the same month and is never published.
+pub async fn abandon(
+    app: &App,
+    decider: &Decider,
+    id: &str,
+    version: u64,
+) -> Result<Campaign, CampaignError> {
+    decider.covers(REGIE)?;
+    step(app.store.as_ref(), id, version, |c| {
+        if c.etape != Stage::Brouillon {
+            return false;
+        }
+        c.etape = Stage::Abandonnee;
         true
     })
     .await

@@ -20,6 +20,9 @@ pub enum Stage {
     /// Final invoices are being numbered and written (by chunks).
     Publication,
     Publiee,
+    /// A draft given up (opened by mistake, wrong dates): it blocks no
+    /// other campaign and is never published.
+    Abandonnee,
 }
 
 impl Stage {
@@ -29,6 +32,7 @@ impl Stage {
             Stage::Brouillon => "brouillon",
             Stage::Publication => "publication en cours",
             Stage::Publiee => "publiée",
+            Stage::Abandonnee => "abandonnée",
         }
     }
 

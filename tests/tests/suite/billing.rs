@@ -322,6 +322,22 @@ async fn a_month_billed_from_the_planning_and_the_pointage() {
         StatusCode::FORBIDDEN
     );
 
+    // Opened with the wrong due date: blocks a second one until abandoned.
+    let wrong = open_form("2026-10", "2026-11-26", "2027-06-30");
+    regie.post("/agents/facturation", &fields(&wrong)).await;
+    run_jobs(&portal).await;
+    let (mistake, v) = only_campaign(&portal).await;
+    let blocked = regie.post("/agents/facturation", &fields(&form)).await;
+    assert_eq!(blocked.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(blocked.body.contains("déjà ouverte"));
+    let abandon = format!("/agents/facturation/{}/abandonner", mistake.id);
+    let version = [("version", v.to_string())];
+    assert_eq!(
+        enfance.post(&abandon, &fields(&version)).await.status,
+        StatusCode::FORBIDDEN
+    );
+    regie.post(&abandon, &fields(&version)).await;
+    assert_eq!(only_campaign(&portal).await.0.etape, Stage::Abandonnee);
     let r = regie.post("/agents/facturation", &fields(&form)).await;
     let path = r.location().to_owned();
     assert!(path.starts_with("/agents/facturation/"), "{}", r.body);
