@@ -17,13 +17,20 @@ pub async fn attachment(app: &App, doc: &Granted<Document>) -> Result<Response, 
         tracing::error!(document = %doc.id, "fichier d'un document absent du stockage");
         return Err(AppError::NotFound);
     };
-    let disposition = format!("attachment; filename=\"{}\"", download_name(doc));
+    as_attachment(bytes, kind.content_type(), &download_name(doc))
+}
+
+/// Bytes sent as a file to save (never shown in the page, never cached):
+/// documents, invoices' PDFs, CSV exports.
+pub fn as_attachment(
+    bytes: impl IntoResponse,
+    content_type: &'static str,
+    filename: &str,
+) -> Result<Response, AppError> {
+    let disposition = format!("attachment; filename=\"{filename}\"");
     let mut response = bytes.into_response();
     let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(kind.content_type()),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&disposition).map_err(|e| AppError::Internal(e.to_string()))?,

@@ -8,7 +8,6 @@ use crate::dossier::Linked;
 use crate::routes::Routes;
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use maud::{Markup, html};
@@ -286,20 +285,5 @@ pub async fn download(
 /// An invoice's PDF as a download (the family's and the régie's).
 pub fn pdf_response(s: &Settings, inv: &Invoice) -> Result<Response, AppError> {
     let bytes = pdf::render(s, inv).map_err(|e| AppError::Internal(e.to_string()))?;
-    let mut response = bytes.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
-    );
-    let disposition = format!("attachment; filename=\"{}.pdf\"", inv.numero);
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).map_err(|e| AppError::Internal(e.to_string()))?,
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(response)
+    crate::downloads::as_attachment(bytes, "application/pdf", &format!("{}.pdf", inv.numero))
 }

@@ -21,9 +21,18 @@ let browser;
 before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
+// The page at 375 px: nothing wider than the screen; with
+// EF_TEST_SCREENSHOTS set, a full-page picture to look at.
+let shots = 0;
 async function fitsAPhone(page) {
   await page.setViewportSize({ width: 375, height: 800 });
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0, page.url());
+  const dir = process.env.EF_TEST_SCREENSHOTS;
+  if (dir) {
+    shots += 1;
+    const slug = new URL(page.url()).pathname.replace(/[^a-z0-9]+/gi, '_');
+    await page.screenshot({ path: `${dir}/${shots}${slug}.png`, fullPage: true });
+  }
   await page.setViewportSize({ width: 1280, height: 800 });
 }
 

@@ -7,7 +7,7 @@
 use super::agent_bar;
 use super::dossiers::numero as dossier_number;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
 use maud::{Markup, html};
@@ -431,16 +431,6 @@ pub async fn counts_csv(
     let day = day_of(&app, q.jour.as_deref());
     let entries = planning::day_entries(app.store.as_ref(), day).await?;
     let text = counts::csv(day, &counts::daily(app.settings.as_ref(), &entries));
-    let mut response = text.into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&format!("attachment; filename=\"effectifs-{day}.csv\""))
-            .map_err(|e| AppError::Internal(e.to_string()))?,
-    );
-    Ok(response)
+    let name = format!("effectifs-{day}.csv");
+    crate::downloads::as_attachment(text, "text/csv; charset=utf-8", &name)
 }

@@ -7,7 +7,7 @@
 use super::agent_bar;
 use crate::factures::{invoice_lines, lines_table, pdf_response, scrolling};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{Datelike, Months, NaiveDate};
 use maud::{Markup, html};
@@ -603,21 +603,8 @@ pub async fn unpaid(
 
 pub async fn unpaid_csv(State(app): State<App>, _agent: Agent) -> Result<Response, AppError> {
     let list = invoices::for_recovery(app.store.as_ref(), today(&app)).await?;
-    let mut response = invoices::recovery_csv(&list).into_response();
-    let h = response.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/csv; charset=utf-8"),
-    );
-    h.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_static("attachment; filename=\"impayes.csv\""),
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("private, no-store"),
-    );
-    Ok(response)
+    let csv = invoices::recovery_csv(&list);
+    crate::downloads::as_attachment(csv, "text/csv; charset=utf-8", "impayes.csv")
 }
 
 pub async fn transmit(

@@ -279,6 +279,19 @@ async fn step(
     }
 }
 
+/// A step the régie takes on a campaign read at `version`: `change` says
+/// whether the campaign is at a step that allows it, and makes it.
+async fn regie_step(
+    app: &App,
+    decider: &Decider,
+    id: &str,
+    version: u64,
+    change: impl FnOnce(&mut Campaign) -> bool,
+) -> Result<Campaign, CampaignError> {
+    decider.covers(REGIE)?;
+    step(app.store.as_ref(), id, version, change).await
+}
+
 /// Runs the campaign again (after errors were fixed or ignored): a new run,
 /// its drafts in a partition of their own.
 pub async fn rerun(
@@ -287,15 +300,14 @@ pub async fn rerun(
     id: &str,
     version: u64,
 ) -> Result<Campaign, CampaignError> {
-    decider.covers(REGIE)?;
-    step(app.store.as_ref(), id, version, |c| {
-        if c.etape != Stage::Brouillon {
-            return false;
+    regie_step(app, decider, id, version, |c| {
+        let ok = c.etape == Stage::Brouillon;
+        if ok {
+            c.run += 1;
+            c.etape = Stage::Calcul;
+            c.progression = Progress::default();
         }
-        c.run += 1;
-        c.etape = Stage::Calcul;
-        c.progression = Progress::default();
-        true
+        ok
     })
     .await
 }
@@ -307,13 +319,12 @@ pub async fn publish(
     id: &str,
     version: u64,
 ) -> Result<Campaign, CampaignError> {
-    decider.covers(REGIE)?;
-    step(app.store.as_ref(), id, version, |c| {
-        if c.etape != Stage::Brouillon || c.progression.erreurs > 0 {
-            return false;
+    regie_step(app, decider, id, version, |c| {
+        let ok = c.etape == Stage::Brouillon && c.progression.erreurs == 0;
+        if ok {
+            c.etape = Stage::Publication;
         }
-        c.etape = Stage::Publication;
-        true
+        ok
     })
     .await
 }
@@ -326,13 +337,12 @@ pub async fn abandon(
     id: &str,
     version: u64,
 ) -> Result<Campaign, CampaignError> {
-    decider.covers(REGIE)?;
-    step(app.store.as_ref(), id, version, |c| {
-        if c.etape != Stage::Brouillon {
-            return false;
+    regie_step(app, decider, id, version, |c| {
+        let ok = c.etape == Stage::Brouillon;
+        if ok {
+            c.etape = Stage::Abandonnee;
         }
-        c.etape = Stage::Abandonnee;
-        true
+        ok
     })
     .await
 }

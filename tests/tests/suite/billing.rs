@@ -589,6 +589,36 @@ async fn a_month_billed_from_the_planning_and_the_pointage() {
         .unwrap();
     assert_eq!(paid.paiements.len(), 1);
     assert_eq!(paid.due(), inv.montant - dec("5"));
+    // The same payment sent twice at once: recorded once.
+    let page = regie.get(&agent_path).await;
+    let v = page.input_value("version").unwrap();
+    let pay = [
+        ("version", v.as_str()),
+        ("montant", "1,00"),
+        ("moyen", "cheque"),
+    ];
+    let twice = vec![
+        regie.prepared_post(&format!("{agent_path}/paiement"), &pay),
+        regie.prepared_post(&format!("{agent_path}/paiement"), &pay),
+    ];
+    let mut statuses: Vec<StatusCode> = regie
+        .race(twice)
+        .await
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect();
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::SEE_OTHER, StatusCode::UNPROCESSABLE_ENTITY]
+    );
+    let paid = invoices_of(&portal, "D2026-0142")
+        .await
+        .into_iter()
+        .find(|i| i.numero == inv.numero)
+        .unwrap();
+    assert_eq!(paid.paiements.len(), 2);
+    assert_eq!(paid.paiements[1].recu, "R-2026-000002");
 
     // A corrective campaign: Léa's absence of 6/10 was justified after all.
     let entries = planning::day_entries_read(portal.app.store.as_ref(), d("2026-10-06"))
