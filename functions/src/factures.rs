@@ -229,6 +229,11 @@ pub fn detail_page(s: &Settings, bar: Markup, i: &Invoice) -> Markup {
                 dt { "Émise le" } dd { (i.emise_le.format("%d/%m/%Y")) }
                 dt { "À régler avant le" } dd { (i.echeance.format("%d/%m/%Y")) }
                 dt { "Dossier" } dd { "n° " (i.dossier) }
+                dt { "Montant" } dd { (euros(i.montant)) }
+                @if i.is_open() {
+                    dt { @if i.kind == Kind::Avoir { "Reste à déduire" } @else { "Reste à payer" } }
+                    dd { strong { (euros(i.due())) } }
+                }
                 dt { "État" } dd { (status(i)) }
             }
             (invoice_lines(i))

@@ -297,19 +297,6 @@ pub fn campaign_page(s: &Settings, bar: Markup, v: &CampaignView) -> Markup {
                     }
                 }
             }
-            h2 { "Factures du brouillon" }
-            @if v.drafts.is_empty() { p { "Aucune facture dans ce brouillon." } }
-            @for d in v.drafts {
-                details {
-                    summary { "Dossier " (d.dossier) " — " (d.payeur) " — " (euros(d.total)) @if d.errors() > 0 { " — en erreur" } }
-                    (lines_table(&format!("Brouillon du dossier {}", d.dossier), &d.lignes, &[("Total", d.total, true)]))
-                }
-            }
-            @if v.more {
-                @if let Some(last) = v.drafts.last() {
-                    p { a href={ "/agents/facturation/" (c.id) "?apres=" (in_path(&last.dossier)) } { "Familles suivantes →" } }
-                }
-            }
             h2 { "Journal" }
             @if v.journal.is_empty() { p { "Aucune erreur ni avertissement." } }
             @for ((level, message), lines) in grouped(v.journal) {
@@ -342,6 +329,19 @@ pub fn campaign_page(s: &Settings, bar: Markup, v: &CampaignView) -> Markup {
                             }
                         }
                     }
+                }
+            }
+            h2 { "Factures du brouillon" }
+            @if v.drafts.is_empty() { p { "Aucune facture dans ce brouillon." } }
+            @for d in v.drafts {
+                details {
+                    summary { "Dossier " (d.dossier) " — " (d.payeur) " — " (euros(d.total)) @if d.errors() > 0 { " — en erreur" } }
+                    (lines_table(&format!("Brouillon du dossier {}", d.dossier), &d.lignes, &[("Total", d.total, true)]))
+                }
+            }
+            @if v.more {
+                @if let Some(last) = v.drafts.last() {
+                    p { a href={ "/agents/facturation/" (c.id) "?apres=" (in_path(&last.dossier)) } { "Familles suivantes →" } }
                 }
             }
         },
