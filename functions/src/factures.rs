@@ -134,7 +134,7 @@ pub fn lines_table(caption: &str, lines: &[Line], totals: &[(&str, Decimal, bool
     scrolling(
         caption,
         html! {
-            table.data {
+            table.data.stacked {
                 caption { (caption) }
                 thead { tr {
                     th scope="col" { "Enfant" } th scope="col" { "Prestation" } th scope="col" { "Dates" }
@@ -143,12 +143,12 @@ pub fn lines_table(caption: &str, lines: &[Line], totals: &[(&str, Decimal, bool
                 tbody {
                     @for l in lines {
                         tr {
-                            td { (l.enfant_nom) }
-                            td { (l.prestation) br; small { (l.nature) @if l.quantite < 0 { " (annulation)" } } }
-                            td { (l.dates_label()) }
-                            td.num { (l.quantite) }
-                            td.num { (euros(to_cents(l.prix))) }
-                            td.num { (euros(l.montant)) }
+                            td data-label="Enfant" { (l.enfant_nom) }
+                            td data-label="Prestation" { span { (l.prestation) br; small { (l.nature) @if l.quantite < 0 { " (annulation)" } } } }
+                            td data-label="Dates" { (l.dates_label()) }
+                            td.num data-label="Quantité" { (l.quantite) }
+                            td.num data-label="Prix unitaire" { (euros(to_cents(l.prix))) }
+                            td.num data-label="Montant" { (euros(l.montant)) }
                         }
                     }
                 }
