@@ -24,8 +24,13 @@ pub async fn children(store: &dyn Store, numero: &str) -> Result<Vec<Child>, Sto
         .iter()
         .map(Item::record)
         .collect::<Result<_, _>>()?;
-    children.sort_by_key(|c| c.naissance);
+    eldest_first(&mut children);
     Ok(children)
+}
+
+/// Children in the order that ranks them (the third child's price).
+pub fn eldest_first(children: &mut [Child]) {
+    children.sort_by_key(|c| c.naissance);
 }
 
 /// The latest démarches, newest first.

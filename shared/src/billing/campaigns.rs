@@ -26,9 +26,6 @@ use std::time::Instant;
 pub const REGIE: &str = "regie";
 /// Day entries read per chunk (one page of the billing index).
 pub const CHUNK_ENTRIES: usize = 1000;
-/// Families whose reads run at once in a chunk (bounded: a burst of reads
-/// is throttled by DynamoDB and queued by an emulator).
-const FAMILIES_AT_ONCE: usize = 4;
 /// Drafts read per publication chunk; as many as fit one transaction are
 /// published (each writes its invoice, its notices, the credit notes it
 /// uses).
@@ -501,44 +498,104 @@ async fn next_families(
     }
 }
 
-/// What the draft of a family needs besides its entries.
-async fn family_draft(
+/// What a family's draft needs besides its entries, as the store keeps it.
+struct Reads {
+    dossier: Option<crate::domain::dossier::Dossier>,
+    children: Vec<Child>,
+    documents: Vec<Invoice>,
+}
+
+/// The families' dossiers, children and invoices, in one store call for the
+/// whole chunk (a family with more than a page of them is read again whole).
+async fn family_reads(store: &dyn Store, numeros: &[&str]) -> Result<Vec<Reads>, StoreError> {
+    let part = crate::domain::dossier::partition;
+    let queries: Vec<Query> = numeros
+        .iter()
+        .flat_map(|n| {
+            [
+                Query::partition(part(n)).prefix("PROFIL").limit(1),
+                Query::partition(part(n)).prefix("ENFANT#").limit(1000),
+                Query::partition(part(n))
+                    .prefix(invoice::PREFIX)
+                    .limit(1000),
+            ]
+        })
+        .collect();
+    let pages = store.query_many(&queries).await?;
+    if pages.len() != queries.len() {
+        return Err(StoreError::Unavailable(
+            "lectures groupées incomplètes".into(),
+        ));
+    }
+    let mut out = Vec::with_capacity(numeros.len());
+    for (n, three) in numeros.iter().zip(pages.chunks(3)) {
+        let [profile, kids, docs] = three else {
+            return Err(StoreError::Unavailable(
+                "lectures groupées incomplètes".into(),
+            ));
+        };
+        let dossier = profile.items.first().map(Item::record).transpose()?;
+        let mut children: Vec<Child> = match kids.next {
+            None => kids
+                .items
+                .iter()
+                .map(Item::record)
+                .collect::<Result<_, _>>()?,
+            Some(_) => crate::dossiers::children(store, n).await?,
+        };
+        crate::dossiers::eldest_first(&mut children);
+        let documents = match docs.next {
+            None => docs
+                .items
+                .iter()
+                .map(Item::record)
+                .collect::<Result<_, _>>()?,
+            Some(_) => family_invoices(store, n).await?,
+        };
+        out.push(Reads {
+            dossier,
+            children,
+            documents,
+        });
+    }
+    Ok(out)
+}
+
+/// A family's draft from what was read (none without its dossier).
+fn family_draft(
     app: &App,
     c: &Campaign,
-    numero: &str,
+    reads: &Reads,
     entries: &[(NaiveDate, DayEntry)],
     ignored: &BTreeSet<String>,
-) -> Result<Option<Draft>, StoreError> {
-    let store = app.store.as_ref();
-    let Some(dossier) = crate::dossiers::get(store, numero).await? else {
-        return Ok(None);
-    };
-    let children: Vec<Child> = crate::dossiers::children(store, numero).await?;
-    let documents = family_invoices(store, numero).await?;
+) -> Option<Draft> {
+    let dossier = reads.dossier.as_ref()?;
     // Every line keeps its sign (a credit note's reversal lines are
     // negative already).
-    let invoiced: Vec<Line> = documents
+    let invoiced: Vec<Line> = reads
+        .documents
         .iter()
         .filter(|i| i.mois.as_deref() == Some(c.mois.as_str()))
         .flat_map(|i| i.lignes.iter().cloned())
         .collect();
-    let credits: Vec<(String, Decimal)> = documents
+    let credits: Vec<(String, Decimal)> = reads
+        .documents
         .iter()
         .filter(|i| i.kind == Kind::Avoir && i.due() > Decimal::ZERO)
         .map(|i| (i.numero.clone(), i.due()))
         .collect();
-    Ok(Some(draft::draft(
+    Some(draft::draft(
         &app.settings,
         c,
         &Family {
-            dossier: &dossier,
-            children: &children,
+            dossier,
+            children: &reads.children,
             entries,
             ignored,
             invoiced: &invoiced,
             credits: &credits,
         },
-    )))
+    ))
 }
 
 /// A family's invoices and credit notes, oldest number first.
@@ -579,28 +636,19 @@ pub async fn run_chunk(app: &App, id: &str) -> Result<bool, StoreError> {
                 .insert(day.to_owned());
         }
     }
-    // The families' own reads (dossier, children, invoices) run side by
-    // side; the drafts are taken in dossier order.
-    let mut tasks = tokio::task::JoinSet::new();
-    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(FAMILIES_AT_ONCE));
-    for (i, (numero, entries)) in families.into_iter().enumerate() {
-        let own = ignored.remove(&numero).unwrap_or_default();
-        let (app, c, slots) = (app.clone(), c.clone(), slots.clone());
-        tasks.spawn(async move {
-            let _slot = slots.acquire_owned().await;
-            let d = family_draft(&app, &c, &numero, &entries, &own).await;
-            (i, numero, d)
-        });
-    }
-    let mut drafts = Vec::new();
-    while let Some(done) = tasks.join_next().await {
-        let (i, numero, d) =
-            done.map_err(|e| StoreError::Unavailable(format!("facturation : {e}")))?;
-        drafts.push((i, numero, d?));
-    }
-    drafts.sort_by_key(|(i, _, _)| *i);
-    let last = drafts.last().map(|(_, numero, _)| numero.clone());
-    for (_, numero, d) in drafts {
+    let numeros: Vec<&str> = families.iter().map(|(n, _)| n.as_str()).collect();
+    let reads = family_reads(store, &numeros).await?;
+    let none = BTreeSet::new();
+    let drafts: Vec<(String, Option<Draft>)> = families
+        .iter()
+        .zip(&reads)
+        .map(|((numero, entries), r)| {
+            let own = ignored.get(numero).unwrap_or(&none);
+            (numero.clone(), family_draft(app, &c, r, entries, own))
+        })
+        .collect();
+    let last = drafts.last().map(|(numero, _)| numero.clone());
+    for (numero, d) in drafts {
         let Some(d) = d else {
             continue;
         };

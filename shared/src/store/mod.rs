@@ -329,6 +329,16 @@ pub trait Store: Send + Sync {
     /// One page of a partition, in sort-key order, expired items left out.
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
 
+    /// The first page of each query, in order: many small reads in one call
+    /// (the embedded store answers them in one go; DynamoDB one by one).
+    async fn query_many(&self, queries: &[Query]) -> Result<Vec<Page>, StoreError> {
+        let mut pages = Vec::with_capacity(queries.len());
+        for q in queries {
+            pages.push(self.query(q).await?);
+        }
+        Ok(pages)
+    }
+
     /// One conditional write.
     async fn write(&self, write: Write) -> Result<(), StoreError>;
 

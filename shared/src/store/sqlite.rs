@@ -375,6 +375,16 @@ impl Store for SqliteStore {
         self.reading(move |conn| run_query(conn, &query, now)).await
     }
 
+    async fn query_many(&self, queries: &[Query]) -> Result<Vec<Page>, StoreError> {
+        for q in queries {
+            rules::validate_query(q)?;
+        }
+        let queries = queries.to_vec();
+        let now = self.clock.epoch_seconds();
+        self.reading(move |conn| queries.iter().map(|q| run_query(conn, q, now)).collect())
+            .await
+    }
+
     async fn write(&self, write: Write) -> Result<(), StoreError> {
         match self.transact(vec![write]).await {
             Err(StoreError::TransactionCancelled { .. }) => Err(StoreError::ConditionFailed),

@@ -62,7 +62,38 @@ conformance!(
     bad_queries_and_reserved_names_are_refused,
     a_rebuilt_item_put_on_a_version_moves_it,
     a_named_transaction_reports_the_failed_write_by_name,
+    many_queries_answer_as_each_alone,
 );
+
+async fn many_queries_answer_as_each_alone(b: Backend) {
+    let s = b.store.as_ref();
+    for (pk, sk) in [
+        ("A", "ENFANT#1"),
+        ("A", "ENFANT#2"),
+        ("A", "PROFIL"),
+        ("B", "X"),
+    ] {
+        put(s, item(pk, sk, json!({"v": format!("{pk}{sk}")}))).await;
+    }
+    let queries = vec![
+        Query::partition("A").prefix("ENFANT#"),
+        Query::partition("A").prefix("PROFIL"),
+        Query::partition("C"),
+        Query::partition("A").limit(1),
+        Query::partition("B"),
+    ];
+    let many = s.query_many(&queries).await.unwrap();
+    assert_eq!(many.len(), queries.len());
+    for (q, page) in queries.iter().zip(&many) {
+        assert_eq!(page, &s.query(q).await.unwrap(), "{q:?}");
+    }
+    assert_eq!(many[0].items.len(), 2);
+    assert!(many[2].items.is_empty());
+    assert!(many[3].next.is_some());
+    // A bad query among them refuses them all.
+    let bad = vec![Query::partition("A"), Query::partition("A").limit(0)];
+    assert!(s.query_many(&bad).await.is_err());
+}
 
 async fn put_get_round_trip_and_versions(b: Backend) {
     let s = b.store.as_ref();
