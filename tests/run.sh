@@ -103,42 +103,30 @@ pids+=($!)
 export EF_TEST_PORTAL_URL="http://127.0.0.1:$portal_port"
 export EF_TEST_OUTBOX="$tmp/portal/outbox"
 wait_for "le portail local" "$EF_TEST_PORTAL_URL/sante" "$tmp/portal.log"
-# An agent, created with the operator's command on the same database.
-EF_TEST_AGENT_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
-  EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
-  "$root/target/debug/portal" agent add --name "Claire Martin" --email claire.martin@ville.example.org --service enfance \
-  | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
-export EF_TEST_AGENT_LINK
-EF_TEST_VALIDATOR_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
-  EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
-  "$root/target/debug/portal" agent add --name "Paul Durand" --email validation@ville.example.org --service enfance \
-  | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
-export EF_TEST_VALIDATOR_LINK
-EF_TEST_PLANNER_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
-  EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
-  "$root/target/debug/portal" agent add --name "Inès Roux" --email planning@ville.example.org --service enfance \
-  | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
-export EF_TEST_PLANNER_LINK
+# The operator's commands, on the portal's database.
+portal_cmd() {
+  EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
+    EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
+    "$root/target/debug/portal" "$@"
+}
+# An agent's invitation link: agent_link NAME EMAIL SERVICE.
+agent_link() {
+  portal_cmd agent add --name "$1" --email "$2" --service "$3" | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*'
+}
+EF_TEST_AGENT_LINK=$(agent_link "Claire Martin" claire.martin@ville.example.org enfance)
+EF_TEST_VALIDATOR_LINK=$(agent_link "Paul Durand" validation@ville.example.org enfance)
+EF_TEST_PLANNER_LINK=$(agent_link "Inès Roux" planning@ville.example.org enfance)
+# The billing journey: the régie's agent and an agent who points.
+EF_TEST_REGIE_LINK=$(agent_link "Luc Bernard" regie@ville.example.org regie)
+EF_TEST_POINTER_LINK=$(agent_link "Sarah Petit" pointage@ville.example.org enfance)
+export EF_TEST_AGENT_LINK EF_TEST_VALIDATOR_LINK EF_TEST_PLANNER_LINK EF_TEST_REGIE_LINK EF_TEST_POINTER_LINK
 # The example dossiers, imported as an operator would (the planning journey
-# signs up as the Martin family).
-EF_SQLITE_PATH="$tmp/portal/portal.db" EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
-  "$root/target/debug/portal" import dossiers import/exemple-dossiers.csv >/dev/null
-# Last month's canteen for the Petit family (the billing journey), and the
-# régie's agent and an agent who points.
-EF_SQLITE_PATH="$tmp/portal/portal.db" EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
-  "$root/target/debug/portal" demo mois-passe --dossier D2022-0031 >/dev/null
+# signs up as the Martin family), and last month's canteen for the Petit
+# family (the billing journey).
+portal_cmd import dossiers import/exemple-dossiers.csv >/dev/null
+portal_cmd demo mois-passe --dossier D2022-0031 >/dev/null
 EF_TEST_BILLED_MONTH=$(python3 -c 'import datetime as d; t=d.date.today().replace(day=1)-d.timedelta(days=1); print(t.strftime("%Y-%m"))')
 export EF_TEST_BILLED_MONTH
-EF_TEST_REGIE_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
-  EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
-  "$root/target/debug/portal" agent add --name "Luc Bernard" --email regie@ville.example.org --service regie \
-  | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
-export EF_TEST_REGIE_LINK
-EF_TEST_POINTER_LINK=$(EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
-  EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
-  "$root/target/debug/portal" agent add --name "Sarah Petit" --email pointage@ville.example.org --service enfance \
-  | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
-export EF_TEST_POINTER_LINK
 # Every page the browser tests visit is kept for the Nu HTML Checker.
 export EF_TEST_HTML_DIR="$tmp/visited"
 mkdir -p "$EF_TEST_HTML_DIR"

@@ -202,16 +202,7 @@ fn campaign_item(c: &Campaign) -> Result<Item, StoreError> {
 
 /// The write that stores a campaign read at `version` (0: new).
 fn campaign_write(c: &Campaign, version: u64) -> Result<Write, StoreError> {
-    let mut item = campaign_item(c)?;
-    item.version = version;
-    Ok(Write::Put {
-        item,
-        condition: if version == 0 {
-            Condition::NotExists
-        } else {
-            Condition::VersionEquals(version)
-        },
-    })
+    Ok(Write::put_at(campaign_item(c)?, version))
 }
 
 /// Every campaign, newest month first.
@@ -880,12 +871,7 @@ async fn use_credit(
     if avoir.due().is_zero() {
         avoir.statut = Status::Paid;
     }
-    let mut next = invoice::item(&avoir)?;
-    next.version = item.version;
-    Ok(Write::Put {
-        item: next,
-        condition: Condition::VersionEquals(item.version),
-    })
+    super::invoices::invoice_write(&avoir, item.version)
 }
 
 /// Advances every campaign with work left, chunk by chunk, until the

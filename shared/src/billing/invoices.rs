@@ -8,7 +8,7 @@ use crate::access::{Decider, Granted};
 use crate::accounts::validation::FieldErrors;
 use crate::app::App;
 use crate::domain::invoice::{self, Invoice, Kind, Payment, Status};
-use crate::store::{CommitError, Condition, Query, Store, StoreError, Transaction, Write};
+use crate::store::{CommitError, Query, Store, StoreError, Transaction, Write};
 use chrono::{Datelike, NaiveDate};
 use rust_decimal::Decimal;
 use std::str::FromStr;
@@ -136,13 +136,8 @@ pub async fn load(
 
 /// The write that stores an invoice changed after publication (payments,
 /// hand-over only), on the version read.
-fn invoice_write(inv: &Invoice, version: u64) -> Result<Write, StoreError> {
-    let mut item = invoice::item(inv)?;
-    item.version = version;
-    Ok(Write::Put {
-        item,
-        condition: Condition::VersionEquals(version),
-    })
+pub(super) fn invoice_write(inv: &Invoice, version: u64) -> Result<Write, StoreError> {
+    Ok(Write::put_at(invoice::item(inv)?, version))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

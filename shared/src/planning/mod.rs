@@ -221,16 +221,10 @@ fn month_write(
     m: &Month,
     version: u64,
 ) -> Result<Write, StoreError> {
-    let mut item = Item::from_record(month_key(numero, child, month), m)?;
-    item.version = version;
-    Ok(Write::Put {
-        item,
-        condition: if version == 0 {
-            Condition::NotExists
-        } else {
-            Condition::VersionEquals(version)
-        },
-    })
+    Ok(Write::put_at(
+        Item::from_record(month_key(numero, child, month), m)?,
+        version,
+    ))
 }
 
 /// The writes of the planning's transactions, by name.

@@ -189,6 +189,20 @@ pub enum Write {
 }
 
 impl Write {
+    /// A whole item put back on the version it was read at (0: an item
+    /// that must not exist yet): the write fails if another came first.
+    pub fn put_at(mut item: Item, version: u64) -> Self {
+        item.version = version;
+        Write::Put {
+            item,
+            condition: if version == 0 {
+                Condition::NotExists
+            } else {
+                Condition::VersionEquals(version)
+            },
+        }
+    }
+
     pub fn key(&self) -> &Key {
         match self {
             Write::Put { item, .. } => &item.key,
