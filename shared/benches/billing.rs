@@ -9,13 +9,17 @@
 //! `EF_BENCH_CHILDREN=1500 EF_BENCH_STORE=moto EF_TEST_MOTO_URL=… cargo
 //! bench -p shared --bench billing` (1,500 children on DynamoDB/moto).
 
+// The portal's binaries run on this allocator; so does the bench.
+shared::allocator!();
+
 use chrono::{NaiveDate, TimeZone, Utc};
 use shared::App;
 use shared::billing::campaigns::{self, Opening};
+use shared::billing::facts;
 use shared::clock::FixedClock;
 use shared::config::Config;
 use shared::domain::dossier::{self, Child, Dossier, PaymentMode, Responsable};
-use shared::domain::planning::{DayEntry, Presence, State, billing_index, day_key};
+use shared::domain::planning::{DayEntry, Presence, State, day_key};
 use shared::ids::MonthId;
 use shared::store::{Condition, Item, Write};
 use std::sync::Arc;
@@ -75,6 +79,7 @@ fn family_writes(i: usize, days: &[NaiveDate]) -> Vec<Write> {
         condition: Condition::Always,
     };
     let mut writes = vec![put(Item::from_record(dossier::key(&d.numero), &d).unwrap())];
+    let mut billed = facts::Changes::new(&d.numero);
     for c in &children {
         writes.push(put(Item::from_record(
             dossier::child_key(&d.numero, &c.id),
@@ -85,15 +90,26 @@ fn family_writes(i: usize, days: &[NaiveDate]) -> Vec<Write> {
             for (activity, unit) in UNITS {
                 let mut e = DayEntry::of(&d.numero, c, activity, unit, Some(State::Reserve));
                 e.presence = Some(Presence::Present);
-                let mut item =
+                let item =
                     Item::from_record(day_key(*day, activity, unit, &d.numero, &c.id), &e).unwrap();
-                item.gsi1 = Some(billing_index(
-                    "2026-11", *day, activity, unit, &d.numero, &c.id,
-                ));
                 writes.push(put(item));
             }
         }
+        for (activity, unit) in UNITS {
+            let at = facts::Days {
+                child: &c.id,
+                activity,
+                unit,
+                days,
+            };
+            billed.booked("2026-11", &at, State::Reserve).attended(
+                "2026-11",
+                &at,
+                Presence::Present,
+            );
+        }
     }
+    writes.extend(billed.writes());
     writes
 }
 

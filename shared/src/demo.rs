@@ -190,9 +190,7 @@ pub async fn seed_past_month(
     numero: &str,
     month: crate::ids::MonthId,
 ) -> Result<usize, StoreError> {
-    use crate::domain::planning::{
-        Cell, DayEntry, Month, Presence, State, billing_index, day_key, month_key,
-    };
+    use crate::domain::planning::{Cell, DayEntry, Month, Presence, State, day_key, month_key};
     let s = &app.settings;
     let Some(activity) = s.activity("restauration") else {
         return Ok(0);
@@ -211,6 +209,20 @@ pub async fn seed_past_month(
     for child in crate::dossiers::children(app.store.as_ref(), numero).await? {
         let mut m = Month::default();
         let mut writes = Vec::new();
+        let mut facts = crate::billing::facts::Changes::new(numero);
+        let at = |days| crate::billing::facts::Days {
+            child: &child.id,
+            activity: &activity.id,
+            unit: &unit.id,
+            days,
+        };
+        facts
+            .booked(&month.to_string(), &at(&days), State::Reserve)
+            .attended(
+                &month.to_string(),
+                &at(&days[..days.len().saturating_sub(1)]),
+                Presence::Present,
+            );
         for (i, day) in days.iter().enumerate() {
             let uref = crate::domain::planning::unit_ref(&activity.id, &unit.id);
             m.set(
@@ -224,18 +236,10 @@ pub async fn seed_past_month(
             let mut entry =
                 DayEntry::of(numero, &child, &activity.id, &unit.id, Some(State::Reserve));
             entry.presence = (i + 1 < days.len()).then_some(Presence::Present);
-            let mut item = Item::from_record(
+            let item = Item::from_record(
                 day_key(*day, &activity.id, &unit.id, numero, &child.id),
                 &entry,
             )?;
-            item.gsi1 = Some(billing_index(
-                &month.to_string(),
-                *day,
-                &activity.id,
-                &unit.id,
-                numero,
-                &child.id,
-            ));
             writes.push(Write::Put {
                 item,
                 condition: Condition::NotExists,
@@ -246,6 +250,7 @@ pub async fn seed_past_month(
             continue;
         }
         app.store.put(month_item, Condition::NotExists).await?;
+        writes.extend(facts.writes());
         for batch in writes.chunks(crate::store::MAX_TRANSACTION_WRITES) {
             app.store.transact(batch.to_vec()).await?;
         }

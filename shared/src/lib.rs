@@ -11,6 +11,19 @@ macro_rules! dec {
     };
 }
 
+/// Declares the allocator every binary of the portal runs on: mimalloc
+/// (the billing draft of 100,000 children spent a quarter of its time in
+/// the system allocator; see BENCHMARKS.md). One line at the top of a
+/// binary: `shared::allocator!();`.
+#[macro_export]
+macro_rules! allocator {
+    () => {
+        #[global_allocator]
+        static ALLOCATOR: $crate::mimalloc::MiMalloc = $crate::mimalloc::MiMalloc;
+    };
+}
+pub use mimalloc;
+
 pub mod accounts;
 pub mod app;
 pub mod audit;

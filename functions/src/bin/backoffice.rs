@@ -1,5 +1,7 @@
 //! The `backoffice` Lambda function: build `App` once, then serve the group.
 
+shared::allocator!();
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     shared::telemetry::init();

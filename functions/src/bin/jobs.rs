@@ -1,6 +1,8 @@
 //! The `jobs` Lambda function: on an EventBridge schedule (every 5 minutes),
 //! runs every periodic job once, within its time budget.
 
+shared::allocator!();
+
 use lambda_http::{LambdaEvent, service_fn};
 
 #[tokio::main]

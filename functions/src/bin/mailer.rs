@@ -4,6 +4,8 @@
 //! so the batch itself only fails when the table cannot be read (then
 //! Lambda retries the records it names).
 
+shared::allocator!();
+
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use lambda_http::{LambdaEvent, service_fn};

@@ -2,6 +2,8 @@
 //! both on one address with the embedded store and the outbox mailer, and
 //! seeds a demo commune on an empty database.
 
+shared::allocator!();
+
 use anyhow::Context;
 use axum::serve::ListenerExt;
 use clap::{Parser, Subcommand};

@@ -1,10 +1,11 @@
 //! The régie's campaigns: opened for a month and its activities, run by
-//! bounded chunks (a page of the month's billing index: the jobs resume
-//! after the last family billed), read as a journal, re-run, published by
+//! bounded chunks (a page of the month's billing facts, one item a family:
+//! the jobs resume after the last family billed), read as a journal, re-run, published by
 //! chunks with continuous numbers. Every step is one conditional write on
 //! the campaign's version: two runners, two clicks, one effect.
 
 use super::draft::{self, Family};
+use super::facts::{self, Fact};
 use super::numbering;
 use crate::access::Decider;
 use crate::accounts::validation::FieldErrors;
@@ -14,7 +15,6 @@ use crate::domain::campaign::{
 };
 use crate::domain::dossier::Child;
 use crate::domain::invoice::{self, Invoice, Kind, Line, Payment, Status};
-use crate::domain::planning::{DayEntry, billing_partition};
 use crate::ids::MonthId;
 use crate::store::{CommitError, Condition, Item, Query, Store, StoreError, Transaction, Write};
 use chrono::{Datelike, NaiveDate};
@@ -24,8 +24,8 @@ use std::time::Instant;
 
 /// The service that bills.
 pub const REGIE: &str = "regie";
-/// Day entries read per chunk (one page of the billing index).
-pub const CHUNK_ENTRIES: usize = 1000;
+/// Families billed per chunk (one page of the month's billing facts).
+pub const CHUNK_FAMILIES: usize = 200;
 /// Drafts read per publication chunk; as many as fit one transaction are
 /// published (each writes its invoice, its notices, the credit notes it
 /// uses).
@@ -441,52 +441,23 @@ pub async fn drafts(
     Ok((drafts, page.next.is_some()))
 }
 
-/// The sort key after every entry of a family in the billing index.
-fn after_family(numero: &str) -> String {
-    format!("{numero}#\u{10FFFF}")
-}
-
-/// The next families' entries of the month: whole families only (a family
-/// cut by the page's end waits for the next chunk, unless it is alone).
+/// The next families' facts of the month, after the last family billed.
 async fn next_families(
     store: &dyn Store,
     c: &Campaign,
-) -> Result<(Vec<(String, Vec<(NaiveDate, DayEntry)>)>, bool), StoreError> {
-    let from = c
-        .progression
-        .curseur
-        .as_deref()
-        .map_or_else(|| "\u{0}".to_owned(), after_family);
-    let mut query = Query::gsi1(billing_partition(&c.mois))
-        .between(from, "\u{10FFFF}")
-        .limit(CHUNK_ENTRIES);
-    let mut families: Vec<(String, Vec<(NaiveDate, DayEntry)>)> = Vec::new();
-    loop {
-        let page = store.query(&query).await?;
-        for item in &page.items {
-            let Some(day) = item
-                .key
-                .pk
-                .strip_prefix("JOUR#")
-                .and_then(|d| d.parse().ok())
-            else {
-                continue;
-            };
-            let entry: DayEntry = item.record()?;
-            match families.last_mut() {
-                Some((n, days)) if *n == entry.numero => days.push((day, entry)),
-                _ => families.push((entry.numero.clone(), vec![(day, entry)])),
-            }
-        }
-        match page.next {
-            None => return Ok((families, true)),
-            Some(_) if families.len() > 1 => {
-                families.pop();
-                return Ok((families, false));
-            }
-            next => query = query.after(next),
-        }
+) -> Result<(Vec<(String, Vec<Fact>)>, bool), StoreError> {
+    let mut query = Query::partition(facts::partition(&c.mois)).limit(CHUNK_FAMILIES);
+    if let Some(last) = &c.progression.curseur {
+        // Dossier numbers have no character past U+FFFF.
+        query = query.between(format!("{last}\u{0}"), "\u{10FFFF}");
     }
+    let page = store.query(&query).await?;
+    let families = page
+        .items
+        .iter()
+        .map(|item| (item.key.sk.clone(), facts::read(item)))
+        .collect();
+    Ok((families, page.next.is_none()))
 }
 
 /// What a family's draft needs besides its entries, as the store keeps it.
@@ -557,7 +528,7 @@ fn family_draft(
     app: &App,
     c: &Campaign,
     reads: &Reads,
-    entries: &[(NaiveDate, DayEntry)],
+    entries: &[Fact],
     ignored: &BTreeSet<String>,
 ) -> Option<Draft> {
     let dossier = reads.dossier.as_ref()?;

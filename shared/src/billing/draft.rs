@@ -4,11 +4,12 @@
 //! billed (a corrective campaign bills only the differences) and the
 //! family's open credit notes.
 
+use super::facts::Fact;
 use super::rules::{self, Charge, DayFacts, Kind, Tariff};
 use crate::domain::campaign::{Campaign, CreditUse, Draft, JournalLine, Level, day_ref};
 use crate::domain::dossier::{Child, Dossier, PaymentMode};
 use crate::domain::invoice::Line;
-use crate::domain::planning::{DayEntry, State};
+use crate::domain::planning::State;
 use crate::settings::{Activity, Category, Settings, Unit};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -19,8 +20,8 @@ pub struct Family<'a> {
     pub dossier: &'a Dossier,
     /// Eldest first (their rank prices the third child).
     pub children: &'a [Child],
-    /// The family's day entries billed with the month, with their day.
-    pub entries: &'a [(NaiveDate, DayEntry)],
+    /// The family's days billed with the month.
+    pub entries: &'a [Fact],
     /// Day refs ([`day_ref`]) of the error lines an agent ignored.
     pub ignored: &'a BTreeSet<String>,
     /// The lines the month's published invoices and credit notes billed.
@@ -32,7 +33,7 @@ pub struct Family<'a> {
 /// Days and what each costs.
 type Charges = Vec<(NaiveDate, Charge)>;
 /// A family's entries by (child, activity, unit).
-type ByUnit<'e> = BTreeMap<(&'e str, &'e str, &'e str), Vec<(NaiveDate, &'e DayEntry)>>;
+type ByUnit<'e> = BTreeMap<(&'e str, &'e str, &'e str), Vec<(NaiveDate, &'e Fact)>>;
 
 /// One child's days at one unit.
 struct Group<'a> {
@@ -123,11 +124,11 @@ fn groups<'a>(
 ) -> Vec<Group<'a>> {
     let tariff = Tariff::of(family.dossier);
     let mut by_unit: ByUnit = BTreeMap::new();
-    for (day, e) in family.entries {
+    for e in family.entries {
         by_unit
             .entry((e.enfant.as_str(), e.activite.as_str(), e.unite.as_str()))
             .or_default()
-            .push((*day, e));
+            .push((e.day, e));
     }
     let mut out = Vec::new();
     for ((child, activity, unit), mut days) in by_unit {
@@ -141,14 +142,14 @@ fn groups<'a>(
             continue;
         };
         days.sort_by_key(|(d, _)| *d);
-        let first = days[0].1;
         let known = family.children.iter().position(|c| c.id == child);
         let (rank, pai, child_name) = match known {
             Some(i) => {
                 let c = &family.children[i];
                 (i as u32 + 1, c.pai, format!("{} {}", c.prenom, c.nom))
             }
-            None => (1, first.pai, first.enfant_nom.clone()),
+            // A child no longer in the dossier: named by its identifier.
+            None => (1, false, child.to_owned()),
         };
         let price = tariff.price(&unit.tarif, rank, pai);
         let mut note = |level: Level, day: NaiveDate, message: &str| {
@@ -227,10 +228,10 @@ fn groups<'a>(
 /// (unless every day of it was justified).
 fn week_charges(
     activity: &Activity,
-    days: &[(NaiveDate, &DayEntry)],
+    days: &[(NaiveDate, &Fact)],
     price: Decimal,
 ) -> Vec<(NaiveDate, Charge)> {
-    let mut weeks: BTreeMap<NaiveDate, Vec<&DayEntry>> = BTreeMap::new();
+    let mut weeks: BTreeMap<NaiveDate, Vec<&Fact>> = BTreeMap::new();
     for (day, e) in days {
         weeks
             .entry(crate::planning::rules::slot(activity, *day))
@@ -349,26 +350,31 @@ mod tests {
     }
 
     fn entry(
+        day: &str,
         activity: &str,
         unit: &str,
         etat: Option<State>,
         presence: Option<Presence>,
-    ) -> DayEntry {
-        DayEntry {
+    ) -> Fact {
+        Fact {
+            day: d(day),
+            enfant: child().id,
+            activite: activity.into(),
+            unite: unit.into(),
+            etat,
             presence,
-            ..DayEntry::of("D2026-0142", &child(), activity, unit, etat)
         }
     }
 
-    fn meals(days: &[(&str, Option<State>, Option<Presence>)]) -> Vec<(NaiveDate, DayEntry)> {
+    fn meals(days: &[(&str, Option<State>, Option<Presence>)]) -> Vec<Fact> {
         days.iter()
-            .map(|(day, etat, p)| (d(day), entry("restauration", "repas", *etat, *p)))
+            .map(|(day, etat, p)| entry(day, "restauration", "repas", *etat, *p))
             .collect()
     }
 
     fn draft_of(
         c: &Campaign,
-        entries: &[(NaiveDate, DayEntry)],
+        entries: &[Fact],
         ignored: &BTreeSet<String>,
         invoiced: &[Line],
         credits: &[(String, Decimal)],
@@ -398,9 +404,9 @@ mod tests {
         // October): one line, two weeks; 11 November is a public holiday
         // (booked before it was known): not billed.
         let mut c = campaign(false);
-        let days: Vec<(NaiveDate, DayEntry)> = ["2026-10-23", "2026-10-26"]
+        let days: Vec<Fact> = ["2026-10-23", "2026-10-26"]
             .iter()
-            .map(|day| (d(day), entry("vacances", "semaine", R, P)))
+            .map(|day| entry(day, "vacances", "semaine", R, P))
             .collect();
         let draft = draft_of(&c, &days, &BTreeSet::new(), &[], &[]);
         assert_eq!(draft.lignes.len(), 1);
@@ -452,7 +458,7 @@ mod tests {
     #[test]
     fn a_holiday_week_is_billed_once_unless_justified_whole() {
         let c = campaign(false);
-        let week: Vec<(NaiveDate, DayEntry)> = [
+        let week: Vec<Fact> = [
             "2026-10-19",
             "2026-10-20",
             "2026-10-21",
@@ -460,7 +466,7 @@ mod tests {
             "2026-10-23",
         ]
         .iter()
-        .map(|day| (d(day), entry("vacances", "semaine", R, None)))
+        .map(|day| entry(day, "vacances", "semaine", R, None))
         .collect();
         let draft = draft_of(&c, &week, &BTreeSet::new(), &[], &[]);
         assert_eq!(draft.errors(), 0, "no pointage needed for a week");
@@ -472,16 +478,11 @@ mod tests {
             ),
             (1, "19/10")
         );
-        let justified: Vec<(NaiveDate, DayEntry)> = week
+        let justified: Vec<Fact> = week
             .iter()
-            .map(|(day, e)| {
-                (
-                    *day,
-                    DayEntry {
-                        etat: Some(State::Justifiee),
-                        ..e.clone()
-                    },
-                )
+            .map(|e| Fact {
+                etat: Some(State::Justifiee),
+                ..e.clone()
             })
             .collect();
         assert!(
@@ -539,7 +540,7 @@ mod tests {
         assert!(fix.total < Decimal::ZERO);
         // A day pointed present without booking after the invoice: a new line.
         let mut walk_in = changed.clone();
-        walk_in.push((d("2026-10-05"), entry("restauration", "repas", None, P)));
+        walk_in.push(entry("2026-10-05", "restauration", "repas", None, P));
         let mut billed = monthly.lignes.clone();
         billed.extend(fix.lignes.clone());
         let more = draft_of(&campaign(true), &walk_in, &BTreeSet::new(), &billed, &[]);

@@ -4,6 +4,7 @@
 
 pub mod campaigns;
 pub mod draft;
+pub mod facts;
 pub mod invoices;
 pub mod numbering;
 pub mod pdf;

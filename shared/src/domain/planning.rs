@@ -27,7 +27,10 @@ pub enum State {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cell {
     pub etat: State,
-    /// When the family asked (the waiting list's order).
+    /// Since when the slot is in this state's line: when the family asked
+    /// (a place on the waiting list: its order), when the place was booked
+    /// (reserved, and the illness states after it: the month it is billed
+    /// with follows from it).
     pub depuis: DateTime<Utc>,
 }
 
@@ -137,30 +140,6 @@ pub fn day_key(day: NaiveDate, activity: &str, unit: &str, numero: &str, child: 
     Key::new(
         day_partition(day),
         format!("{activity}#{unit}#{numero}#{child}"),
-    )
-}
-
-/// GSI1 partition of the day entries a month's invoices read: one per
-/// month, in family order, so a campaign reads a family's month in one
-/// range and resumes after the last family it billed.
-pub fn billing_partition(month: &str) -> String {
-    format!("FACTURER#{month}")
-}
-
-/// The GSI1 key of a day entry: the month it is billed with (see
-/// [`crate::billing::rules::billed_month`]), then family, child, day and
-/// unit.
-pub fn billing_index(
-    month: &str,
-    day: NaiveDate,
-    activity: &str,
-    unit: &str,
-    numero: &str,
-    child: &str,
-) -> Key {
-    Key::new(
-        billing_partition(month),
-        format!("{numero}#{child}#{day}#{activity}#{unit}"),
     )
 }
 

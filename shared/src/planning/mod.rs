@@ -17,11 +17,12 @@ pub mod rules;
 
 use crate::access::Granted;
 use crate::app::App;
+use crate::billing::facts::Changes as Facts;
 use crate::calendar::runs_on;
 use crate::domain::dossier::Child;
 use crate::domain::planning::{
-    Cell, DayEntry, Month, State, billing_index, day_key, month_id, month_key, places_key,
-    unit_ref, waiting_key, waiting_partition,
+    Cell, DayEntry, Month, State, day_key, month_id, month_key, places_key, unit_ref, waiting_key,
+    waiting_partition,
 };
 use crate::settings::{Activity, Calendar, Category, Settings, Unit};
 use crate::store::{
@@ -115,16 +116,19 @@ fn find_unit<'a>(
     Ok((a, u))
 }
 
+/// The month a slot booked at `since` is billed with (the projection item
+/// its facts live in).
+fn billed_in(activity: &Activity, slot: NaiveDate, since: chrono::DateTime<chrono::Utc>) -> String {
+    crate::billing::rules::billed_month(activity, slot, rules::paris_date(since)).to_string()
+}
+
 /// The writes that put a child on a slot's day entries (attendance kept).
 fn day_entry_writes(
     cal: &Calendar,
     entry: &DayEntry,
     activity: &Activity,
     slot: NaiveDate,
-    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<Vec<Write>, StoreError> {
-    let billed_in =
-        crate::billing::rules::billed_month(activity, slot, rules::paris_date(now)).to_string();
     let entry = DayEntry {
         etat: Some(State::Reserve),
         presence: None,
@@ -145,10 +149,9 @@ fn day_entry_writes(
         .into_iter()
         .map(|d| {
             let (a, u, n, c) = (&entry.activite, &entry.unite, &entry.numero, &entry.enfant);
-            let index = billing_index(&billed_in, d, a, u, n, c);
             Write::Update {
                 key: day_key(d, a, u, n, c),
-                update: update.clone().with_gsi1(index.pk, index.sk),
+                update: update.clone(),
                 condition: Condition::Always,
             }
         })
@@ -170,6 +173,21 @@ fn day_entry_deletes(
             condition: Condition::Always,
         })
         .collect()
+}
+
+/// A child's days at a unit, as the billing facts name them.
+fn slot_days<'a>(
+    child: &'a str,
+    activity: &'a Activity,
+    unit: &'a Unit,
+    days: &'a [NaiveDate],
+) -> crate::billing::facts::Days<'a> {
+    crate::billing::facts::Days {
+        child,
+        activity: &activity.id,
+        unit: &unit.id,
+        days,
+    }
 }
 
 fn take_place(activity: &Activity, unit: &Unit, slot: NaiveDate, places: u32) -> Write {
@@ -282,6 +300,7 @@ pub async fn save(
         let mut tx: Transaction<Part> = Transaction::new();
         let mut outcomes = Vec::new();
         let mut freed = Vec::new();
+        let mut facts = Facts::new(numero);
         for (i, ch) in changes.iter().enumerate() {
             let (a, u) = find_unit(&app.settings, &ch.activity, &ch.unit)?;
             let uref = unit_ref(&a.id, &u.id);
@@ -325,7 +344,13 @@ pub async fn save(
                             tx.add(Part::Place(i), take_place(a, u, ch.slot, p));
                         }
                         let entry = DayEntry::of(numero, child, &a.id, &u.id, Some(State::Reserve));
-                        tx.extend(Part::Other, day_entry_writes(cal, &entry, a, ch.slot, now)?);
+                        tx.extend(Part::Other, day_entry_writes(cal, &entry, a, ch.slot)?);
+                        let days = days_of_slot(cal, a, ch.slot);
+                        facts.booked(
+                            &billed_in(a, ch.slot, now),
+                            &slot_days(&child.id, a, u, &days),
+                            State::Reserve,
+                        );
                         Outcome::Reserved
                     }
                 },
@@ -334,6 +359,12 @@ pub async fn save(
                     tx.extend(
                         Part::Other,
                         day_entry_deletes(cal, numero, &child.id, a, u, ch.slot),
+                    );
+                    let days = days_of_slot(cal, a, ch.slot);
+                    let since = cell.map_or(now, |c| c.depuis);
+                    facts.cancelled(
+                        &billed_in(a, ch.slot, since),
+                        &slot_days(&child.id, a, u, &days),
                     );
                     if u.places.is_some() {
                         tx.add(
@@ -364,6 +395,7 @@ pub async fn save(
             };
             outcomes.push(outcome);
         }
+        tx.extend(Part::Other, facts.writes());
         if tx.is_empty() {
             return Ok(outcomes);
         }
@@ -444,7 +476,7 @@ pub async fn promote(
         let month = month_id(slot);
         let (mut m, version) = load_month(store, &entry.numero, &entry.enfant, &month).await?;
         let uref = unit_ref(activity, unit);
-        let Some(cell) = m.get(slot, &uref).filter(|c| c.etat == State::Attente) else {
+        if m.get(slot, &uref).is_none_or(|c| c.etat != State::Attente) {
             // A leftover (the family left the list meanwhile): drop it.
             store
                 .write(Write::Delete {
@@ -453,14 +485,23 @@ pub async fn promote(
                 })
                 .await?;
             continue;
-        };
+        }
+        // Booked now: the month it is billed with follows from that.
+        let now = app.clock.now();
         m.set(
             slot,
             &uref,
             Some(Cell {
                 etat: State::Reserve,
-                depuis: cell.depuis,
+                depuis: now,
             }),
+        );
+        let days = days_of_slot(cal, a, slot);
+        let mut facts = Facts::new(&entry.numero);
+        facts.booked(
+            &billed_in(a, slot, now),
+            &slot_days(&entry.enfant, a, u, &days),
+            State::Reserve,
         );
         let mut tx = Transaction::new();
         tx.add(
@@ -475,10 +516,8 @@ pub async fn promote(
             month_write(&entry.numero, &entry.enfant, &month, &m, version)?,
         )
         .add(Part::Place(0), take_place(a, u, slot, places))
-        .extend(
-            Part::Other,
-            day_entry_writes(cal, &entry, a, slot, app.clock.now())?,
-        );
+        .extend(Part::Other, day_entry_writes(cal, &entry, a, slot)?)
+        .extend(Part::Other, facts.writes());
         let when = match a.categorie {
             Category::Vacances => format!("la semaine du {}", slot.format("%d/%m/%Y")),
             _ => format!("le {}", slot.format("%d/%m/%Y")),
@@ -553,6 +592,12 @@ async fn change_cell(
                 depuis: cell.depuis,
             }),
         );
+        let mut facts = Facts::new(numero);
+        facts.booked(
+            &billed_in(activity, rules::slot(activity, day), cell.depuis),
+            &slot_days(child, activity, unit, &[day]),
+            to,
+        );
         let mut writes = vec![
             month_write(numero, child, &month, &m, version)?,
             Write::Update {
@@ -561,6 +606,7 @@ async fn change_cell(
                 condition: Condition::Exists,
             },
         ];
+        writes.extend(facts.writes());
         if from == State::Reserve && unit.places.is_some() {
             writes.push(Write::Update {
                 key: places_key(&activity.id, &unit.id, day),
@@ -702,22 +748,15 @@ pub async fn record_presence(
         Some(version) => Condition::VersionEquals(version),
         None => Condition::NotExists,
     };
+    let Some(activity) = app.settings.activity(&entry.activite) else {
+        return Err(
+            StoreError::InvalidItem(format!("activité {} inconnue", entry.activite)).into(),
+        );
+    };
+    let slot = rules::slot(activity, day);
     let write = if entry.etat.is_none() {
         // Present without reservation: the whole entry.
-        let billed_in = app.settings.activity(&entry.activite).map_or_else(
-            || crate::ids::MonthId::of(day),
-            |a| crate::billing::rules::billed_month(a, rules::slot(a, day), rules::paris_date(now)),
-        );
-        let index = billing_index(
-            &billed_in.to_string(),
-            day,
-            &entry.activite,
-            &entry.unite,
-            &entry.numero,
-            &entry.enfant,
-        );
         let mut item = Item::from_record(key, entry)?;
-        item.gsi1 = Some(index);
         item.attrs.insert("presence".into(), value);
         Write::Put { item, condition }
     } else {
@@ -727,6 +766,27 @@ pub async fn record_presence(
             condition,
         }
     };
+    // The fact goes where the booking's is: the month it is billed with,
+    // from when it was booked (now, for a day without booking).
+    let booked_at = match entry.etat {
+        None => None,
+        Some(_) => load_month(store, &entry.numero, &entry.enfant, &month_id(slot))
+            .await?
+            .0
+            .get(slot, &unit_ref(&entry.activite, &entry.unite))
+            .map(|c| c.depuis),
+    };
+    let mut facts = Facts::new(&entry.numero);
+    facts.attended(
+        &billed_in(activity, slot, booked_at.unwrap_or(now)),
+        &crate::billing::facts::Days {
+            child: &entry.enfant,
+            activity: &entry.activite,
+            unit: &entry.unite,
+            days: &[day],
+        },
+        presence,
+    );
     let label = match presence {
         crate::domain::planning::Presence::Present => "présent",
         crate::domain::planning::Presence::Absent => "absent",
@@ -744,16 +804,27 @@ pub async fn record_presence(
         }
     );
     let mut tx = Transaction::new();
-    tx.add(Part::Entry, write).add(
-        Part::Other,
-        actor.audit(&entry.numero, now, "pointage", detail)?,
-    );
-    match store.commit(tx).await {
-        Ok(()) => Ok(true),
-        Err(CommitError::Failed(Part::Entry)) => Ok(false),
-        Err(CommitError::Failed(_)) => {
-            Err(StoreError::Corrupt("pointage : une entrée d'historique existe déjà".into()).into())
+    tx.add(Part::Entry, write)
+        .add(
+            Part::Other,
+            actor.audit(&entry.numero, now, "pointage", detail)?,
+        )
+        .extend(Part::Other, facts.writes());
+    for round in 0..MAX_CONFLICT_ROUNDS {
+        match store.commit(tx.clone()).await {
+            Ok(()) => return Ok(true),
+            Err(CommitError::Failed(Part::Entry)) => return Ok(false),
+            Err(CommitError::Failed(_)) => {
+                return Err(StoreError::Corrupt(
+                    "pointage : une entrée d'historique existe déjà".into(),
+                )
+                .into());
+            }
+            // The family's planning saved at the same moment (the same
+            // projection item): try again.
+            Err(CommitError::Store(StoreError::TransactionConflict)) => back_off(round).await,
+            Err(CommitError::Store(e)) => return Err(e.into()),
         }
-        Err(CommitError::Store(e)) => Err(e.into()),
     }
+    Err(StoreError::TransactionConflict.into())
 }

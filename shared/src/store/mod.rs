@@ -26,6 +26,13 @@ pub const RESERVED_ATTRIBUTES: [&str; 6] = ["pk", "sk", "gsi1pk", "gsi1sk", "ver
 /// apply), so that an item the embedded store takes is never refused on AWS.
 pub const MAX_ITEM_BYTES: usize = 400_000;
 
+/// How many queries of a `query_many` run at once on DynamoDB (a billing
+/// chunk asks 600: one after another they would take 600 round trips).
+pub const QUERIES_AT_ONCE: usize = 16;
+
+/// The most items one query page may ask for (both backends).
+pub const MAX_QUERY_LIMIT: usize = 1000;
+
 /// DynamoDB's transaction size limit, applied by both backends.
 pub const MAX_TRANSACTION_WRITES: usize = 100;
 
@@ -344,13 +351,16 @@ pub trait Store: Send + Sync {
     async fn query(&self, query: &Query) -> Result<Page, StoreError>;
 
     /// The first page of each query, in order: many small reads in one call
-    /// (the embedded store answers them in one go; DynamoDB one by one).
+    /// (the embedded store answers them in one go; DynamoDB
+    /// [`QUERIES_AT_ONCE`] at a time).
     async fn query_many(&self, queries: &[Query]) -> Result<Vec<Page>, StoreError> {
-        let mut pages = Vec::with_capacity(queries.len());
-        for q in queries {
-            pages.push(self.query(q).await?);
-        }
-        Ok(pages)
+        use futures_util::{StreamExt, TryStreamExt};
+        // Each query starts when the stream polls it.
+        let reads: Vec<_> = queries.iter().map(|q| self.query(q)).collect();
+        futures_util::stream::iter(reads)
+            .buffered(QUERIES_AT_ONCE)
+            .try_collect()
+            .await
     }
 
     /// One conditional write.

@@ -5,7 +5,7 @@
 //! sends anything, so both refuse the same inputs with the same error.
 
 use super::{
-    CmpOp, Condition, Item, Key, MAX_ITEM_BYTES, MAX_TRANSACTION_WRITES, Query,
+    CmpOp, Condition, Item, Key, MAX_ITEM_BYTES, MAX_QUERY_LIMIT, MAX_TRANSACTION_WRITES, Query,
     RESERVED_ATTRIBUTES, StoreError, Update, Write,
 };
 use serde_json::{Map, Value};
@@ -252,9 +252,9 @@ pub fn validate_query(query: &Query) -> Result<(), StoreError> {
     if query.partition.is_empty() {
         return Err(StoreError::InvalidQuery("partition vide".into()));
     }
-    if query.limit == 0 || query.limit > 1000 {
+    if query.limit == 0 || query.limit > MAX_QUERY_LIMIT {
         return Err(StoreError::InvalidQuery(format!(
-            "limite {} hors de 1 à 1000",
+            "limite {} hors de 1 à {MAX_QUERY_LIMIT}",
             query.limit
         )));
     }

@@ -99,6 +99,58 @@ pub(crate) async fn point(
     );
 }
 
+/// The billing projection says what the day entries say: every booked or
+/// pointed day of these months, with its state and attendance, and nothing
+/// else (the town's activities here bill each day with its own month).
+pub(crate) async fn assert_facts_agree(portal: &TestPortal, months: &[&str]) {
+    use shared::billing::facts;
+    use shared::store::Query;
+    type Row = (String, String, NaiveDate, String, String, String);
+    let show = |f: &facts::Fact, numero: &str| -> Row {
+        (
+            numero.to_owned(),
+            f.enfant.clone(),
+            f.day,
+            format!("{}/{}", f.activite, f.unite),
+            format!("{:?}", f.etat),
+            format!("{:?}", f.presence),
+        )
+    };
+    let store = portal.app.store.as_ref();
+    let mut projected: Vec<Row> = Vec::new();
+    let mut entries: Vec<Row> = Vec::new();
+    for month in months {
+        for item in store
+            .query_all(Query::partition(facts::partition(month)))
+            .await
+            .unwrap()
+        {
+            projected.extend(facts::read(&item).iter().map(|f| show(f, &item.key.sk)));
+        }
+        let first = d(&format!("{month}-01"));
+        for day in first
+            .iter_days()
+            .take_while(|day| day.format("%Y-%m").to_string() == *month)
+        {
+            for e in planning::day_entries(store, day).await.unwrap() {
+                let fact = facts::Fact {
+                    day,
+                    enfant: e.enfant,
+                    activite: e.activite,
+                    unite: e.unite,
+                    etat: e.etat,
+                    presence: e.presence,
+                };
+                entries.push(show(&fact, &e.numero));
+            }
+        }
+    }
+    projected.sort();
+    entries.sort();
+    assert!(!entries.is_empty(), "no day entry in {months:?}");
+    assert_eq!(projected, entries);
+}
+
 /// A second family's dossier with one child (no account).
 pub(crate) async fn other_family(portal: &TestPortal, numero: &str, child_id: &str) -> Child {
     let dossier = Dossier {
@@ -785,6 +837,7 @@ async fn a_month_billed_from_the_planning_and_the_pointage() {
             .contains("réglez-la auprès du centre des finances publiques")
     );
     assert!(!page.body.contains("en espèces, par chèque"));
+    assert_facts_agree(&portal, &["2026-10", "2026-11"]).await;
 }
 
 /// Two campaigns published at once never share a number, and the numbers

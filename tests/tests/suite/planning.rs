@@ -222,6 +222,7 @@ async fn capacity_and_waiting_list(portal: TestPortal, at_once: bool) {
     )
     .await;
     assert!(matches!(again, Err(SaveError::Conflict)));
+    crate::billing::assert_facts_agree(&portal, &["2026-12"]).await;
 }
 
 #[tokio::test]
@@ -598,6 +599,7 @@ async fn illness_the_same_morning_then_a_certificate() {
             .len(),
         1
     );
+    crate::billing::assert_facts_agree(&portal, &["2026-11"]).await;
 }
 
 #[tokio::test]
@@ -872,4 +874,5 @@ async fn attendance_and_daily_counts_for_the_town() {
         text.contains("2026-11-30;\"École élémentaire Jean-Jaurès\";\"Repas\";1\r\n"),
         "{text}"
     );
+    crate::billing::assert_facts_agree(&portal, &["2026-11"]).await;
 }

@@ -90,6 +90,14 @@ async fn many_queries_answer_as_each_alone(b: Backend) {
     assert_eq!(many[0].items.len(), 2);
     assert!(many[2].items.is_empty());
     assert!(many[3].next.is_some());
+    // Many at once (a billing chunk asks 600): the same answers, in the
+    // order asked.
+    let lots: Vec<Query> = queries.iter().cycle().take(101).cloned().collect();
+    let answers = s.query_many(&lots).await.unwrap();
+    assert_eq!(answers.len(), lots.len());
+    for (i, page) in answers.iter().enumerate() {
+        assert_eq!(page, &many[i % queries.len()], "query {i}");
+    }
     // A bad query among them refuses them all.
     let bad = vec![Query::partition("A"), Query::partition("A").limit(0)];
     assert!(s.query_many(&bad).await.is_err());
