@@ -44,6 +44,7 @@ pub mod layout;
 pub mod limits;
 pub mod mail;
 pub mod outbox;
+pub mod payment;
 pub mod planning;
 pub mod pricing;
 pub mod sectors;
