@@ -25,6 +25,8 @@ pub struct App {
     /// (its sender runs in the local portal); `None` on DynamoDB, where the
     /// table's stream triggers the `mailer` function.
     pub outbox_signal: Option<Arc<tokio::sync::Notify>>,
+    /// The payment gateway: PayFiP, or the local test gateway.
+    pub payments: Arc<dyn crate::payment::gateway::Gateway>,
     /// The key of the CSRF tokens, shared through the store; read at first
     /// use, so that a store down at start-up gives 503 pages, not a crash.
     secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
@@ -97,11 +99,25 @@ impl App {
             }
             (FilesConfig::S3 { .. }, None) => unreachable!("uses_aws covers S3"),
         };
+        let payments: Arc<dyn crate::payment::gateway::Gateway> = match &config.payment.payfip_url {
+            Some(url) => Arc::new(crate::payment::gateway::PayFip {
+                client: reqwest::Client::builder()
+                    .timeout(Duration::from_secs(10))
+                    .build()
+                    .map_err(|e| StoreError::Unavailable(format!("client HTTP : {e}")))?,
+                url: url.clone(),
+            }),
+            None => Arc::new(crate::payment::gateway::TestGateway {
+                store: store.clone(),
+                page: format!("{}/paiement/test", config.public_url),
+            }),
+        };
         Ok(Self {
             store,
             mail,
             files,
             clock,
+            payments,
             config: Arc::new(config),
             settings: Arc::new(crate::settings::embedded().clone()),
             outbox_signal,

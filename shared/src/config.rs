@@ -50,6 +50,18 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Local portal only: where the static site is built and served from.
     pub site_dir: PathBuf,
+    pub payment: PaymentConfig,
+}
+
+/// The payment gateway: PayFiP's web service, or the local test gateway
+/// (the default, and the demo's).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PaymentConfig {
+    /// `None`: the test gateway; else PayFiP's service address.
+    pub payfip_url: Option<String>,
+    /// The régie's PayFiP client number (6 digits).
+    pub numcli: String,
+    pub mode: crate::payment::payfip::Mode,
 }
 
 /// A variable that is missing or invalid.
@@ -158,6 +170,38 @@ impl Config {
             })?,
         };
         let public_url = url("EF_PUBLIC_URL")?.unwrap_or_else(|| format!("http://{bind}"));
+        let payment = match get("EF_PAIEMENT").as_deref() {
+            None | Some("test") => PaymentConfig {
+                payfip_url: None,
+                numcli: "000000".into(),
+                mode: crate::payment::payfip::Mode::Test,
+            },
+            Some("payfip") => {
+                let numcli = get("EF_PAYFIP_NUMCLI").ok_or_else(|| {
+                    invalid("EF_PAYFIP_NUMCLI", "obligatoire avec EF_PAIEMENT=payfip")
+                })?;
+                if numcli.len() != 6 || !numcli.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(invalid("EF_PAYFIP_NUMCLI", "six chiffres attendus"));
+                }
+                let mode = get("EF_PAYFIP_MODE").unwrap_or_else(|| "T".into());
+                PaymentConfig {
+                    payfip_url: Some(
+                        url("EF_PAYFIP_URL")?
+                            .unwrap_or_else(|| crate::payment::payfip::SERVICE_URL.into()),
+                    ),
+                    numcli,
+                    mode: crate::payment::payfip::Mode::parse(&mode).ok_or_else(|| {
+                        invalid("EF_PAYFIP_MODE", format!("« {mode} » : T, X ou W attendu"))
+                    })?,
+                }
+            }
+            Some(other) => {
+                return Err(invalid(
+                    "EF_PAIEMENT",
+                    format!("« {other} » : test ou payfip attendu"),
+                ));
+            }
+        };
         Ok(Self {
             store,
             mail,
@@ -169,6 +213,7 @@ impl Config {
             site_dir: get("EF_SITE_DIR")
                 .unwrap_or_else(|| "data/site".into())
                 .into(),
+            payment,
         })
     }
 

@@ -1,9 +1,11 @@
 //! The periodic work: each job is idempotent (running it twice does what
 //! running it once does) and bounded in time per run. On AWS the `jobs`
 //! function runs them every 5 minutes (EventBridge schedule); locally the
-//! portal runs them on an interval. Today: the outbox's retries and the
-//! billing campaigns being run or published (chunk by chunk, resumed where
-//! the last run stopped).
+//! portal runs them on an interval. Today: the outbox's retries, the
+//! online payments to re-check (attempts 5 minutes to 24 hours old: a
+//! payment whose notification and return were both lost is recorded all
+//! the same) and the billing campaigns being run or published (chunk by
+//! chunk, resumed where the last run stopped).
 
 use crate::app::App;
 use crate::outbox;
@@ -22,6 +24,8 @@ pub const LOCAL_INTERVAL: Duration = Duration::from_secs(60);
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Report {
     pub outbox: outbox::Run,
+    /// Online payment attempts settled by the re-check.
+    pub payments: usize,
     /// Billing chunks done.
     pub billing: usize,
 }
@@ -30,8 +34,13 @@ pub struct Report {
 pub async fn run(app: &App, budget: Duration) -> Result<Report, StoreError> {
     let deadline = Instant::now() + budget;
     let outbox = outbox::deliver_due(app, deadline).await?;
+    let payments = crate::payment::attempts::recheck(app, deadline).await?;
     let billing = crate::billing::campaigns::advance(app, deadline).await?;
-    Ok(Report { outbox, billing })
+    Ok(Report {
+        outbox,
+        payments,
+        billing,
+    })
 }
 
 /// The local portal's worker: delivers the outbox as soon as the embedded

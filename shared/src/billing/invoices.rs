@@ -147,6 +147,48 @@ enum Part {
     Other,
 }
 
+/// A payment on an invoice as read at `version`: the invoice with it (paid
+/// when nothing is left due) and its receipt's number, reserved.
+pub(crate) struct PaymentWrites {
+    pub recu: String,
+    pub after: Invoice,
+    /// The invoice, on the condition that it is still at `version`.
+    pub invoice: Write,
+    /// The receipts' counter, on the condition that it holds the value read.
+    pub counter: Write,
+}
+
+pub(crate) async fn payment_writes(
+    store: &dyn Store,
+    inv: &Invoice,
+    version: u64,
+    amount: Decimal,
+    means: &str,
+    by: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<PaymentWrites, StoreError> {
+    let year = crate::planning::rules::paris_date(now).year();
+    let reserved = numbering::reserve(store, invoice::RECEIPTS, year, 1).await?;
+    let recu = invoice::number(invoice::RECEIPTS, year, reserved.first);
+    let mut after = inv.clone();
+    after.paiements.push(Payment {
+        recu: recu.clone(),
+        le: now,
+        moyen: means.into(),
+        montant: amount,
+        agent: by.into(),
+    });
+    if after.due().is_zero() {
+        after.statut = Status::Paid;
+    }
+    Ok(PaymentWrites {
+        recu,
+        invoice: invoice_write(&after, version)?,
+        after,
+        counter: reserved.write,
+    })
+}
+
 /// Records a counter payment decided on the invoice as read at `version`,
 /// with the next receipt number, in one transaction (with the audit line).
 /// `Ok(None)` when the invoice changed meanwhile.
@@ -160,24 +202,21 @@ pub async fn record_payment(
     decider.covers(REGIE)?;
     let store = app.store.as_ref();
     let now = app.clock.now();
-    let year = crate::planning::rules::paris_date(now).year();
     for _ in 0..10 {
-        let reserved = numbering::reserve(store, invoice::RECEIPTS, year, 1).await?;
-        let recu = invoice::number(invoice::RECEIPTS, year, reserved.first);
-        let mut after = inv.get().clone();
-        after.paiements.push(Payment {
-            recu: recu.clone(),
-            le: now,
-            moyen: means.label().into(),
-            montant: amount,
-            agent: decider.agent().account().display_name(),
-        });
-        if after.due().is_zero() {
-            after.statut = Status::Paid;
-        }
+        let paid = payment_writes(
+            store,
+            inv.get(),
+            inv.version(),
+            amount,
+            means.label(),
+            &decider.agent().account().display_name(),
+            now,
+        )
+        .await?;
+        let (recu, after) = (paid.recu, paid.after);
         let mut tx = Transaction::new();
-        tx.add(Part::Invoice, invoice_write(&after, inv.version())?)
-            .add(Part::Counter, reserved.write)
+        tx.add(Part::Invoice, paid.invoice)
+            .add(Part::Counter, paid.counter)
             .add(
                 Part::Other,
                 decider.agent().actor().audit(

@@ -267,6 +267,19 @@ pub fn invoice_published(
     }
 }
 
+/// An online payment recorded: the receipt (no bank details: the amount,
+/// the invoice and the receipt's number only).
+pub fn payment_received(numero: &str, amount: &str, receipt: &str, means: &str) -> FamilyNotice {
+    FamilyNotice {
+        subject: format!("paiement reçu, facture {numero}"),
+        paragraphs: vec![
+            format!("Votre paiement de {amount} par {means} sur la facture n° {numero} est enregistré : reçu n° {receipt}."),
+            "La facture et ce qu'il reste à régler sont dans la rubrique « Factures » de votre Espace Famille.".into(),
+        ],
+        path: "/factures",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! One snapshot per message: subject, text and HTML as sent.
@@ -344,6 +357,11 @@ mod tests {
             (
                 "facture_disponible",
                 invoice_published("Facture", "F-2026-000042", "octobre 2026", "23,10 €", day)
+                    .to(c, TO, public),
+            ),
+            (
+                "paiement_recu",
+                payment_received("F-2026-000042", "23,10 €", "R-2026-000007", "carte")
                     .to(c, TO, public),
             ),
         ];

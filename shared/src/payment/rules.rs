@@ -129,16 +129,27 @@ pub fn may_pay(
     Ok(())
 }
 
-/// The `refdet` of an invoice's `n`th attempt: the number's letters and
-/// digits, then `P` and the attempt (PayFiP refuses the same operation
-/// data twice; at most 30 letters or digits).
-pub fn refdet(numero: &str, n: u32) -> String {
+/// The `refdet` of an attempt started at `at`: the number's letters and
+/// digits, then `P` and the second it started in base 36 (PayFiP refuses
+/// the same operation data twice; one attempt at a time per invoice; at
+/// most 30 letters or digits).
+pub fn refdet(numero: &str, at: chrono::DateTime<chrono::Utc>) -> String {
     let compact: String = numero
         .chars()
         .filter(char::is_ascii_alphanumeric)
-        .take(24)
+        .take(21)
         .collect();
-    format!("{compact}P{n:03}")
+    let mut n = at.timestamp().unsigned_abs();
+    let mut suffix = Vec::new();
+    loop {
+        suffix.push(char::from_digit((n % 36) as u32, 36).unwrap_or('0'));
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    let suffix: String = suffix.into_iter().rev().collect();
+    format!("{compact}P{}", suffix.to_uppercase())
 }
 
 #[cfg(test)]
@@ -201,9 +212,15 @@ mod tests {
 
     #[test]
     fn a_refdet_is_fresh_per_attempt_and_payfip_shaped() {
-        assert_eq!(refdet("F-2026-000042", 1), "F2026000042P001");
-        assert_ne!(refdet("F-2026-000042", 1), refdet("F-2026-000042", 2));
-        let long = refdet(&"X".repeat(40), 999);
+        let at = chrono::DateTime::parse_from_rfc3339("2026-11-26T07:12:00Z")
+            .unwrap()
+            .to_utc();
+        assert_eq!(refdet("F-2026-000042", at), "F2026000042PTP3LC0");
+        assert_ne!(
+            refdet("F-2026-000042", at),
+            refdet("F-2026-000042", at + Duration::seconds(1))
+        );
+        let long = refdet(&"X".repeat(40), at);
         assert!(long.len() <= 30 && long.bytes().all(|b| b.is_ascii_alphanumeric()));
     }
 }

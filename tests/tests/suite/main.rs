@@ -17,6 +17,7 @@ mod import;
 mod inscriptions;
 mod outbox;
 mod pages;
+mod payment;
 mod planning;
 mod security;
 mod ses;

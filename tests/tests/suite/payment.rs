@@ -1,0 +1,280 @@
+//! Paying online, on both stores, with the local test gateway (and PayFiP's
+//! adapter against a local SOAP server): the race that loses payments
+//! elsewhere — notification, return and re-check of one operation at once,
+//! repeated — records one payment, one receipt and one e-mail; a lost
+//! notification and a lost return are settled by the re-check alone; each
+//! result code; a second attempt within 20 minutes refused.
+
+use crate::support::{TestPortal, signed_up_family};
+use chrono::Duration;
+use shared::domain::invoice::{self, Invoice, Status};
+use shared::payment::attempts::{self, State, Urls};
+use shared::payment::gateway;
+use shared::payment::payfip::samples as gateway_samples;
+use shared::payment::rules::Refusal;
+use shared::store::Condition;
+
+const MAIL: &str = "emilie@example.org";
+
+/// A published invoice of the signed-up family, stored as billing does.
+async fn invoice(portal: &TestPortal, numero: &str) -> Invoice {
+    let inv = Invoice {
+        numero: numero.into(),
+        dossier: "D2026-0142".into(),
+        ..shared::demo::long_invoice()
+    };
+    portal
+        .app
+        .store
+        .put(invoice::item(&inv).unwrap(), Condition::NotExists)
+        .await
+        .unwrap();
+    inv
+}
+
+async fn stored(portal: &TestPortal, inv: &Invoice) -> Invoice {
+    portal
+        .app
+        .store
+        .get(&invoice::key(&inv.dossier, &inv.numero))
+        .await
+        .unwrap()
+        .unwrap()
+        .record()
+        .unwrap()
+}
+
+fn later() -> std::time::Instant {
+    std::time::Instant::now() + std::time::Duration::from_secs(30)
+}
+
+fn urls() -> Urls {
+    Urls {
+        notification: "http://127.0.0.1:8080/paiement/notification".into(),
+        retour: "http://127.0.0.1:8080/paiement/retour".into(),
+    }
+}
+
+/// Starts paying; the operation id from the payment page's address.
+async fn pay(portal: &TestPortal, inv: &Invoice) -> String {
+    let page = attempts::start(&portal.app, inv, false, MAIL, &urls())
+        .await
+        .unwrap();
+    page.rsplit_once("idop=").unwrap().1.to_owned()
+}
+
+async fn receipts(portal: &TestPortal, to: &str) -> usize {
+    portal
+        .mail_texts_to(to)
+        .await
+        .iter()
+        .filter(|m| m.contains("Votre paiement de"))
+        .count()
+}
+
+async fn the_race(portal: TestPortal) {
+    // An address of its own: moto keeps every message it was given.
+    let to = format!("emilie.{}@example.org", ulid::Ulid::new()).to_lowercase();
+    signed_up_family(&portal, "Émilie", "emilie.l", &to, true).await;
+    let store = portal.app.store.clone();
+    for round in 0..4 {
+        let inv = invoice(&portal, &format!("F-2026-00010{round}")).await;
+        let idop = pay(&portal, &inv).await;
+        assert!(gateway::decide(store.as_ref(), &idop, "P").await.unwrap());
+        // Notification, return and re-check at once (the re-check's window
+        // opens 5 minutes after the start).
+        portal.clock.advance(Duration::minutes(6));
+        let (a, b, c) = tokio::join!(
+            attempts::settle(&portal.app, &idop),
+            attempts::settle(&portal.app, &idop),
+            attempts::recheck(&portal.app, later()),
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        c.unwrap();
+        assert_eq!((a.etat, b.etat), (State::Payee, State::Payee));
+        assert_eq!(a.recu, b.recu, "one receipt");
+        let after = stored(&portal, &inv).await;
+        assert_eq!(after.paiements.len(), 1, "round {round}: one payment");
+        assert_eq!(after.statut, Status::Paid);
+        assert_eq!(after.paiements[0].moyen, "carte");
+        assert_eq!(after.paiements[0].montant, inv.due());
+        // Called again later: nothing more.
+        attempts::settle(&portal.app, &idop).await.unwrap();
+        assert_eq!(stored(&portal, &inv).await.paiements.len(), 1);
+        portal.clock.advance(Duration::minutes(30));
+    }
+    assert_eq!(receipts(&portal, &to).await, 4, "one e-mail per payment");
+}
+
+#[tokio::test]
+async fn notification_return_and_recheck_at_once_pay_once_on_sqlite() {
+    the_race(TestPortal::sqlite().await).await;
+}
+
+#[tokio::test]
+async fn notification_return_and_recheck_at_once_pay_once_on_dynamodb() {
+    the_race(TestPortal::aws().await).await;
+}
+
+#[tokio::test]
+async fn each_result_and_the_recheck_alone() {
+    let portal = TestPortal::sqlite().await;
+    signed_up_family(&portal, "Émilie", "emilie.l", MAIL, true).await;
+    let store = portal.app.store.clone();
+    // Neither the notification nor the browser came back: the re-check
+    // alone settles the payment, once its window opens.
+    let lost = invoice(&portal, "F-2026-000201").await;
+    let idop = pay(&portal, &lost).await;
+    gateway::decide(store.as_ref(), &idop, "P").await.unwrap();
+    assert_eq!(
+        attempts::recheck(&portal.app, later()).await.unwrap(),
+        0,
+        "too early"
+    );
+    portal.clock.advance(Duration::minutes(5));
+    assert_eq!(attempts::recheck(&portal.app, later()).await.unwrap(), 1);
+    assert_eq!(stored(&portal, &lost).await.statut, Status::Paid);
+    assert_eq!(
+        attempts::recheck(&portal.app, later()).await.unwrap(),
+        0,
+        "settled once"
+    );
+
+    // Refused: the invoice stays to pay, and may be paid again at once.
+    let inv = invoice(&portal, "F-2026-000202").await;
+    let idop = pay(&portal, &inv).await;
+    // A second attempt while the first is under way is refused.
+    assert!(matches!(
+        attempts::start(&portal.app, &inv, false, MAIL, &urls()).await,
+        Err(attempts::StartError::Refused(Refusal::UnderWay))
+    ));
+    gateway::decide(store.as_ref(), &idop, "R").await.unwrap();
+    let a = attempts::settle(&portal.app, &idop).await.unwrap();
+    assert_eq!(a.etat, State::Refusee);
+    assert_eq!(stored(&portal, &inv).await.paiements.len(), 0);
+
+    // Abandoned, or not finished: waiting for 20 minutes, then expired.
+    portal.clock.advance(Duration::seconds(1));
+    let idop = pay(&portal, &inv).await;
+    gateway::decide(store.as_ref(), &idop, "A").await.unwrap();
+    portal.clock.advance(Duration::minutes(19));
+    assert_eq!(
+        attempts::settle(&portal.app, &idop).await.unwrap().etat,
+        State::EnCours
+    );
+    portal.clock.advance(Duration::minutes(2));
+    assert_eq!(
+        attempts::settle(&portal.app, &idop).await.unwrap().etat,
+        State::Expiree
+    );
+    let idop = pay(&portal, &inv).await;
+    portal.clock.advance(Duration::minutes(10));
+    assert_eq!(
+        attempts::settle(&portal.app, &idop).await.unwrap().etat,
+        State::EnCours,
+        "P5 under 20 minutes"
+    );
+    portal.clock.advance(Duration::minutes(11));
+    assert_eq!(
+        attempts::settle(&portal.app, &idop).await.unwrap().etat,
+        State::Expiree,
+        "P5 after 20 minutes"
+    );
+
+    // Paid by direct debit through PayFiP (V).
+    let idop = pay(&portal, &inv).await;
+    gateway::decide(store.as_ref(), &idop, "V").await.unwrap();
+    let a = attempts::settle(&portal.app, &idop).await.unwrap();
+    assert_eq!(a.etat, State::Payee);
+    let paid = stored(&portal, &inv).await;
+    assert_eq!(paid.paiements[0].moyen, "prélèvement (PayFiP)");
+    // Paid: no more attempts.
+    assert!(matches!(
+        attempts::start(&portal.app, &paid, false, MAIL, &urls()).await,
+        Err(attempts::StartError::Refused(Refusal::Paid))
+    ));
+    // A family on direct debit does not pay online.
+    let other = invoice(&portal, "F-2026-000203").await;
+    assert!(matches!(
+        attempts::start(&portal.app, &other, true, MAIL, &urls()).await,
+        Err(attempts::StartError::Refused(Refusal::DirectDebit))
+    ));
+    // An operation id nobody created.
+    assert!(matches!(
+        attempts::settle(&portal.app, "inconnu").await,
+        Err(attempts::SettleError::Unknown)
+    ));
+    assert!(stored(&portal, &other).await.is_open());
+}
+
+/// PayFiP's adapter against a local server that answers as PayFiP's SOAP
+/// service does: the requests it receives have the documented shape.
+#[tokio::test]
+async fn the_payfip_adapter_speaks_soap() {
+    use axum::routing::post;
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let seen = received.clone();
+    let app = axum::Router::new().route(
+        "/tpa/services/securite",
+        post(move |body: String| {
+            let seen = seen.clone();
+            async move {
+                seen.lock().unwrap().push(body.clone());
+                let xml = if body.contains("creerPaiementSecurise") {
+                    gateway_samples::created("op42")
+                } else if body.contains("<idOp>op42</idOp>") {
+                    gateway_samples::detail("op42", "F2026000042P1", 8640, "P")
+                } else if body.contains("<idOp>encours</idOp>") {
+                    gateway_samples::fault("FonctionnelleErreur", "P5", "Résultat non disponible")
+                } else if body.contains("<idOp>purge</idOp>") {
+                    gateway_samples::fault("FonctionnelleErreur", "P1", "IdOp incorrect")
+                } else {
+                    gateway_samples::fault("TechDysfonctionnementErreur", "T2", "Erreur technique")
+                };
+                (axum::http::StatusCode::OK, xml)
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let payfip = gateway::PayFip {
+        client: reqwest::Client::new(),
+        url: format!("http://{addr}/tpa/services/securite"),
+    };
+    use gateway::{Gateway, Reply};
+    let creation = shared::payment::payfip::Creation {
+        numcli: "012345".into(),
+        exer: 2026,
+        refdet: "F2026000042P1".into(),
+        objet: "Facture F 2026 000042".into(),
+        montant: 8640,
+        mel: MAIL.into(),
+        urlnotif: urls().notification,
+        urlredirect: urls().retour,
+        saisie: shared::payment::payfip::Mode::Test,
+    };
+    assert_eq!(payfip.create(&creation).await.unwrap(), "op42");
+    let Reply::Finished(d) = payfip.detail("op42").await.unwrap() else {
+        panic!("a result");
+    };
+    assert_eq!((d.resultrans.as_str(), d.montant), ("P", 8640));
+    assert_eq!(payfip.detail("encours").await.unwrap(), Reply::Unfinished);
+    assert_eq!(payfip.detail("purge").await.unwrap(), Reply::Unknown);
+    assert!(matches!(
+        payfip.detail("autre").await,
+        Err(gateway::GatewayError::Fault(_))
+    ));
+    let sent = received.lock().unwrap().clone();
+    assert!(sent[0].contains("<numcli>012345</numcli>") && sent[0].contains("<saisie>T</saisie>"));
+    assert!(sent[1].contains("<pai:recupererDetailPaiementSecurise><arg0><idOp>op42</idOp>"));
+    // Nobody listening: unreachable, not a result.
+    let gone = gateway::PayFip {
+        client: reqwest::Client::new(),
+        url: "http://127.0.0.1:9/".into(),
+    };
+    assert!(matches!(
+        gone.detail("op42").await,
+        Err(gateway::GatewayError::Unreachable(_))
+    ));
+}
