@@ -196,12 +196,13 @@ pub fn invoice_lines(i: &Invoice) -> Markup {
 }
 
 /// The "how to pay" part of an invoice page.
-fn how_to_pay(s: &Settings, i: &Invoice) -> Markup {
+fn how_to_pay(s: &Settings, i: &Invoice, online: bool) -> Markup {
     let regie = s.service(shared::billing::campaigns::REGIE);
     let text = pdf::how_to_pay(
         i,
         regie.map_or("régie", |r| r.nom.as_str()),
         regie.map_or("", |r| r.horaires.as_str()),
+        online,
     );
     html! {
         h2 { "Comment régler" }
@@ -215,8 +216,46 @@ fn how_to_pay(s: &Settings, i: &Invoice) -> Markup {
     }
 }
 
-/// The invoice page.
-pub fn detail_page(s: &Settings, bar: Markup, i: &Invoice) -> Markup {
+/// Whether the family pays by direct debit (its invoices are not paid
+/// online).
+pub async fn on_direct_debit(
+    store: &dyn shared::store::Store,
+    numero: &str,
+) -> Result<bool, shared::store::StoreError> {
+    Ok(shared::dossiers::load(store, numero)
+        .await?
+        .is_some_and(|(d, _)| {
+            d.mode_paiement == Some(shared::domain::dossier::PaymentMode::Prelevement)
+        }))
+}
+
+/// The "Payer en ligne" button, or why the invoice cannot be paid online.
+pub fn pay_online(i: &Invoice, direct_debit: bool, csrf: Markup) -> Markup {
+    if !i.is_open() || i.kind == Kind::Avoir || i.transmise_le.is_some() {
+        return html! {};
+    }
+    match shared::payment::rules::may_pay(i, direct_debit, None) {
+        Ok(()) => html! {
+            h2 { "Payer en ligne" }
+            form method="post" action={ "/factures/" (i.numero) "/payer" } {
+                (csrf)
+                p { "Par carte bancaire, sur le site sécurisé de la DGFiP (PayFiP) : " strong { (euros(i.due())) } "." }
+                p { button.button type="submit" { "Payer en ligne" span.visually-hidden { " la facture " (i.numero) } } }
+            }
+        },
+        Err(why) => html! { p { (why.to_string()) } },
+    }
+}
+
+/// The invoice page; `pay`: [`pay_online`]; `direct_debit`: the family
+/// pays so.
+pub fn detail_page(
+    s: &Settings,
+    bar: Markup,
+    i: &Invoice,
+    pay: Markup,
+    direct_debit: bool,
+) -> Markup {
     let title = format!("{} {}", i.kind.label(), i.numero);
     layout::render(Page {
         title: &title,
@@ -242,7 +281,8 @@ pub fn detail_page(s: &Settings, bar: Markup, i: &Invoice) -> Markup {
                     "Télécharger la facture" span.visually-hidden { " " (i.numero) } " (PDF)"
                 }
             }
-            (how_to_pay(s, i))
+            (pay)
+            (how_to_pay(s, i, !direct_debit))
         },
     })
 }
@@ -272,8 +312,11 @@ pub async fn detail(
     csrf: Csrf,
     Path(numero): Path<String>,
 ) -> Result<Response, AppError> {
-    let inv = linked.access.invoice(app.store.as_ref(), &numero).await??;
-    let markup = detail_page(&app.settings, bar(&linked, &csrf), &inv);
+    let store = app.store.as_ref();
+    let inv = linked.access.invoice(store, &numero).await??;
+    let direct_debit = on_direct_debit(store, &linked.numero).await?;
+    let pay = pay_online(&inv, direct_debit, csrf.field());
+    let markup = detail_page(&app.settings, bar(&linked, &csrf), &inv, pay, direct_debit);
     Ok((csrf, markup).into_response())
 }
 

@@ -282,7 +282,7 @@ pub fn render(s: &Settings, inv: &Invoice) -> Result<Vec<u8>, PdfError> {
         pen.new_page();
         y = MARGIN + 12.0;
     }
-    let how = how_to_pay(inv, regie_name, regie_hours);
+    let how = how_to_pay(inv, regie_name, regie_hours, true);
     for (heading, text) in [
         ("Comment régler", how.as_str()),
         (
@@ -370,7 +370,9 @@ fn draw(doc: &mut Document, ops: &[Op], regular: &Font, bold: &Font) -> Result<(
 
 /// The "how to pay" paragraph: direct debit, online, or at the régie; an
 /// invoice handed to the Trésor public is paid there.
-pub fn how_to_pay(inv: &Invoice, regie: &str, hours: &str) -> String {
+/// `online`: whether paying online is offered to this family (not to one
+/// on direct debit).
+pub fn how_to_pay(inv: &Invoice, regie: &str, hours: &str, online: bool) -> String {
     if inv.kind == Kind::Avoir {
         return "Cet avoir est déduit de vos prochaines factures.".into();
     }
@@ -384,7 +386,11 @@ pub fn how_to_pay(inv: &Invoice, regie: &str, hours: &str) -> String {
             d.format("%d/%m/%Y")
         ));
     } else {
-        // Online payment (PayFiP) joins this text when it is offered.
+        if online {
+            text.push_str(
+                "En ligne par carte bancaire depuis votre Espace Famille (rubrique « Factures »). ",
+            );
+        }
         text.push_str(&format!(
             "À la {regie} ({hours}) en espèces, par chèque à l'ordre du Trésor public ou en CESU, avec le numéro de la facture. "
         ));

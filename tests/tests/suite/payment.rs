@@ -278,3 +278,113 @@ async fn the_payfip_adapter_speaks_soap() {
         Err(gateway::GatewayError::Unreachable(_))
     ));
 }
+
+/// Through the pages: "Payer en ligne", the test gateway with the tab
+/// closed before returning (no notification, no return): the invoice is
+/// paid after the next run of the jobs. Notifications with no id, an
+/// unknown id, a malformed body, and 1,000 for one id.
+#[tokio::test]
+async fn a_family_pays_and_closes_the_tab() {
+    let portal = TestPortal::sqlite().await;
+    let mut family = signed_up_family(&portal, "Émilie", "emilie.l", MAIL, true).await;
+    // The demo family pays by direct debit: this one pays its invoices.
+    let store = portal.app.store.as_ref();
+    let (mut dossier, version) = shared::dossiers::load(store, "D2026-0142")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        dossier.mode_paiement,
+        Some(shared::domain::dossier::PaymentMode::Prelevement)
+    );
+    let page = {
+        let inv = invoice(&portal, "F-2026-000299").await;
+        family.get(&format!("/factures/{}", inv.numero)).await
+    };
+    assert!(page.body.contains("cette facture sera prélevée"));
+    assert!(!page.body.contains("Payer en ligne"));
+    dossier.mode_paiement = None;
+    store
+        .write(shared::store::Write::put_at(
+            shared::store::Item::from_record(shared::domain::dossier::key("D2026-0142"), &dossier)
+                .unwrap(),
+            version,
+        ))
+        .await
+        .unwrap();
+    let inv = invoice(&portal, "F-2026-000300").await;
+    let page = family.get("/factures/F-2026-000300").await;
+    assert!(page.body.contains("Payer en ligne"), "{}", page.body);
+    let r = family.post("/factures/F-2026-000300/payer", &[]).await;
+    assert_eq!(r.status, axum::http::StatusCode::SEE_OTHER, "{}", r.body);
+    let location = r.location().to_owned();
+    let (path, idop) = location.rsplit_once("?idop=").unwrap();
+    assert!(path.ends_with("/paiement/test"), "{location}");
+    let idop = idop.to_owned();
+    let gateway_page = family.get(&format!("/paiement/test?idop={idop}")).await;
+    assert!(gateway_page.body.contains("Passerelle de paiement de test"));
+    // A second click while the first attempt is under way.
+    family.get("/factures/F-2026-000300").await;
+    let again = family.post("/factures/F-2026-000300/payer", &[]).await;
+    assert_eq!(again.status, axum::http::StatusCode::CONFLICT);
+    assert!(again.body.contains("moins de 20 minutes"));
+    family.get(&format!("/paiement/test?idop={idop}")).await;
+    let closed = family
+        .post(
+            "/paiement/test",
+            &[
+                ("idop", &idop),
+                ("resultat", "P"),
+                ("sans_notification", "1"),
+                ("sans_retour", "1"),
+            ],
+        )
+        .await;
+    assert!(closed.body.contains("vous pouvez fermer cet onglet"));
+    assert_eq!(stored(&portal, &inv).await.paiements.len(), 0);
+    portal.clock.advance(Duration::minutes(5));
+    let report = shared::jobs::run(&portal.app, std::time::Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert_eq!(report.payments, 1);
+    let page = family.get("/factures/F-2026-000300").await;
+    assert!(page.body.contains("Payée"), "{}", page.body);
+    assert!(!page.body.contains("Payer en ligne"));
+    // The notification endpoint: bad input is refused, repeats change
+    // nothing.
+    let mut gateway = portal.browser();
+    assert_eq!(
+        gateway.post_raw("/paiement/notification", &[]).await.status,
+        axum::http::StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        gateway
+            .post_raw("/paiement/notification", &[("idOp", "inconnu")])
+            .await
+            .status,
+        axum::http::StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        gateway
+            .post_raw("/paiement/notification", &[("idOp", "<script>")])
+            .await
+            .status,
+        axum::http::StatusCode::BAD_REQUEST
+    );
+    for i in 0..1000 {
+        let field = if i % 2 == 0 { "idOp" } else { "idop" };
+        let r = gateway
+            .post_raw("/paiement/notification", &[(field, &idop)])
+            .await;
+        assert_eq!(r.status, axum::http::StatusCode::OK);
+    }
+    assert_eq!(stored(&portal, &inv).await.paiements.len(), 1);
+    // The return page, even late, says what happened.
+    let back = gateway.get(&format!("/paiement/retour?idop={idop}")).await;
+    assert!(
+        back.body
+            .contains("enregistré pour la facture F-2026-000300")
+    );
+    let unknown = gateway.get("/paiement/retour?idop=inconnu").await;
+    assert!(unknown.body.contains("en cours de vérification"));
+}
