@@ -37,6 +37,27 @@ if ! command -v pdftoppm >/dev/null; then
   apt-get update -qq
   apt-get install -y -qq poppler-utils >/dev/null
 fi
+if ! command -v xmllint >/dev/null; then
+  # Validates the SEPA direct debit file against the official XSD.
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq libxml2-utils >/dev/null
+fi
+# The official pain.008.001.02 XSD, as the PyPI package sepaxml ships it.
+xsd_dir="$PWD/target/xsd"
+if [ ! -f "$xsd_dir/pain.008.001.02.xsd" ]; then
+  mkdir -p "$xsd_dir"
+  python3 -m pip download --quiet --disable-pip-version-check --no-deps 'sepaxml==2.7.0' -d "$xsd_dir/wheel"
+  python3 - "$xsd_dir" <<'PY'
+import sys, zipfile, glob
+out = sys.argv[1]
+wheel = glob.glob(out + "/wheel/sepaxml-*.whl")[0]
+with zipfile.ZipFile(wheel) as z:
+    data = z.read("sepaxml/schemas/pain.008.001.02.xsd")
+open(out + "/pain.008.001.02.xsd", "wb").write(data)
+PY
+fi
+export EF_TEST_PAIN008_XSD="$xsd_dir/pain.008.001.02.xsd"
 if ! command -v java >/dev/null; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq

@@ -5,3 +5,4 @@ pub mod attempts;
 pub mod gateway;
 pub mod payfip;
 pub mod rules;
+pub mod sepa;

@@ -388,3 +388,98 @@ async fn a_family_pays_and_closes_the_tab() {
     let unknown = gateway.get("/paiement/retour?idop=inconnu").await;
     assert!(unknown.body.contains("en cours de vérification"));
 }
+
+/// The direct debit file of a collection date, validated against the
+/// official `pain.008.001.02.xsd` by `xmllint`: a FRST block (mandates
+/// never collected) and a RCUR block, exact counts and sums at both levels.
+#[test]
+fn the_sepa_file_follows_the_official_schema() {
+    use shared::payment::sepa::{self, Collection, Creditor, Mandate, MandateStatus};
+    let xsd = std::env::var("EF_TEST_PAIN008_XSD").expect(
+        "ce test a besoin du schéma pain.008.001.02.xsd : lancez `tests/run.sh` (EF_TEST_PAIN008_XSD)",
+    );
+    let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+    let mandate = |rum: &str, iban: &str, last: Option<&str>| Mandate {
+        rum: rum.into(),
+        dossier: "D2026-0142".into(),
+        titulaire: "Émilie Lefèvre".into(),
+        iban: iban.into(),
+        bic: None,
+        signe_le: d("2026-09-02"),
+        statut: MandateStatus::Actif,
+        fin_le: None,
+        derniere_collecte: last.map(d),
+    };
+    let amounts = ["23.10", "86.40", "0.99", "120.00", "15.55"];
+    let collections: Vec<Collection> = amounts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| Collection {
+            mandate: mandate(
+                &format!("EF-D2026-014{i}-20260902071203"),
+                if i % 2 == 0 {
+                    "FR7630001007941234567890185"
+                } else {
+                    "DE89370400440532013000"
+                },
+                (i >= 2).then_some("2026-10-06"),
+            ),
+            facture: format!("F-2026-00004{i}"),
+            montant: a.parse().unwrap(),
+        })
+        .collect();
+    let creditor = Creditor {
+        nom: "Régie centrale de Val-d'Albarine".into(),
+        iban: "FR3310071010000000200012345".into(),
+        ics: "FR72ZZZ123456".into(),
+    };
+    let at = chrono::DateTime::parse_from_rfc3339("2026-11-26T07:12:03Z")
+        .unwrap()
+        .to_utc();
+    let xml = sepa::pain008(
+        &creditor,
+        "PRLV-2026-12-05",
+        at,
+        d("2026-12-05"),
+        &collections,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prelevements.xml");
+    std::fs::write(&file, &xml).unwrap();
+    let out = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", &xsd])
+        .arg(&file)
+        .output()
+        .expect("xmllint (Debian libxml2-utils)");
+    assert!(
+        out.status.success(),
+        "{}\n{xml}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Counts and sums: 5 transactions, 246.04 € in all; FRST 2 (109.50 €),
+    // RCUR 3 (136.54 €).
+    let values = |tag: &str| -> Vec<String> {
+        xml.split(&format!("<{tag}>"))
+            .skip(1)
+            .map(|rest| rest.split('<').next().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(values("NbOfTxs"), ["5", "2", "3"]);
+    assert_eq!(values("CtrlSum"), ["246.04", "109.50", "136.54"]);
+    assert_eq!(values("SeqTp"), ["FRST", "RCUR"]);
+    assert!(xml.contains("xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.008.001.02\""));
+    assert!(xml.contains("<Id>FR72ZZZ123456</Id>"));
+    // A file the schema refuses is refused by the check too.
+    std::fs::write(
+        &file,
+        xml.replace("<SeqTp>RCUR</SeqTp>", "<SeqTp>XXXX</SeqTp>"),
+    )
+    .unwrap();
+    let bad = std::process::Command::new("xmllint")
+        .args(["--noout", "--schema", &xsd])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+}
