@@ -221,8 +221,8 @@ pub fn test_gateway_page(
                 }
                 p.actions {
                     button.button name="resultat" value="P" { "Payer" }
-                    " " button.button.secondary name="resultat" value="R" { "Refuser" }
-                    " " button.button.secondary name="resultat" value="A" { "Abandonner" }
+                    " " button.button-secondary name="resultat" value="R" { "Refuser" }
+                    " " button.button-secondary name="resultat" value="A" { "Abandonner" }
                 }
             }
         },

@@ -23,6 +23,7 @@ const pages = [
   { path: '/compte/inscription', status: 200 },
   { path: '/compte/mot-de-passe-oublie', status: 200 },
   { path: '/agents/connexion', status: 200 },
+  { path: '/paiement/retour?idop=inconnu', status: 200 },
   { path: '/page-qui-n-existe-pas', status: 404 },
 ];
 
