@@ -205,6 +205,14 @@ pub fn to_cents(amount: Decimal) -> Decimal {
     amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
+/// An amount in whole cents (rounded half-up to the cent first), as
+/// payment gateways and SEPA files take it.
+pub fn in_cents(amount: Decimal) -> i64 {
+    (to_cents(amount) * Decimal::from(100))
+        .try_into()
+        .unwrap_or_default()
+}
+
 /// An invoice line: quantity × unit price, rounded once, half-up to the cent.
 pub fn line_total(unit: Decimal, quantity: u32) -> Decimal {
     to_cents(unit * Decimal::from(quantity))

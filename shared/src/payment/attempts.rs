@@ -98,13 +98,6 @@ pub struct Urls {
     pub retour: String,
 }
 
-fn cents(amount: Decimal) -> i64 {
-    (amount * Decimal::from(100))
-        .round()
-        .try_into()
-        .unwrap_or_default()
-}
-
 /// Starts paying an invoice (what is due on it): the attempt is recorded,
 /// then the operation created; returns the payment page's address.
 pub async fn start(
@@ -160,7 +153,7 @@ pub async fn start(
         exer: chrono::Datelike::year(&crate::planning::rules::paris_date(now)),
         refdet: attempt.refdet.clone(),
         objet: payfip::objet(&format!("Facture {}", inv.numero)),
-        montant: cents(attempt.montant),
+        montant: crate::pricing::in_cents(attempt.montant),
         mel: mel.to_owned(),
         urlnotif: urls.notification.clone(),
         urlredirect: urls.retour.clone(),
@@ -233,7 +226,7 @@ pub enum SettleError {
 fn answer_for(a: &Attempt, reply: &Reply) -> Answer {
     match reply {
         Reply::Finished(d) => {
-            if d.refdet != a.refdet || d.montant != cents(a.montant) {
+            if d.refdet != a.refdet || d.montant != crate::pricing::in_cents(a.montant) {
                 tracing::warn!(
                     idop = %a.idop,
                     "résultat PayFiP différent de la tentative (référence ou montant) : non enregistré"

@@ -160,19 +160,11 @@ impl Gateway for TestGateway {
     async fn create(&self, c: &Creation) -> Result<String, GatewayError> {
         payfip::check(c).map_err(|e| GatewayError::Unreachable(e.to_string()))?;
         let idop = ulid::Ulid::new().to_string().to_lowercase();
-        let attrs = [
-            ("numcli", c.numcli.clone()),
-            ("exer", c.exer.to_string()),
-            ("refdet", c.refdet.clone()),
-            ("objet", c.objet.clone()),
-            ("montant", c.montant.to_string()),
-            ("mel", c.mel.clone()),
-            ("urlnotif", c.urlnotif.clone()),
-            ("urlredirect", c.urlredirect.clone()),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), serde_json::Value::from(v)))
-        .collect();
+        let attrs = c
+            .fields()
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), serde_json::Value::from(v)))
+            .collect();
         self.store
             .put(Item::new(operation_key(&idop), attrs), Condition::NotExists)
             .await?;

@@ -127,23 +127,27 @@ fn envelope(operation: &str, fields: &[(&str, String)]) -> String {
     )
 }
 
+impl Creation {
+    /// The fields by their PayFiP names, in the request's order.
+    pub fn fields(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("exer", self.exer.to_string()),
+            ("mel", self.mel.clone()),
+            ("montant", self.montant.to_string()),
+            ("numcli", self.numcli.clone()),
+            ("objet", self.objet.clone()),
+            ("refdet", self.refdet.clone()),
+            ("saisie", self.saisie.code().to_owned()),
+            ("urlnotif", self.urlnotif.clone()),
+            ("urlredirect", self.urlredirect.clone()),
+        ]
+    }
+}
+
 /// The `creerPaiementSecurise` request, checked first.
 pub fn create_request(c: &Creation) -> Result<String, InvalidField> {
     check(c)?;
-    Ok(envelope(
-        "creerPaiementSecurise",
-        &[
-            ("exer", c.exer.to_string()),
-            ("mel", c.mel.clone()),
-            ("montant", c.montant.to_string()),
-            ("numcli", c.numcli.clone()),
-            ("objet", c.objet.clone()),
-            ("refdet", c.refdet.clone()),
-            ("saisie", c.saisie.code().to_owned()),
-            ("urlnotif", c.urlnotif.clone()),
-            ("urlredirect", c.urlredirect.clone()),
-        ],
-    ))
+    Ok(envelope("creerPaiementSecurise", &c.fields()))
 }
 
 /// The `recupererDetailPaiementSecurise` request.

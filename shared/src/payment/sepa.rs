@@ -212,13 +212,6 @@ fn iso(d: NaiveDate) -> Result<sepa::IsoDate, FileError> {
         .map_err(|e| FileError(e.to_string()))
 }
 
-fn cents(amount: Decimal) -> i64 {
-    (amount * Decimal::from(100))
-        .round()
-        .try_into()
-        .unwrap_or_default()
-}
-
 /// The `pain.008.001.02` file of a collection date: one payment block for
 /// the first collections (FRST), one for the others (RCUR).
 pub fn pain008(
@@ -259,7 +252,7 @@ pub fn pain008(
                 iso(c.mandate.signe_le)?,
                 c.mandate.titulaire.clone(),
                 debtor,
-                cents(c.montant),
+                crate::pricing::in_cents(c.montant),
                 c.facture
                     .chars()
                     .filter(|ch| ch.is_ascii_alphanumeric() || *ch == '-')
