@@ -130,6 +130,12 @@ portal_cmd() {
     EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
     "$root/target/debug/portal" "$@"
 }
+# The same commands for the browser tests (e.g. `paiements verifier`).
+printf '#!/bin/sh\nEF_BIND=%s EF_SQLITE_PATH=%s EF_OUTBOX_DIR=%s EF_SITE_DIR=%s exec %s "$@"\n' \
+  "127.0.0.1:$portal_port" "$tmp/portal/portal.db" "$tmp/portal/outbox" "$tmp/portal/site" \
+  "$root/target/debug/portal" >"$tmp/portal-cmd"
+chmod +x "$tmp/portal-cmd"
+export EF_TEST_PORTAL_CMD="$tmp/portal-cmd"
 # An agent's invitation link: agent_link NAME EMAIL SERVICE.
 agent_link() {
   portal_cmd agent add --name "$1" --email "$2" --service "$3" | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*'

@@ -10,12 +10,14 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use chrono::NaiveDate;
 use maud::{Markup, html};
 use rust_decimal::Decimal;
 use shared::App;
 use shared::billing::{invoices, pdf};
 use shared::domain::invoice::{Invoice, Kind, Line};
 use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::payment::{mandates, sepa};
 use shared::pricing::{euros, to_cents};
 use shared::settings::Settings;
 use shared::web::AppError;
@@ -53,14 +55,18 @@ pub fn lists(all: &[Invoice]) -> Lists<'_> {
     }
 }
 
-fn status(i: &Invoice) -> Markup {
+fn status(i: &Invoice, debit: Option<NaiveDate>) -> Markup {
     html! {
-        @if i.transmise_le.is_some() && i.is_open() {
+        @if let Some(d) = debit {
+            strong { "Sera prélevée le " (d.format("%d/%m/%Y")) }
+        } @else if i.transmise_le.is_some() && i.is_open() {
             strong { "Transmise au Trésor public" }
         } @else if i.is_open() {
             strong { "À payer avant le " (i.echeance.format("%d/%m/%Y")) }
         } @else if i.kind == Kind::Avoir {
             "Entièrement déduit"
+        } @else if let Some(d) = &i.preleve {
+            "Payée par prélèvement le " (d.le.format("%d/%m/%Y"))
         } @else {
             "Payée"
         }
@@ -74,7 +80,7 @@ pub fn scrolling(label: &str, table: Markup) -> Markup {
     }
 }
 
-fn table(caption: &str, rows: &[&Invoice]) -> Markup {
+fn table(caption: &str, rows: &[&Invoice], mandate: bool) -> Markup {
     scrolling(
         caption,
         html! {
@@ -92,7 +98,7 @@ fn table(caption: &str, rows: &[&Invoice]) -> Markup {
                                 td { (i.periode) }
                                 td.num { (euros(i.montant)) }
                                 td.num { (euros(i.due())) }
-                                td { (status(i)) }
+                                td { (status(i, sepa::debit_date(i, mandate))) }
                             }
                         }
                     }
@@ -102,8 +108,8 @@ fn table(caption: &str, rows: &[&Invoice]) -> Markup {
     )
 }
 
-/// The list page.
-pub fn list_page(bar: Markup, all: &[Invoice]) -> Markup {
+/// The list page; `mandate`: the family's direct-debit mandate is active.
+pub fn list_page(bar: Markup, all: &[Invoice], mandate: bool) -> Markup {
     let l = lists(all);
     let (count, due) = invoices::pending(all);
     layout::render(Page {
@@ -120,11 +126,16 @@ pub fn list_page(bar: Markup, all: &[Invoice]) -> Markup {
                 }
             }
             h2 { "À payer" }
-            @if l.to_pay.is_empty() { p { "Rien à payer." } } @else { (table("Factures à payer", &l.to_pay)) }
+            @if l.to_pay.is_empty() { p { "Rien à payer." } } @else { (table("Factures à payer", &l.to_pay, mandate)) }
             h2 { "Réglées" }
-            @if l.settled.is_empty() { p { "Aucune facture réglée pour le moment." } } @else { (table("Factures réglées", &l.settled)) }
+            @if l.settled.is_empty() { p { "Aucune facture réglée pour le moment." } } @else { (table("Factures réglées", &l.settled, mandate)) }
             h2 { "Avoirs" }
-            @if l.credits.is_empty() { p { "Aucun avoir." } } @else { (table("Avoirs", &l.credits)) }
+            @if l.credits.is_empty() { p { "Aucun avoir." } } @else { (table("Avoirs", &l.credits, mandate)) }
+            h2 { "Prélèvement automatique" }
+            p {
+                @if mandate { "Vos factures sont prélevées automatiquement. " } @else { "Vos factures peuvent être prélevées automatiquement sur votre compte. " }
+                a href=(crate::prelevement::PATH) { @if mandate { "Modifier vos coordonnées bancaires ou arrêter le prélèvement" } @else { "Adhérer au prélèvement automatique" } }
+            }
         },
     })
 }
@@ -216,25 +227,31 @@ fn how_to_pay(s: &Settings, i: &Invoice, online: bool) -> Markup {
     }
 }
 
-/// Whether the family pays by direct debit (its invoices are not paid
-/// online).
-pub async fn on_direct_debit(
+/// Whether the family's direct-debit mandate is active.
+pub async fn active_mandate(
     store: &dyn shared::store::Store,
-    numero: &str,
+    linked: &Linked,
 ) -> Result<bool, shared::store::StoreError> {
-    Ok(shared::dossiers::load(store, numero)
-        .await?
-        .is_some_and(|(d, _)| {
-            d.mode_paiement == Some(shared::domain::dossier::PaymentMode::Prelevement)
-        }))
+    Ok(mandates::active(&linked.access.mandates(store).await?).is_some())
 }
 
-/// The "Payer en ligne" button, or why the invoice cannot be paid online.
-pub fn pay_online(i: &Invoice, direct_debit: bool, csrf: Markup) -> Markup {
+/// The day this invoice of the family will be debited, if it will.
+pub async fn debit_date(
+    store: &dyn shared::store::Store,
+    linked: &Linked,
+    inv: &Invoice,
+) -> Result<Option<NaiveDate>, shared::store::StoreError> {
+    Ok(sepa::debit_date(inv, active_mandate(store, linked).await?))
+}
+
+/// The "Payer en ligne" button, or why the invoice cannot be paid online;
+/// `mandate`: the family's mandate is active (else direct debit is offered).
+pub fn pay_online(i: &Invoice, mandate: bool, csrf: Markup) -> Markup {
+    let debit = sepa::debit_date(i, mandate);
     if !i.is_open() || i.kind == Kind::Avoir || i.transmise_le.is_some() {
         return html! {};
     }
-    match shared::payment::rules::may_pay(i, direct_debit, None) {
+    match shared::payment::rules::may_pay(i, debit, None) {
         Ok(()) => html! {
             h2 { "Payer en ligne" }
             form method="post" action={ "/factures/" (i.numero) "/payer" } {
@@ -242,19 +259,22 @@ pub fn pay_online(i: &Invoice, direct_debit: bool, csrf: Markup) -> Markup {
                 p { "Par carte bancaire, sur le site sécurisé de la DGFiP (PayFiP) : " strong { (euros(i.due())) } "." }
                 p { button.button type="submit" { "Payer en ligne" span.visually-hidden { " la facture " (i.numero) } } }
             }
+            @if !mandate {
+                p { "Pour ne plus y penser : " a href=(crate::prelevement::PATH) { "adhérer au prélèvement automatique" } "." }
+            }
         },
-        Err(why) => html! { p { (why.to_string()) } },
+        Err(why) => html! { p { strong { (why.to_string()) } } },
     }
 }
 
-/// The invoice page; `pay`: [`pay_online`]; `direct_debit`: the family
-/// pays so.
+/// The invoice page; `pay`: [`pay_online`]; `debit`: the day it will be
+/// debited, if it will.
 pub fn detail_page(
     s: &Settings,
     bar: Markup,
     i: &Invoice,
     pay: Markup,
-    direct_debit: bool,
+    debit: Option<NaiveDate>,
 ) -> Markup {
     let title = format!("{} {}", i.kind.label(), i.numero);
     layout::render(Page {
@@ -273,7 +293,7 @@ pub fn detail_page(
                     dt { @if i.kind == Kind::Avoir { "Reste à déduire" } @else { "Reste à payer" } }
                     dd { strong { (euros(i.due())) } }
                 }
-                dt { "État" } dd { (status(i)) }
+                dt { "État" } dd { (status(i, debit)) }
             }
             (invoice_lines(i))
             p {
@@ -282,7 +302,7 @@ pub fn detail_page(
                 }
             }
             (pay)
-            (how_to_pay(s, i, !direct_debit))
+            (how_to_pay(s, i, debit.is_none()))
         },
     })
 }
@@ -301,8 +321,10 @@ pub async fn list(
     linked: Linked,
     csrf: Csrf,
 ) -> Result<Response, AppError> {
-    let all = linked.access.invoices(app.store.as_ref()).await?;
-    let markup = list_page(bar(&linked, &csrf), &all);
+    let store = app.store.as_ref();
+    let all = linked.access.invoices(store).await?;
+    let mandate = active_mandate(store, &linked).await?;
+    let markup = list_page(bar(&linked, &csrf), &all, mandate);
     Ok((csrf, markup).into_response())
 }
 
@@ -314,9 +336,10 @@ pub async fn detail(
 ) -> Result<Response, AppError> {
     let store = app.store.as_ref();
     let inv = linked.access.invoice(store, &numero).await??;
-    let direct_debit = on_direct_debit(store, &linked.numero).await?;
-    let pay = pay_online(&inv, direct_debit, csrf.field());
-    let markup = detail_page(&app.settings, bar(&linked, &csrf), &inv, pay, direct_debit);
+    let mandate = active_mandate(store, &linked).await?;
+    let pay = pay_online(&inv, mandate, csrf.field());
+    let debit = sepa::debit_date(&inv, mandate);
+    let markup = detail_page(&app.settings, bar(&linked, &csrf), &inv, pay, debit);
     Ok((csrf, markup).into_response())
 }
 

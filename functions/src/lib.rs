@@ -9,6 +9,7 @@ pub mod factures;
 pub mod inscriptions;
 pub mod paiement;
 pub mod planning;
+pub mod prelevement;
 pub mod routes;
 
 pub(crate) use dossier::documents as dossier_documents;

@@ -32,6 +32,7 @@ pub fn routes() -> Routes {
         .route("/paiement/notification", post(notification))
         .route("/paiement/retour", get(back))
         .route("/paiement/test", get(test_page).post(test_decide))
+        .merge(crate::prelevement::routes())
 }
 
 pub fn router(app: App) -> Router {
@@ -54,9 +55,9 @@ pub async fn start(
 ) -> Result<Response, AppError> {
     let store = app.store.as_ref();
     let inv = linked.access.invoice(store, &numero).await??;
-    let direct_debit = crate::factures::on_direct_debit(store, &linked.numero).await?;
+    let debit = crate::factures::debit_date(store, &linked, &inv).await?;
     let mel = linked.family.account.courriel.clone();
-    match attempts::start(&app, inv.get(), direct_debit, &mel, &urls(&app)).await {
+    match attempts::start(&app, inv.get(), debit, &mel, &urls(&app)).await {
         Ok(page) => Ok(Redirect::to(&page).into_response()),
         Err(StartError::Refused(why)) => Ok(message(
             StatusCode::CONFLICT,

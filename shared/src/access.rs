@@ -11,14 +11,15 @@
 //!
 //! The proofs' fields are private: a handler cannot build one by hand, and
 //! every function of `shared` that changes a family's object or decides for
-//! a service takes the proof it needs. Invoices and message threads get the
-//! same shape when they arrive.
+//! a service takes the proof it needs. Invoices and mandates have the same
+//! shape; message threads get it when they arrive.
 
 use crate::accounts::{Account, Kind, Service, Status};
 use crate::domain::dossier::Child;
 use crate::domain::{document::Document, inscription::Inscription, invoice::Invoice};
 use crate::dossiers::Actor;
 use crate::ids::{ChildId, DossierNumber, RecordId};
+use crate::payment::sepa::Mandate;
 use crate::store::{Store, StoreError};
 
 /// Why a proof was not issued.
@@ -160,6 +161,17 @@ impl FamilyAccess {
         )
     }
 
+    /// The dossier's direct-debit mandates, newest first.
+    pub async fn mandates(&self, store: &dyn Store) -> Result<Vec<Granted<Mandate>>, StoreError> {
+        Ok(
+            crate::payment::mandates::of_dossier(store, self.numero.as_str())
+                .await?
+                .into_iter()
+                .map(|(m, v)| self.grant(m, v))
+                .collect(),
+        )
+    }
+
     /// One of the dossier's registrations.
     pub async fn registration(
         &self,
@@ -241,6 +253,29 @@ impl AgentAccess {
                 })
                 .ok_or(Denied::NotFound),
         )
+    }
+
+    /// A mandate of a dossier (the régie's validation).
+    pub async fn mandate(
+        &self,
+        store: &dyn Store,
+        numero: &DossierNumber,
+        rum: &str,
+    ) -> Result<Result<Granted<Mandate>, Denied>, StoreError> {
+        let plausible = !rum.is_empty()
+            && rum.len() <= 35
+            && rum.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        if !plausible {
+            return Ok(Err(Denied::NotFound));
+        }
+        Ok(crate::payment::mandates::get(store, numero.as_str(), rum)
+            .await?
+            .map(|(value, version)| Granted {
+                numero: numero.clone(),
+                value,
+                version,
+            })
+            .ok_or(Denied::NotFound))
     }
 
     /// The right to decide for a service (its id in the settings): only the

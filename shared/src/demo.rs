@@ -42,6 +42,22 @@ pub fn dossier() -> Dossier {
     }
 }
 
+/// The demo dossier pays by direct debit: its mandate, validated.
+pub fn mandate() -> crate::payment::sepa::Mandate {
+    crate::payment::sepa::Mandate {
+        rum: "EF-D2026-0142-20260901080000".into(),
+        dossier: "D2026-0142".into(),
+        titulaire: "Émilie Lefèvre".into(),
+        iban: "FR7630001007941234567890185".into(),
+        bic: None,
+        signe_le: date(2026, 9, 1),
+        statut: crate::payment::sepa::MandateStatus::Actif,
+        fin_le: None,
+        fin_motif: None,
+        derniere_collecte: None,
+    }
+}
+
 pub fn children() -> Vec<Child> {
     vec![
         Child {
@@ -97,6 +113,8 @@ pub fn invoice() -> Invoice {
         paiements: vec![],
         prelevement_le: None,
         transmise_le: None,
+        preleve: None,
+        rejet: None,
     }
 }
 
@@ -170,6 +188,10 @@ pub async fn seed_if_empty(store: &dyn Store) -> Result<bool, StoreError> {
     let inv = invoice();
     writes.push(Write::Put {
         item: invoice::item(&inv)?,
+        condition: Condition::NotExists,
+    });
+    writes.push(Write::Put {
+        item: crate::payment::mandates::demo_item(&mandate())?,
         condition: Condition::NotExists,
     });
     match store.transact(writes).await {

@@ -46,10 +46,39 @@ async function until(page, step) {
   assert.fail(`la campagne n'atteint pas l'étape « ${step} »`);
 }
 
-test('la régie facture un mois pointé, corrige une erreur, publie ; la famille lit et télécharge sa facture', async () => {
+test('la famille adhère au prélèvement ; la régie valide le mandat, facture un mois pointé, corrige une erreur, publie ; la facture dit quand elle sera prélevée', async () => {
+  // The family signs a mandate.
+  const family = await (await browser.newContext()).newPage();
+  await signUpWithDemoDossier(family, {
+    email: `factures.${Date.now()}@example.org`,
+    username: `fac${Date.now()}`,
+    password: 'Grenadine-tulipe-42-velo',
+    dossier: ['D2022-0031', 'petit', '618'],
+  });
+  await visit(family, () => family.getByRole('link', { name: 'Voir mes factures' }).click());
+  await visit(family, () => family.getByRole('link', { name: 'Adhérer au prélèvement automatique' }).click());
+  await fitsAPhone(family);
+  await field(family, 'Titulaire du compte').fill('Julie Petit');
+  await field(family, 'IBAN').fill('FR76 3000 1007 9412 3456 7890 186');
+  await family.getByLabel(/je l'accepte/).check();
+  await visit(family, () => family.getByRole('button', { name: 'Signer le mandat' }).click());
+  assert.match(await family.getByRole('alert').innerText(), /IBAN : Cet IBAN n'est pas valide/);
+  assert.equal(await field(family, 'Titulaire du compte').inputValue(), 'Julie Petit');
+  await field(family, 'IBAN').fill('fr76 3000 1007 9412 3456 7890 185');
+  await family.getByLabel(/je l'accepte/).check();
+  await visit(family, () => family.getByRole('button', { name: 'Signer le mandat' }).click());
+  assert.match(await family.locator('main').innerText(), /en attente de validation par la régie/);
+
   const regie = await (await browser.newContext()).newPage();
   await agentFromInvitation(regie, regieLink, 'regie@ville.example.org', 'Fougere-horloge-93-piano');
   await visit(regie, () => regie.getByRole('link', { name: 'Facturation' }).click());
+  await visit(regie, () => regie.getByRole('link', { name: 'Mandats de prélèvement' }).click());
+  await fitsAPhone(regie);
+  const mandate = regie.getByRole('region', { name: /^Mandat EF-D2022-0031-/ });
+  assert.match(await mandate.innerText(), /FR7630001007941234567890185/);
+  await visit(regie, () => mandate.getByRole('button', { name: /Valider le mandat/ }).click());
+  assert.match(await regie.locator('main').innerText(), /Mandat validé/);
+  await visit(regie, () => regie.getByRole('link', { name: '← Facturation' }).click());
   await fitsAPhone(regie);
   // A due date before the issue date: refused next to the field.
   await regie.getByLabel('Mois facturé').selectOption(month);
@@ -57,7 +86,9 @@ test('la régie facture un mois pointé, corrige une erreur, publie ; la famille
   await visit(regie, () => regie.getByRole('button', { name: 'Ouvrir et calculer le brouillon' }).click());
   assert.match(await regie.getByRole('alert').first().innerText(), /L'échéance doit venir après la date d'émission/);
   const due = new Date(Date.now() + 30 * 86400e3).toISOString().slice(0, 10);
+  const debit = new Date(Date.now() + 20 * 86400e3);
   await field(regie, "Date d'échéance").fill(due);
+  await field(regie, 'Date de prélèvement (familles en prélèvement)').fill(debit.toISOString().slice(0, 10));
   await visit(regie, () => regie.getByRole('button', { name: 'Ouvrir et calculer le brouillon' }).click());
   await until(regie, 'brouillon');
   const main = await regie.locator('main').innerText();
@@ -84,13 +115,7 @@ test('la régie facture un mois pointé, corrige une erreur, publie ; la famille
   await until(regie, 'publiée');
 
   // The family.
-  const family = await (await browser.newContext()).newPage();
-  await signUpWithDemoDossier(family, {
-    email: `factures.${Date.now()}@example.org`,
-    username: `fac${Date.now()}`,
-    password: 'Grenadine-tulipe-42-velo',
-    dossier: ['D2022-0031', 'petit', '618'],
-  });
+  await visit(family, () => family.goto(baseUrl + '/compte'));
   assert.match(await family.locator('main').innerText(), /Régie : 1 facture\(s\) en attente\(s\)/);
   await visit(family, () => family.getByRole('link', { name: 'Voir mes factures' }).click());
   await fitsAPhone(family);
@@ -98,6 +123,9 @@ test('la régie facture un mois pointé, corrige une erreur, publie ; la famille
   const invoice = await family.locator('main').innerText();
   assert.match(invoice, /Restauration scolaire — Repas/);
   assert.match(invoice, /Reste à payer/);
+  const day = debit.toISOString().slice(0, 10).split('-').reverse().join('/');
+  assert.match(invoice, new RegExp(`Sera prélevée le ${day}`));
+  assert.doesNotMatch(invoice, /Payer en ligne/);
   await fitsAPhone(family);
   const [download] = await Promise.all([
     family.waitForEvent('download'),

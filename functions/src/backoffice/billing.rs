@@ -79,7 +79,11 @@ pub fn campaigns_page(
         path: "/agents/facturation",
         main: html! {
             (bar)
-            p { a href="/agents" { "← Espace agents" } " · " a href="/agents/facturation/impayes" { "Impayés à transmettre au Trésor public" } }
+            p {
+                a href="/agents" { "← Espace agents" } " · " a href="/agents/facturation/impayes" { "Impayés à transmettre au Trésor public" }
+                " · " a href="/agents/facturation/mandats" { "Mandats de prélèvement" }
+                " · " a href="/agents/facturation/prelevements" { "Remises de prélèvement" }
+            }
             h2 { "Campagnes" }
             @if list.is_empty() { p { "Aucune campagne pour le moment." } } @else {
                 (scrolling("Campagnes de facturation", html! {
@@ -656,6 +660,7 @@ pub fn invoice_page(
                     li { (p.le.with_timezone(&chrono_tz::Europe::Paris).format("%d/%m/%Y")) " — " (euros(p.montant)) " en " (p.moyen) " (reçu " (p.recu) ")" }
                 }
             }
+            (super::debits::invoice_part(inv, &format!("{path}/rejet"), csrf.clone()))
             @if inv.is_open() && inv.transmise_le.is_none() && inv.kind == shared::domain::invoice::Kind::Facture {
                 h2 { "Enregistrer un paiement au guichet" }
                 (error_summary(errors, PAYMENT_LABELS))

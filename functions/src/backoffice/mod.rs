@@ -5,6 +5,7 @@
 
 mod attendance;
 mod billing;
+mod debits;
 mod documents;
 mod dossiers;
 mod inscriptions;
@@ -111,6 +112,19 @@ pub fn routes() -> Routes {
             "/agents/facturation/impayes/transmettre",
             post(billing::transmit),
         )
+        .route("/agents/facturation/mandats", get(debits::mandates))
+        .route(
+            "/agents/facturation/mandats/{numero}/{rum}",
+            post(debits::decide),
+        )
+        .route(
+            "/agents/facturation/prelevements",
+            get(debits::remises).post(debits::record),
+        )
+        .route(
+            "/agents/facturation/prelevements/{remise}",
+            get(debits::download),
+        )
         .route("/agents/facturation/{id}", get(billing::view))
         .route("/agents/facturation/{id}/relancer", post(billing::rerun))
         .route("/agents/facturation/{id}/publier", post(billing::publish))
@@ -134,6 +148,10 @@ pub fn routes() -> Routes {
         .route(
             "/agents/dossiers/{numero}/factures/{facture}/paiement",
             post(billing::pay),
+        )
+        .route(
+            "/agents/dossiers/{numero}/factures/{facture}/rejet",
+            post(debits::reject),
         )
         .route("/agents/courriels", get(mail::list))
         .route("/agents/courriels/{id}/renvoyer", post(mail::resend))

@@ -35,6 +35,18 @@ enum Command {
     /// Données de démonstration ou de formation.
     #[command(subcommand)]
     Demo(DemoCommand),
+    /// Paiements en ligne.
+    #[command(subcommand)]
+    Paiements(PaymentCommand),
+}
+
+#[derive(Subcommand)]
+enum PaymentCommand {
+    /// Interroge tout de suite la passerelle sur chaque paiement en ligne
+    /// resté sans résultat depuis moins de 24 heures (la vérification
+    /// périodique ne le fait qu'après 5 minutes) : pour une famille qui dit
+    /// avoir payé et dont la facture ne le montre pas encore.
+    Verifier,
 }
 
 #[derive(Subcommand)]
@@ -105,6 +117,7 @@ async fn main() -> std::process::ExitCode {
         Command::Demo(DemoCommand::MoisPasse { dossier, mois }) => {
             demo_past_month(&dossier, mois.as_deref()).await
         }
+        Command::Paiements(PaymentCommand::Verifier) => recheck_payments().await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -196,6 +209,17 @@ async fn add_agent(name: &str, email: &str, service: ServiceArg) -> anyhow::Resu
     );
     println!("Transmettez-lui ce lien, valable 72 heures, pour choisir son mot de passe :");
     println!("  {link}");
+    Ok(())
+}
+
+async fn recheck_payments() -> anyhow::Result<()> {
+    let app = App::from_config(Config::from_env()?, Arc::new(SystemClock)).await?;
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(600);
+    let settled =
+        shared::payment::attempts::recheck_from(&app, deadline, chrono::Duration::zero()).await?;
+    // The receipts leave now rather than at the portal's next round.
+    shared::outbox::deliver_due(&app, deadline).await?;
+    println!("{settled} paiement(s) réglé(s) par la vérification.");
     Ok(())
 }
 

@@ -815,6 +815,8 @@ fn final_invoice(c: &Campaign, d: &Draft, kind: Kind, numero: String) -> Invoice
         paiements: vec![],
         prelevement_le: c.prelevement_le.filter(|_| d.prelevement),
         transmise_le: None,
+        preleve: None,
+        rejet: None,
     }
 }
 

@@ -121,6 +121,32 @@ pub struct Invoice {
     /// longer online.
     #[serde(default)]
     pub transmise_le: Option<NaiveDate>,
+    /// Collected by direct debit in a régie's remise.
+    #[serde(default)]
+    pub preleve: Option<Debit>,
+    /// The debit came back rejected: the invoice is to pay again.
+    #[serde(default)]
+    pub rejet: Option<Rejection>,
+}
+
+/// An invoice's collection in a remise (the SEPA file's line).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Debit {
+    /// The remise's number ("P-2026-000003").
+    pub remise: String,
+    /// The collection date asked of the bank.
+    pub le: NaiveDate,
+    /// The mandate it was collected under.
+    pub rum: String,
+}
+
+/// A rejected debit, as the agent recorded it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub le: DateTime<Utc>,
+    /// "AM04 — provision insuffisante".
+    pub motif: String,
+    pub agent: String,
 }
 
 impl Invoice {

@@ -280,6 +280,37 @@ pub fn payment_received(numero: &str, amount: &str, receipt: &str, means: &str) 
     }
 }
 
+/// A mandate validated (`reason` is `None`) or refused by the régie (no
+/// bank details: the mandate's reference only).
+pub fn mandate_decided(rum: &str, reason: Option<&str>) -> FamilyNotice {
+    let (subject, paragraphs) = match reason {
+        None => ("prélèvement automatique activé", vec![
+            format!("La régie a validé votre mandat de prélèvement (référence {rum}). Vos prochaines factures seront prélevées à la date indiquée sur chacune d'elles."),
+        ]),
+        Some(r) => ("mandat de prélèvement refusé", vec![
+            format!("La régie n'a pas pu valider votre mandat de prélèvement (référence {rum}), pour la raison suivante : {r}"),
+            "Vos factures restent à régler en ligne ou à la régie ; vous pouvez signer un nouveau mandat depuis la rubrique « Factures ».".into(),
+        ]),
+    };
+    FamilyNotice {
+        subject: subject.into(),
+        paragraphs,
+        path: "/paiement/prelevement",
+    }
+}
+
+/// A direct debit returned by the bank: the invoice is to pay again.
+pub fn debit_rejected(numero: &str, amount: &str) -> FamilyNotice {
+    FamilyNotice {
+        subject: format!("prélèvement rejeté, facture {numero}"),
+        paragraphs: vec![
+            format!("Le prélèvement de {amount} pour la facture n° {numero} a été rejeté par votre banque."),
+            "Cette facture est de nouveau à régler : en ligne depuis la rubrique « Factures » de votre Espace Famille, ou à la régie. Si votre compte a changé, signez un nouveau mandat.".into(),
+        ],
+        path: "/factures",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! One snapshot per message: subject, text and HTML as sent.
@@ -363,6 +394,19 @@ mod tests {
                 "paiement_recu",
                 payment_received("F-2026-000042", "23,10 €", "R-2026-000007", "carte")
                     .to(c, TO, public),
+            ),
+            (
+                "mandat_valide",
+                mandate_decided("EF-D2026-0142-20261126071203", None).to(c, TO, public),
+            ),
+            (
+                "mandat_refuse",
+                mandate_decided("EF-D2026-0142-20261126071203", Some("IBAN illisible"))
+                    .to(c, TO, public),
+            ),
+            (
+                "prelevement_rejete",
+                debit_rejected("F-2026-000042", "23,10 €").to(c, TO, public),
             ),
         ];
         for (name, mail) in all {

@@ -100,14 +100,15 @@ pub struct Urls {
 
 /// Starts paying an invoice (what is due on it): the attempt is recorded,
 /// then the operation created; returns the payment page's address.
+/// `debit`: the day it will be debited, if so ([`super::sepa::debit_date`]).
 pub async fn start(
     app: &App,
     inv: &Invoice,
-    direct_debit: bool,
+    debit: Option<chrono::NaiveDate>,
     mel: &str,
     urls: &Urls,
 ) -> Result<String, StartError> {
-    rules::may_pay(inv, direct_debit, None)?;
+    rules::may_pay(inv, debit, None)?;
     let (store, gateway) = (app.store.as_ref(), app.payments.as_ref());
     let now = app.clock.now();
     let mut attempt = Attempt {
@@ -328,10 +329,21 @@ pub async fn settle(app: &App, idop: &str) -> Result<Attempt, SettleError> {
 /// hours ago is asked about, until `deadline` (the next run goes on).
 /// Returns how many were settled.
 pub async fn recheck(app: &App, deadline: std::time::Instant) -> Result<usize, StoreError> {
+    recheck_from(app, deadline, rules::recheck_min_age()).await
+}
+
+/// The re-check of every attempt from `min_age` to 24 hours old: what an
+/// operator runs at once (`portal paiements verifier`, `min_age` zero) when
+/// a family says it paid and its invoice does not show it yet.
+pub async fn recheck_from(
+    app: &App,
+    deadline: std::time::Instant,
+    min_age: Duration,
+) -> Result<usize, StoreError> {
     let now = app.clock.now();
     let (from, to) = (
         now - Duration::hours(rules::RECHECK_UNTIL_HOURS),
-        now - Duration::minutes(rules::RECHECK_FROM_MINUTES),
+        now - min_age,
     );
     let mut settled = 0;
     let mut days = vec![from.date_naive()];
@@ -348,7 +360,9 @@ pub async fn recheck(app: &App, deadline: std::time::Instant) -> Result<usize, S
                 return Ok(settled);
             }
             let a: Attempt = item.record()?;
-            if a.etat != State::EnCours || a.idop.is_empty() || !rules::to_recheck(now - a.cree_le)
+            if a.etat != State::EnCours
+                || a.idop.is_empty()
+                || !rules::to_recheck(now - a.cree_le, min_age)
             {
                 continue;
             }

@@ -79,8 +79,13 @@ pub fn outcome(answer: &Answer, age: Duration) -> Outcome {
 }
 
 /// Whether the re-check job asks about an attempt of this age.
-pub fn to_recheck(age: Duration) -> bool {
-    age >= Duration::minutes(RECHECK_FROM_MINUTES) && age <= Duration::hours(RECHECK_UNTIL_HOURS)
+pub fn to_recheck(age: Duration, min_age: Duration) -> bool {
+    age >= min_age && age <= Duration::hours(RECHECK_UNTIL_HOURS)
+}
+
+/// The re-check job's youngest attempts: 5 minutes old.
+pub fn recheck_min_age() -> Duration {
+    Duration::minutes(RECHECK_FROM_MINUTES)
 }
 
 /// Why an invoice cannot be paid online now (the page says it).
@@ -94,8 +99,11 @@ pub enum Refusal {
         "Cette facture a été transmise au Trésor public : réglez-la auprès du centre des finances publiques."
     )]
     Transmitted,
-    #[error("Vous avez adhéré au prélèvement automatique : cette facture sera prélevée.")]
-    DirectDebit,
+    #[error(
+        "Vous avez adhéré au prélèvement automatique : cette facture sera prélevée le {} sur le compte de votre mandat.",
+        .0.format("%d/%m/%Y")
+    )]
+    DirectDebit(chrono::NaiveDate),
     #[error(
         "Un paiement de cette facture a commencé il y a moins de 20 minutes : attendez son résultat avant d'en commencer un autre."
     )]
@@ -103,12 +111,12 @@ pub enum Refusal {
 }
 
 /// Whether the family may start paying this invoice online: something due,
-/// not a credit note, not handed to the Trésor, not on direct debit, and
-/// no attempt under 20 minutes old (`last_attempt`: the age of the latest
-/// attempt still waiting, if any).
+/// not a credit note, not handed to the Trésor, not to be debited (`debit`:
+/// [`super::sepa::debit_date`]), and no attempt under 20 minutes old
+/// (`last_attempt`: the age of the latest attempt still waiting, if any).
 pub fn may_pay(
     inv: &Invoice,
-    direct_debit: bool,
+    debit: Option<chrono::NaiveDate>,
     last_attempt: Option<Duration>,
 ) -> Result<(), Refusal> {
     if inv.kind == Kind::Avoir {
@@ -120,8 +128,8 @@ pub fn may_pay(
     if inv.transmise_le.is_some() {
         return Err(Refusal::Transmitted);
     }
-    if direct_debit {
-        return Err(Refusal::DirectDebit);
+    if let Some(day) = debit {
+        return Err(Refusal::DirectDebit(day));
     }
     if last_attempt.is_some_and(|age| age < Duration::minutes(WAIT_MINUTES)) {
         return Err(Refusal::UnderWay);
@@ -179,35 +187,45 @@ mod tests {
 
     #[test]
     fn the_recheck_window_is_five_minutes_to_a_day() {
-        assert!(!to_recheck(min(4)));
-        assert!(to_recheck(min(5)));
-        assert!(to_recheck(Duration::hours(24)));
-        assert!(!to_recheck(Duration::hours(24) + min(1)));
+        assert!(!to_recheck(min(4), recheck_min_age()));
+        assert!(to_recheck(min(1), Duration::zero()));
+        assert!(to_recheck(min(5), recheck_min_age()));
+        assert!(to_recheck(Duration::hours(24), recheck_min_age()));
+        assert!(!to_recheck(Duration::hours(24) + min(1), Duration::zero()));
     }
 
     #[test]
     fn who_may_pay_online() {
+        let day = chrono::NaiveDate::from_ymd_opt(2027, 1, 5).unwrap();
         let inv = crate::demo::long_invoice();
         assert!(inv.is_open());
-        assert_eq!(may_pay(&inv, false, None), Ok(()));
-        assert_eq!(may_pay(&inv, false, Some(min(25))), Ok(()));
-        assert_eq!(may_pay(&inv, false, Some(min(3))), Err(Refusal::UnderWay));
-        assert_eq!(may_pay(&inv, true, None), Err(Refusal::DirectDebit));
+        assert_eq!(may_pay(&inv, None, None), Ok(()));
+        assert_eq!(may_pay(&inv, None, Some(min(25))), Ok(()));
+        assert_eq!(may_pay(&inv, None, Some(min(3))), Err(Refusal::UnderWay));
+        assert_eq!(
+            may_pay(&inv, Some(day), None),
+            Err(Refusal::DirectDebit(day))
+        );
+        assert!(
+            Refusal::DirectDebit(day)
+                .to_string()
+                .contains("prélevée le 05/01/2027")
+        );
         let sent = Invoice {
             transmise_le: Some(inv.echeance),
             ..inv.clone()
         };
-        assert_eq!(may_pay(&sent, false, None), Err(Refusal::Transmitted));
+        assert_eq!(may_pay(&sent, None, None), Err(Refusal::Transmitted));
         let paid = Invoice {
             statut: Status::Paid,
             ..inv.clone()
         };
-        assert_eq!(may_pay(&paid, false, None), Err(Refusal::Paid));
+        assert_eq!(may_pay(&paid, None, None), Err(Refusal::Paid));
         let credit = Invoice {
             kind: Kind::Avoir,
             ..inv
         };
-        assert_eq!(may_pay(&credit, false, None), Err(Refusal::CreditNote));
+        assert_eq!(may_pay(&credit, None, None), Err(Refusal::CreditNote));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 //! functions.
 
 use crate::accounts::validation::FieldErrors;
+use crate::domain::invoice::{Invoice, Kind};
 use chrono::{DateTime, NaiveDate, Utc};
 use iban::IbanLike;
 use rust_decimal::Decimal;
@@ -79,7 +80,7 @@ pub struct MandateForm {
     pub iban: String,
     #[serde(default)]
     pub bic: String,
-    /// The mandate's text accepted ("oui").
+    /// The mandate's text accepted ("1", the checkbox's value).
     #[serde(default)]
     pub accepte: String,
 }
@@ -121,7 +122,7 @@ pub fn check_mandate(form: &MandateForm) -> Result<MandateInput, FieldErrors> {
             "Ce BIC n'est pas valide : 8 ou 11 lettres et chiffres (il est facultatif).".into(),
         );
     }
-    if form.accepte != "oui" {
+    if form.accepte != "1" {
         errors.insert(
             "accepte",
             "Cochez la case pour accepter le mandat de prélèvement.".into(),
@@ -162,9 +163,89 @@ pub struct Mandate {
     pub statut: MandateStatus,
     #[serde(default)]
     pub fin_le: Option<NaiveDate>,
+    /// Why it ended ("remplacé par le mandat …", "arrêté par la famille",
+    /// "refusé par la régie : …").
+    #[serde(default)]
+    pub fin_motif: Option<String>,
     /// The last collection made under it (none: the next is its first).
     #[serde(default)]
     pub derniere_collecte: Option<NaiveDate>,
+}
+
+impl MandateStatus {
+    pub fn label(self) -> &'static str {
+        match self {
+            MandateStatus::AValider => "en attente de validation par la régie",
+            MandateStatus::Actif => "actif",
+            MandateStatus::Termine => "terminé",
+        }
+    }
+
+    /// Its GSI1 partition's suffix.
+    pub fn id(self) -> &'static str {
+        match self {
+            MandateStatus::AValider => "a_valider",
+            MandateStatus::Actif => "actif",
+            MandateStatus::Termine => "termine",
+        }
+    }
+}
+
+/// The day an invoice will be debited: a published invoice with something
+/// due, not at the Trésor, not collected yet nor rejected, given a debit day
+/// by its campaign, of a family whose mandate is active. `None`: the family
+/// pays it another way (online, at the régie).
+pub fn debit_date(inv: &Invoice, active_mandate: bool) -> Option<NaiveDate> {
+    (active_mandate && collectable(inv))
+        .then_some(inv.prelevement_le)
+        .flatten()
+}
+
+/// Whether an invoice may go into a remise (its mandate aside).
+fn collectable(inv: &Invoice) -> bool {
+    inv.kind == Kind::Facture
+        && inv.is_open()
+        && inv.transmise_le.is_none()
+        && inv.preleve.is_none()
+        && inv.rejet.is_none()
+        && inv.prelevement_le.is_some()
+}
+
+/// Whether a remise for `date` collects this invoice: collectable, with a
+/// debit day on or before that date.
+pub fn due_by(inv: &Invoice, date: NaiveDate) -> bool {
+    collectable(inv) && inv.prelevement_le.is_some_and(|d| d <= date)
+}
+
+/// The collection date of a remise, as typed: a date after today (the bank
+/// needs the file at least one business day before).
+pub fn check_collection_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, String> {
+    match crate::import::parse_date(raw.trim()) {
+        None => Err("Indiquez une date, par exemple 05/01/2027.".into()),
+        Some(d) if d <= today => Err(
+            "La date de prélèvement doit être postérieure à aujourd'hui : la banque reçoit le fichier au moins un jour ouvré avant.".into(),
+        ),
+        Some(d) => Ok(d),
+    }
+}
+
+/// Why a bank returned a debit (the SEPA reason codes a régie meets).
+pub const REJECTION_REASONS: &[(&str, &str)] = &[
+    ("AM04", "provision insuffisante"),
+    ("AC04", "compte clôturé"),
+    ("AC01", "IBAN erroné"),
+    ("MD01", "pas de mandat valide"),
+    ("MS02", "opposition du débiteur"),
+    ("MD06", "remboursement demandé par le débiteur"),
+    ("MS03", "autre motif de la banque"),
+];
+
+/// The label of a reason code ("AM04 — provision insuffisante").
+pub fn rejection_label(code: &str) -> Option<String> {
+    REJECTION_REASONS
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(c, l)| format!("{c} — {l}"))
 }
 
 /// A mandate's reference: the dossier and the second it was signed (at
@@ -307,7 +388,7 @@ mod tests {
             titulaire: " Émilie Lefèvre ".into(),
             iban: "fr76 3000 1007 9412 3456 7890 185".into(),
             bic: "bnpa fr pp".into(),
-            accepte: "oui".into(),
+            accepte: "1".into(),
         };
         let m = check_mandate(&good).unwrap();
         assert_eq!(m.titulaire, "Émilie Lefèvre");
@@ -329,6 +410,62 @@ mod tests {
         })
         .unwrap();
         assert_eq!(no_bic.bic, None);
+    }
+
+    #[test]
+    fn an_invoice_is_debited_once_under_an_active_mandate() {
+        let day = NaiveDate::from_ymd_opt(2027, 1, 5).unwrap();
+        let mut inv = crate::demo::invoice();
+        inv.prelevement_le = Some(day);
+        assert_eq!(debit_date(&inv, true), Some(day));
+        assert_eq!(debit_date(&inv, false), None);
+        assert!(due_by(&inv, day));
+        assert!(!due_by(&inv, day.pred_opt().unwrap()));
+        let no_day = Invoice {
+            prelevement_le: None,
+            ..inv.clone()
+        };
+        assert_eq!(debit_date(&no_day, true), None);
+        let collected = Invoice {
+            preleve: Some(crate::domain::invoice::Debit {
+                remise: "P-2027-000001".into(),
+                le: day,
+                rum: "EF-X".into(),
+            }),
+            ..inv.clone()
+        };
+        assert_eq!(debit_date(&collected, true), None);
+        assert!(!due_by(&collected, day));
+        let rejected = Invoice {
+            rejet: Some(crate::domain::invoice::Rejection {
+                le: chrono::Utc::now(),
+                motif: "AM04 — provision insuffisante".into(),
+                agent: "Luc Bernard".into(),
+            }),
+            ..inv.clone()
+        };
+        assert!(!due_by(&rejected, day));
+        let sent = Invoice {
+            transmise_le: Some(day),
+            ..inv
+        };
+        assert_eq!(debit_date(&sent, true), None);
+        assert_eq!(
+            rejection_label("AM04").as_deref(),
+            Some("AM04 — provision insuffisante")
+        );
+        assert_eq!(rejection_label("XX99"), None);
+    }
+
+    #[test]
+    fn a_collection_date_comes_after_today() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 1).unwrap();
+        assert_eq!(
+            check_collection_date("05/12/2026", today),
+            Ok(NaiveDate::from_ymd_opt(2026, 12, 5).unwrap())
+        );
+        assert!(check_collection_date("2026-12-01", today).is_err());
+        assert!(check_collection_date("demain", today).is_err());
     }
 
     #[test]

@@ -39,6 +39,29 @@ pub fn check(s: &Settings, source: &str) -> Result<(), String> {
         }
     }
     let services: HashSet<&str> = s.services.iter().map(|x| x.id.as_str()).collect();
+    for x in &s.services {
+        if let Some(iban) = &x.iban
+            && let Err(e) = crate::payment::sepa::normalize_iban(iban)
+        {
+            return Err(error(
+                source,
+                "iban =",
+                format!("service « {} » : {e}", x.id),
+            ));
+        }
+        if let Some(ics) = &x.ics
+            && sepa::validate_creditor_id(ics).is_err()
+        {
+            return Err(error(
+                source,
+                "ics =",
+                format!(
+                    "service « {} » : identifiant créancier SEPA (ICS) invalide « {ics} »",
+                    x.id
+                ),
+            ));
+        }
+    }
     let mut activity_ids = HashSet::new();
     for a in &s.activites {
         let at = format!("id = \"{}\"", a.id);

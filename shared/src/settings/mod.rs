@@ -212,6 +212,13 @@ pub struct Service {
     pub courriel: String,
     pub telephone: String,
     pub horaires: String,
+    /// The régie's account, credited by direct debits (the SEPA file's
+    /// creditor account).
+    #[serde(default)]
+    pub iban: Option<String>,
+    /// Identifiant créancier SEPA (ICS) of the régie.
+    #[serde(default)]
+    pub ics: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

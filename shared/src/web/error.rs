@@ -76,6 +76,30 @@ impl From<crate::dossiers::UpdateError> for AppError {
     }
 }
 
+impl From<crate::payment::mandates::MandateError> for AppError {
+    fn from(e: crate::payment::mandates::MandateError) -> Self {
+        use crate::payment::mandates::MandateError;
+        match e {
+            MandateError::Denied(d) => d.into(),
+            MandateError::Store(s) => s.into(),
+            // Decided by another click, changed in another tab.
+            MandateError::Conflict => AppError::BadRequest,
+        }
+    }
+}
+
+impl From<crate::payment::debits::DebitError> for AppError {
+    fn from(e: crate::payment::debits::DebitError) -> Self {
+        use crate::payment::debits::DebitError;
+        match e {
+            DebitError::Denied(d) => d.into(),
+            DebitError::Store(s) => s.into(),
+            DebitError::NotFound => AppError::NotFound,
+            other => AppError::Internal(other.to_string()),
+        }
+    }
+}
+
 impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {

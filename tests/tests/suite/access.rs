@@ -35,6 +35,8 @@ impl Ids {
         match id {
             "numero" | "dossier" => DEMO.into(),
             "facture" => shared::demo::invoice().numero,
+            "rum" => shared::demo::mandate().rum,
+            "remise" => "P-2026-000001".into(),
             "id" if path.starts_with("/agents/facturation/") => self.campaign.clone(),
             "enfant" | "de" | "vers" => self.child.clone(),
             "c" | "cellule" => cell_key(

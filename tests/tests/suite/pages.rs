@@ -65,6 +65,7 @@ async fn the_main_pages_read_as_reviewed() {
         ("planning_mois", "/planning?vue=mois&date=2026-12-01"),
         ("factures", "/factures"),
         ("facture", "/factures/F2026-10-000587"),
+        ("prelevement", "/paiement/prelevement"),
     ] {
         snapshot(&mut family, name, path).await;
     }
@@ -88,5 +89,20 @@ async fn the_main_pages_read_as_reviewed() {
         ("agents_impayes", "/agents/facturation/impayes"),
     ] {
         snapshot(&mut agent, name, path).await;
+    }
+    // Bank details: the régie's pages only.
+    let mut regie = agent_of(&portal, "regie@ville.example.org", Service::Regie).await;
+    for (name, path) in [
+        ("agents_mandats", "/agents/facturation/mandats"),
+        (
+            "agents_remises",
+            "/agents/facturation/prelevements?date=2026-12-05",
+        ),
+    ] {
+        assert_eq!(
+            agent.get(path).await.status,
+            axum::http::StatusCode::FORBIDDEN
+        );
+        snapshot(&mut regie, name, path).await;
     }
 }

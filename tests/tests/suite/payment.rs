@@ -57,7 +57,7 @@ fn urls() -> Urls {
 
 /// Starts paying; the operation id from the payment page's address.
 async fn pay(portal: &TestPortal, inv: &Invoice) -> String {
-    let page = attempts::start(&portal.app, inv, false, MAIL, &urls())
+    let page = attempts::start(&portal.app, inv, None, MAIL, &urls())
         .await
         .unwrap();
     page.rsplit_once("idop=").unwrap().1.to_owned()
@@ -145,7 +145,7 @@ async fn each_result_and_the_recheck_alone() {
     let idop = pay(&portal, &inv).await;
     // A second attempt while the first is under way is refused.
     assert!(matches!(
-        attempts::start(&portal.app, &inv, false, MAIL, &urls()).await,
+        attempts::start(&portal.app, &inv, None, MAIL, &urls()).await,
         Err(attempts::StartError::Refused(Refusal::UnderWay))
     ));
     gateway::decide(store.as_ref(), &idop, "R").await.unwrap();
@@ -190,14 +190,15 @@ async fn each_result_and_the_recheck_alone() {
     assert_eq!(paid.paiements[0].moyen, "prélèvement (PayFiP)");
     // Paid: no more attempts.
     assert!(matches!(
-        attempts::start(&portal.app, &paid, false, MAIL, &urls()).await,
+        attempts::start(&portal.app, &paid, None, MAIL, &urls()).await,
         Err(attempts::StartError::Refused(Refusal::Paid))
     ));
-    // A family on direct debit does not pay online.
+    // An invoice to be debited is not paid online.
     let other = invoice(&portal, "F-2026-000203").await;
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
     assert!(matches!(
-        attempts::start(&portal.app, &other, true, MAIL, &urls()).await,
-        Err(attempts::StartError::Refused(Refusal::DirectDebit))
+        attempts::start(&portal.app, &other, Some(day), MAIL, &urls()).await,
+        Err(attempts::StartError::Refused(Refusal::DirectDebit(d))) if d == day
     ));
     // An operation id nobody created.
     assert!(matches!(
@@ -287,31 +288,30 @@ async fn the_payfip_adapter_speaks_soap() {
 async fn a_family_pays_and_closes_the_tab() {
     let portal = TestPortal::sqlite().await;
     let mut family = signed_up_family(&portal, "Émilie", "emilie.l", MAIL, true).await;
-    // The demo family pays by direct debit: this one pays its invoices.
+    // The demo family's mandate is active: an invoice its campaign gave a
+    // debit day is debited, not paid online; one without is paid online.
     let store = portal.app.store.as_ref();
-    let (mut dossier, version) = shared::dossiers::load(store, "D2026-0142")
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        dossier.mode_paiement,
-        Some(shared::domain::dossier::PaymentMode::Prelevement)
-    );
-    let page = {
-        let inv = invoice(&portal, "F-2026-000299").await;
-        family.get(&format!("/factures/{}", inv.numero)).await
+    let debited = Invoice {
+        prelevement_le: chrono::NaiveDate::from_ymd_opt(2026, 12, 5),
+        ..invoice(&portal, "F-2026-000299").await
     };
-    assert!(page.body.contains("cette facture sera prélevée"));
-    assert!(!page.body.contains("Payer en ligne"));
-    dossier.mode_paiement = None;
     store
         .write(shared::store::Write::put_at(
-            shared::store::Item::from_record(shared::domain::dossier::key("D2026-0142"), &dossier)
-                .unwrap(),
-            version,
+            invoice::item(&debited).unwrap(),
+            1,
         ))
         .await
         .unwrap();
+    let page = family.get("/factures/F-2026-000299").await;
+    assert!(
+        page.body.contains("Sera prélevée le 05/12/2026"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Payer en ligne"));
+    let refused = family.post("/factures/F-2026-000299/payer", &[]).await;
+    assert_eq!(refused.status, axum::http::StatusCode::CONFLICT);
+    assert!(refused.body.contains("sera prélevée le 05/12/2026"));
     let inv = invoice(&portal, "F-2026-000300").await;
     let page = family.get("/factures/F-2026-000300").await;
     assert!(page.body.contains("Payer en ligne"), "{}", page.body);
@@ -395,9 +395,6 @@ async fn a_family_pays_and_closes_the_tab() {
 #[test]
 fn the_sepa_file_follows_the_official_schema() {
     use shared::payment::sepa::{self, Collection, Creditor, Mandate, MandateStatus};
-    let xsd = std::env::var("EF_TEST_PAIN008_XSD").expect(
-        "ce test a besoin du schéma pain.008.001.02.xsd : lancez `tests/run.sh` (EF_TEST_PAIN008_XSD)",
-    );
     let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
     let mandate = |rum: &str, iban: &str, last: Option<&str>| Mandate {
         rum: rum.into(),
@@ -408,6 +405,7 @@ fn the_sepa_file_follows_the_official_schema() {
         signe_le: d("2026-09-02"),
         statut: MandateStatus::Actif,
         fin_le: None,
+        fin_motif: None,
         derniere_collecte: last.map(d),
     };
     let amounts = ["23.10", "86.40", "0.99", "120.00", "15.55"];
@@ -444,19 +442,7 @@ fn the_sepa_file_follows_the_official_schema() {
         &collections,
     )
     .unwrap();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("prelevements.xml");
-    std::fs::write(&file, &xml).unwrap();
-    let out = std::process::Command::new("xmllint")
-        .args(["--noout", "--schema", &xsd])
-        .arg(&file)
-        .output()
-        .expect("xmllint (Debian libxml2-utils)");
-    assert!(
-        out.status.success(),
-        "{}\n{xml}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    schema_valid(&xml);
     // Counts and sums: 5 transactions, 246.04 € in all; FRST 2 (109.50 €),
     // RCUR 3 (136.54 €).
     let values = |tag: &str| -> Vec<String> {
@@ -471,15 +457,342 @@ fn the_sepa_file_follows_the_official_schema() {
     assert!(xml.contains("xmlns=\"urn:iso:std:iso:20022:tech:xsd:pain.008.001.02\""));
     assert!(xml.contains("<Id>FR72ZZZ123456</Id>"));
     // A file the schema refuses is refused by the check too.
-    std::fs::write(
-        &file,
-        xml.replace("<SeqTp>RCUR</SeqTp>", "<SeqTp>XXXX</SeqTp>"),
+    assert!(schema_check(&xml.replace("<SeqTp>RCUR</SeqTp>", "<SeqTp>XXXX</SeqTp>")).is_err());
+}
+
+/// How many mandates the demo dossier has, in each status.
+async fn mandates_of(portal: &TestPortal) -> Vec<(String, shared::payment::sepa::MandateStatus)> {
+    shared::payment::mandates::of_dossier(portal.app.store.as_ref(), "D2026-0142")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(m, _)| (m.rum, m.statut))
+        .collect()
+}
+
+/// Direct debit from end to end: the family changes its account (bad
+/// input refused next to each field, nothing stored), the régie validates
+/// the new mandate (two clicks decide once; the old one ends), an invoice
+/// with a debit day says when it will be debited and cannot be paid online,
+/// the remise of that date collects it (FRST, then RCUR the next month; the
+/// file passes the official XSD), a second remise of the same date
+/// collects nothing twice, a rejected debit puts the invoice back to pay
+/// and tells the family, and stopping ends the mandate.
+#[tokio::test]
+async fn direct_debit_from_the_mandate_to_the_rejected_debit() {
+    use axum::http::StatusCode;
+    use shared::payment::sepa::MandateStatus;
+    let portal = TestPortal::sqlite().await;
+    let mut family = signed_up_family(&portal, "Émilie", "emilie.l", MAIL, true).await;
+    let mut regie = crate::agents::agent_of(
+        &portal,
+        "regie@ville.example.org",
+        shared::accounts::Service::Regie,
     )
-    .unwrap();
-    let bad = std::process::Command::new("xmllint")
+    .await;
+    let page = family.get("/paiement/prelevement").await;
+    assert!(
+        page.body.contains("Prélèvement automatique actif"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("FR76 •••• … 0185"));
+    assert!(
+        !page.body.contains("FR7630001007941234567890185"),
+        "the IBAN is masked"
+    );
+    let before = mandates_of(&portal).await;
+    assert_eq!(before.len(), 1);
+
+    // Bad input: each error next to its field, 422, the form kept, nothing
+    // stored.
+    for (iban, accepte, message) in [
+        ("FR76 3000 1007 94AB 3456 7890 185", "1", "pas valide"),
+        (&"1".repeat(100)[..], "1", "trop long"),
+        (
+            "BR18 0036 0305 0000 1000 9795 493C 1",
+            "1",
+            "hors de la zone SEPA",
+        ),
+        ("FR76 3000 1007 9412 3456 7890 185", "", "Cochez la case"),
+    ] {
+        let r = family
+            .post(
+                "/paiement/prelevement",
+                &[
+                    ("titulaire", "Émilie Lefèvre"),
+                    ("iban", iban),
+                    ("bic", ""),
+                    ("accepte", accepte),
+                ],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{iban}");
+        assert!(r.body.contains(message), "{iban}: {}", r.body);
+        assert!(
+            r.body.contains("value=\"Émilie Lefèvre\""),
+            "the form is kept"
+        );
+        assert!(r.body.contains("aria-invalid=\"true\""));
+        assert_eq!(mandates_of(&portal).await, before, "nothing stored");
+    }
+
+    // A new account (spaces and lower case accepted): it waits for the
+    // régie, the current one keeps being debited.
+    let r = family
+        .post(
+            "/paiement/prelevement",
+            &[
+                ("titulaire", "Émilie Lefèvre"),
+                ("iban", "de89 3704 0044 0532 0130 00"),
+                ("bic", ""),
+                ("accepte", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let page = family.follow(r).await;
+    assert!(page.body.contains("en attente de validation"));
+    assert!(page.body.contains("Le compte actuel reste prélevé"));
+    let dossier_page = family.get("/dossier").await;
+    assert!(
+        dossier_page
+            .body
+            .contains("Adhésion au prélèvement automatique")
+    );
+    let all = shared::payment::mandates::of_dossier(portal.app.store.as_ref(), "D2026-0142")
+        .await
+        .unwrap();
+    let new = all
+        .iter()
+        .find(|(m, _)| m.statut == MandateStatus::AValider)
+        .map(|(m, _)| m.clone())
+        .unwrap();
+    assert_eq!(new.iban, "DE89370400440532013000");
+
+    // The régie validates; two clicks at once decide once.
+    let list = regie.get("/agents/facturation/mandats").await;
+    assert!(list.body.contains(&new.rum), "{}", list.body);
+    let path = format!("/agents/facturation/mandats/D2026-0142/{}", new.rum);
+    let requests = (0..2)
+        .map(|_| regie.prepared_post(&path, &[("decision", "valider")]))
+        .collect();
+    let answers = regie.race(requests).await;
+    let locations: Vec<&String> = answers.iter().map(|(_, body)| body).collect();
+    assert!(
+        answers.iter().all(|(s, _)| *s == StatusCode::SEE_OTHER),
+        "{locations:?}"
+    );
+    let after = mandates_of(&portal).await;
+    assert_eq!(
+        after
+            .iter()
+            .filter(|(_, s)| *s == MandateStatus::Actif)
+            .count(),
+        1
+    );
+    assert!(after.contains(&(new.rum.clone(), MandateStatus::Actif)));
+    assert!(after.contains(&(before[0].0.clone(), MandateStatus::Termine)));
+    portal.deliver_mail().await;
+    let told = portal.mail_texts_to(MAIL).await;
+    assert_eq!(
+        told.iter()
+            .filter(|m| m.contains("a validé votre mandat"))
+            .count(),
+        1,
+        "one e-mail"
+    );
+    assert!(
+        told.iter().all(|m| !m.contains("DE89")),
+        "no bank details by mail"
+    );
+
+    // An invoice with a debit day says when; it is not paid online. One of
+    // a dossier without mandate is listed apart.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 5).unwrap();
+    let with_day = |numero: &str, dossier: &str, on: chrono::NaiveDate| Invoice {
+        numero: numero.into(),
+        dossier: dossier.into(),
+        prelevement_le: Some(on),
+        ..shared::demo::long_invoice()
+    };
+    for inv in [
+        with_day("F-2026-000401", "D2026-0142", day),
+        with_day("F-2026-000402", "D2026-0999", day),
+        with_day("F-2027-000001", "D2026-0142", day + Duration::days(31)),
+    ] {
+        portal
+            .app
+            .store
+            .put(invoice::item(&inv).unwrap(), Condition::NotExists)
+            .await
+            .unwrap();
+    }
+    let page = family.get("/factures/F-2026-000401").await;
+    assert!(
+        page.body.contains("Sera prélevée le 05/12/2026"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Payer en ligne"));
+    let list = family.get("/factures").await;
+    assert!(list.body.contains("Sera prélevée le 05/12/2026"));
+
+    // The remise of 5 December: a past date is refused; the plan; record.
+    let past = regie
+        .get("/agents/facturation/prelevements?date=2026-11-20")
+        .await;
+    assert_eq!(past.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(past.body.contains("postérieure à aujourd'hui"));
+    let plan = regie
+        .get("/agents/facturation/prelevements?date=2026-12-05")
+        .await;
+    assert!(
+        plan.body.contains("Premiers prélèvements (FRST)"),
+        "{}",
+        plan.body
+    );
+    assert!(
+        plan.body.contains("F-2026-000402"),
+        "without mandate, listed"
+    );
+    let r = regie
+        .post(
+            "/agents/facturation/prelevements",
+            &[("date", "2026-12-05")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(
+        r.location(),
+        "/agents/facturation/prelevements?remise=P-2026-000001"
+    );
+    let collected = stored(&portal, &with_day("F-2026-000401", "D2026-0142", day)).await;
+    assert_eq!(collected.statut, Status::Paid);
+    assert_eq!(collected.paiements.len(), 1);
+    assert_eq!(collected.paiements[0].moyen, "prélèvement");
+    assert!(
+        stored(&portal, &with_day("F-2026-000402", "D2026-0999", day))
+            .await
+            .is_open()
+    );
+    // Again for the same date: nothing to collect twice.
+    let again = regie
+        .post(
+            "/agents/facturation/prelevements",
+            &[("date", "2026-12-05")],
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(stored(&portal, &collected).await.paiements.len(), 1);
+    let (status, _, first_file) = regie
+        .download("/agents/facturation/prelevements/P-2026-000001")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let first_file = String::from_utf8(first_file).unwrap();
+    schema_valid(&first_file);
+    assert!(first_file.contains("<SeqTp>FRST</SeqTp>") && !first_file.contains("RCUR"));
+    assert!(first_file.contains("DE89370400440532013000"));
+    assert!(first_file.contains(&format!("<CtrlSum>{}</CtrlSum>", collected.montant)));
+    // The same bytes at each download.
+    let (_, _, again_file) = regie
+        .download("/agents/facturation/prelevements/P-2026-000001")
+        .await;
+    assert_eq!(again_file, first_file.as_bytes());
+
+    // The next month's remise (prepared ahead): recurring.
+    let r = regie
+        .post(
+            "/agents/facturation/prelevements",
+            &[("date", "2027-01-05")],
+        )
+        .await;
+    assert_eq!(
+        r.location(),
+        "/agents/facturation/prelevements?remise=P-2026-000002"
+    );
+    let (_, _, second) = regie
+        .download("/agents/facturation/prelevements/P-2026-000002")
+        .await;
+    let second = String::from_utf8(second).unwrap();
+    schema_valid(&second);
+    assert!(second.contains("<SeqTp>RCUR</SeqTp>") && !second.contains("FRST"));
+
+    // The bank rejects the first debit: the invoice is to pay again, the
+    // family is told; recorded twice, it changes once.
+    let invoice_page = "/agents/dossiers/D2026-0142/factures/F-2026-000401";
+    let page = regie.get(invoice_page).await;
+    assert!(page.body.contains("Enregistrer le rejet du prélèvement"));
+    for _ in 0..2 {
+        regie.get(invoice_page).await;
+        let r = regie
+            .post(&format!("{invoice_page}/rejet"), &[("motif", "AM04")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let rejected = stored(&portal, &collected).await;
+    assert!(rejected.is_open());
+    assert_eq!(rejected.due(), rejected.montant);
+    assert_eq!(
+        rejected.paiements.len(),
+        2,
+        "the debit and its cancellation"
+    );
+    assert!(rejected.rejet.is_some());
+    portal.deliver_mail().await;
+    let told = portal.mail_texts_to(MAIL).await;
+    assert_eq!(
+        told.iter()
+            .filter(|m| m.contains("a été rejeté par votre banque"))
+            .count(),
+        1
+    );
+    let page = family.get("/factures/F-2026-000401").await;
+    assert!(page.body.contains("Payer en ligne"), "{}", page.body);
+
+    // The family stops: every mandate ends, the dossier pays online.
+    family.get("/paiement/prelevement").await;
+    let r = family.post("/paiement/prelevement/arret", &[]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(
+        mandates_of(&portal)
+            .await
+            .iter()
+            .all(|(_, s)| *s == MandateStatus::Termine)
+    );
+    let (d, _) = shared::dossiers::load(portal.app.store.as_ref(), "D2026-0142")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        d.mode_paiement,
+        Some(shared::domain::dossier::PaymentMode::EnLigne)
+    );
+}
+
+/// Asserts that a `pain.008.001.02` file passes the official XSD.
+fn schema_valid(xml: &str) {
+    if let Err(e) = schema_check(xml) {
+        panic!("{e}\n{xml}");
+    }
+}
+
+/// Checks a `pain.008.001.02` file with `xmllint` and the official XSD.
+fn schema_check(xml: &str) -> Result<(), String> {
+    let xsd = std::env::var("EF_TEST_PAIN008_XSD").expect(
+        "ce test a besoin du schéma pain.008.001.02.xsd : lancez `tests/run.sh` (EF_TEST_PAIN008_XSD)",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prelevements.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = std::process::Command::new("xmllint")
         .args(["--noout", "--schema", &xsd])
         .arg(&file)
         .output()
-        .unwrap();
-    assert!(!bad.status.success());
+        .expect("xmllint (Debian libxml2-utils)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
 }
