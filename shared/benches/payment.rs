@@ -58,7 +58,7 @@ async fn recheck() {
             )
             .await
             .unwrap();
-        attempts::start(&app, &inv, false, "famille@example.org", &urls)
+        attempts::start(&app, &inv, None, "famille@example.org", &urls)
             .await
             .unwrap();
         // A hundred a second (all within the re-check's window).
@@ -100,6 +100,7 @@ fn sepa_file() {
                 signe_le: d("2026-09-02"),
                 statut: MandateStatus::Actif,
                 fin_le: None,
+                fin_motif: None,
                 derniere_collecte: (i % 10 != 0).then(|| d("2026-11-05")),
             },
             facture: format!("F-2026-{i:06}"),
