@@ -55,7 +55,7 @@ test('la famille adhère au prélèvement ; la régie valide le mandat, facture 
     password: 'Grenadine-tulipe-42-velo',
     dossier: ['D2022-0031', 'petit', '618'],
   });
-  await visit(family, () => family.getByRole('link', { name: 'Voir mes factures' }).click());
+  await visit(family, () => family.goto(baseUrl + '/factures'));
   await visit(family, () => family.getByRole('link', { name: 'Adhérer au prélèvement automatique' }).click());
   await fitsAPhone(family);
   await field(family, 'Titulaire du compte').fill('Julie Petit');
