@@ -222,7 +222,10 @@ fn how_to_pay(s: &Settings, i: &Invoice, online: bool) -> Markup {
         }
         p { (text) }
         @if let Some(r) = regie {
-            p { "Une question ou une erreur ? " (r.nom) " : " a href={ "mailto:" (r.courriel) } { (r.courriel) } ", " (r.telephone) "." }
+            p {
+                "Une erreur ? " a href={ "/messagerie/nouveau?facture=" (i.numero) } { "Écrire à la régie" span.visually-hidden { " à propos de la facture " (i.numero) } }
+                " — ou " (r.nom) " : " a href={ "mailto:" (r.courriel) } { (r.courriel) } ", " (r.telephone) "."
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ pub mod dossier;
 mod downloads;
 pub mod factures;
 pub mod inscriptions;
+pub mod messagerie;
 pub mod paiement;
 pub mod planning;
 pub mod prelevement;
@@ -31,6 +32,7 @@ pub fn all_route_groups() -> routes::Routes {
         .merge(dossier::routes())
         .merge(factures::routes())
         .merge(inscriptions::routes())
+        .merge(messagerie::routes())
         .merge(paiement::routes())
         .merge(planning::routes())
 }

@@ -12,13 +12,15 @@
 //! The proofs' fields are private: a handler cannot build one by hand, and
 //! every function of `shared` that changes a family's object or decides for
 //! a service takes the proof it needs. Invoices and mandates have the same
-//! shape; message threads get it when they arrive.
+//! shape, and so do message threads (a family's never holds an internal
+//! note).
 
 use crate::accounts::{Account, Kind, Service, Status};
 use crate::domain::dossier::Child;
 use crate::domain::{document::Document, inscription::Inscription, invoice::Invoice};
 use crate::dossiers::Actor;
 use crate::ids::{ChildId, DossierNumber, RecordId};
+use crate::messages::{Conversation, Thread};
 use crate::payment::sepa::Mandate;
 use crate::store::{Store, StoreError};
 
@@ -161,6 +163,26 @@ impl FamilyAccess {
         )
     }
 
+    /// The dossier's message threads, the latest activity first.
+    pub async fn threads(&self, store: &dyn Store) -> Result<Vec<Thread>, StoreError> {
+        crate::messages::threads::of_dossier(store, self.numero.as_str()).await
+    }
+
+    /// One of the dossier's threads with its messages — never the town's
+    /// internal notes.
+    pub async fn conversation(
+        &self,
+        store: &dyn Store,
+        id: &RecordId,
+    ) -> Result<Result<Granted<Conversation>, Denied>, StoreError> {
+        Ok(
+            crate::messages::threads::conversation(store, self.numero.as_str(), id.as_str(), false)
+                .await?
+                .map(|(c, v)| self.grant(c, v))
+                .ok_or(Denied::NotFound),
+        )
+    }
+
     /// The dossier's direct-debit mandates, newest first.
     pub async fn mandates(&self, store: &dyn Store) -> Result<Vec<Granted<Mandate>>, StoreError> {
         Ok(
@@ -253,6 +275,35 @@ impl AgentAccess {
                 })
                 .ok_or(Denied::NotFound),
         )
+    }
+
+    /// A thread of a dossier with every message, internal notes included:
+    /// only for an agent of a service it went through (its own, or one
+    /// that forwarded it or had it forwarded); another service's is 403.
+    pub async fn conversation(
+        &self,
+        store: &dyn Store,
+        numero: &DossierNumber,
+        id: &RecordId,
+    ) -> Result<Result<Granted<Conversation>, Denied>, StoreError> {
+        let Some((value, version)) =
+            crate::messages::threads::conversation(store, numero.as_str(), id.as_str(), true)
+                .await?
+        else {
+            return Ok(Err(Denied::NotFound));
+        };
+        let mine = self
+            .account
+            .service
+            .is_some_and(|s| value.thread.services.iter().any(|x| x == s.id()));
+        if !mine {
+            return Ok(Err(Denied::Forbidden));
+        }
+        Ok(Ok(Granted {
+            numero: numero.clone(),
+            value,
+            version,
+        }))
     }
 
     /// A mandate of a dossier (the régie's validation).

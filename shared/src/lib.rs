@@ -43,6 +43,7 @@ pub mod jobs;
 pub mod layout;
 pub mod limits;
 pub mod mail;
+pub mod messages;
 pub mod outbox;
 pub mod payment;
 pub mod planning;

@@ -28,11 +28,15 @@ pub async fn show(
         }
         _ => None,
     };
-    let pending = match shared::access::FamilyAccess::of(a.clone()) {
+    let (pending, unread) = match shared::access::FamilyAccess::of(a.clone()) {
         Some(access) if dossier.is_some() => {
-            shared::billing::invoices::pending(&access.invoices(app.store.as_ref()).await?)
+            let store = app.store.as_ref();
+            (
+                shared::billing::invoices::pending(&access.invoices(store).await?),
+                shared::messages::threads::unread(&access.threads(store).await?),
+            )
         }
-        _ => (0, rust_decimal::Decimal::ZERO),
+        _ => ((0, rust_decimal::Decimal::ZERO), 0),
     };
     let page = layout::render(Page {
         title: "Mon espace famille",
@@ -64,6 +68,14 @@ pub async fn show(
                     }
                 }
             }
+            @if unread > 0 {
+                div.notice.notice-info {
+                    p {
+                        strong { "Messagerie : " (unread) " message(s) non lu(s)" }
+                        " — " a href="/messagerie" { "Lire mes messages" }
+                    }
+                }
+            }
             dl.facts {
                 dt { "Famille" } dd { (a.display_name()) }
                 @if let Some(d) = &dossier {
@@ -88,6 +100,10 @@ pub async fn show(
                     li {
                         h3 { a href="/factures" { "Factures" } }
                         p { "Mes factures à payer et réglées, mes avoirs ; télécharger une facture." }
+                    }
+                    li {
+                        h3 { a href="/messagerie" { "Messagerie" } }
+                        p { "Écrire à la régie ou au service Enfance-Éducation, lire leurs réponses." }
                     }
                 }
                 li {

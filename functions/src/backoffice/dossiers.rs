@@ -313,6 +313,7 @@ struct Shown {
     docs: Vec<shared::domain::document::Document>,
     registrations: Vec<shared::domain::inscription::Inscription>,
     invoices: Vec<shared::domain::invoice::Invoice>,
+    threads: Vec<shared::messages::Thread>,
 }
 
 async fn read(app: &App, numero: &str) -> Result<Shown, AppError> {
@@ -323,6 +324,7 @@ async fn read(app: &App, numero: &str) -> Result<Shown, AppError> {
         docs: shared::documents::list(store, numero).await?,
         registrations: shared::inscriptions::list(store, numero).await?,
         invoices: shared::billing::campaigns::family_invoices(store, numero).await?,
+        threads: shared::messages::threads::of_dossier(store, numero).await?,
     })
 }
 
@@ -341,6 +343,7 @@ fn page(
         docs,
         registrations,
         invoices,
+        threads,
     } = shown;
     let (f, c, e) = (&view.form, &view.child, &view.errors);
     let field = |name: &'static str, value: &str| {
@@ -365,6 +368,7 @@ fn page(
             (super::inscriptions::dossier_list(registrations))
             (super::documents::section(s, agent, csrf, numero, docs, &FieldErrors::new(), ""))
             (super::billing::dossier_list(numero, invoices))
+            (super::messages::dossier_list(agent, numero, threads))
             h2 { "Modifier le dossier" }
             form.stack method="post" action={ "/agents/dossiers/" (in_path(numero)) } novalidate {
                 (csrf.field())

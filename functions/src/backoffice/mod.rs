@@ -10,6 +10,7 @@ mod documents;
 mod dossiers;
 mod inscriptions;
 mod mail;
+mod messages;
 mod reviews;
 
 use crate::account::login::{self, LoginForm, LoginQuery, Side};
@@ -153,6 +154,42 @@ pub fn routes() -> Routes {
             "/agents/dossiers/{numero}/factures/{facture}/rejet",
             post(debits::reject),
         )
+        .route("/agents/messagerie", get(messages::inbox))
+        .route(
+            "/agents/messagerie/nouveau",
+            get(messages::start_form)
+                .post(messages::start)
+                .layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/agents/messagerie/reponses",
+            get(messages::saved).post(messages::add_saved),
+        )
+        .route(
+            "/agents/messagerie/reponses/{id}/supprimer",
+            post(messages::delete_saved),
+        )
+        .route("/agents/messagerie/{numero}/{fil}", get(messages::thread))
+        .route(
+            "/agents/messagerie/{numero}/{fil}/repondre",
+            post(messages::reply).layer(DefaultBodyLimit::max(UPLOAD_BODY_LIMIT)),
+        )
+        .route(
+            "/agents/messagerie/{numero}/{fil}/prendre",
+            post(messages::take),
+        )
+        .route(
+            "/agents/messagerie/{numero}/{fil}/transferer",
+            post(messages::forward),
+        )
+        .route(
+            "/agents/messagerie/{numero}/{fil}/clore",
+            post(messages::close),
+        )
+        .route(
+            "/agents/messagerie/{numero}/{fil}/pieces/{piece}",
+            get(messages::download),
+        )
         .route("/agents/courriels", get(mail::list))
         .route("/agents/courriels/{id}/renvoyer", post(mail::resend))
 }
@@ -242,6 +279,10 @@ async fn home(agent: Agent, csrf: Csrf) -> impl IntoResponse {
                 li {
                     h2 { a href="/agents/facturation" { "Facturation" } }
                     p { "Campagnes mensuelles et correctives, journal des erreurs, publication ; impayés pour le Trésor public ; paiements au guichet (régie)." }
+                }
+                li {
+                    h2 { a href="/agents/messagerie" { "Messagerie" } }
+                    p { "La boîte partagée du service : messages des familles, le plus ancien en attente en premier ; répondre, transférer, clore ; écrire à une famille." }
                 }
                 li {
                     h2 { a href="/agents/courriels" { "Courriels non distribués" } }

@@ -185,7 +185,7 @@ pub struct FamilyNotice {
     pub subject: String,
     pub paragraphs: Vec<String>,
     /// The portal page the button opens (e.g. `/inscriptions`).
-    pub path: &'static str,
+    pub path: String,
 }
 
 impl FamilyNotice {
@@ -210,7 +210,7 @@ pub fn document_refused(label: &str, reason: &str) -> FamilyNotice {
             format!("Le document « {label} » de votre dossier n'a pas pu être accepté par la mairie, pour la raison suivante : {reason}"),
             "Merci d'en envoyer un nouveau depuis la rubrique « Mes documents » de votre Espace Famille.".into(),
         ],
-        path: "/dossier/documents",
+        path: "/dossier/documents".into(),
     }
 }
 
@@ -234,7 +234,7 @@ pub fn registration_decided(
     FamilyNotice {
         subject: subject.into(),
         paragraphs,
-        path: "/inscriptions",
+        path: "/inscriptions".into(),
     }
 }
 
@@ -245,7 +245,7 @@ pub fn place_freed(child: &str, unit: &str, when: &str) -> FamilyNotice {
         paragraphs: vec![format!(
             "Une place s'est libérée : {child} a maintenant une réservation « {unit} » pour {when}. Si vous n'en avez plus besoin, annulez-la depuis le planning avant la date limite."
         )],
-        path: "/planning",
+        path: "/planning".into(),
     }
 }
 
@@ -263,7 +263,7 @@ pub fn invoice_published(
             format!("{kind} n° {numero}, période {period} : {amount}, à régler avant le {}.", due.format("%d/%m/%Y")),
             "Le détail, le document PDF et les façons de régler sont dans la rubrique « Factures » de votre Espace Famille.".into(),
         ],
-        path: "/factures",
+        path: "/factures".into(),
     }
 }
 
@@ -276,7 +276,7 @@ pub fn payment_received(numero: &str, amount: &str, receipt: &str, means: &str) 
             format!("Votre paiement de {amount} par {means} sur la facture n° {numero} est enregistré : reçu n° {receipt}."),
             "La facture et ce qu'il reste à régler sont dans la rubrique « Factures » de votre Espace Famille.".into(),
         ],
-        path: "/factures",
+        path: "/factures".into(),
     }
 }
 
@@ -295,7 +295,7 @@ pub fn mandate_decided(rum: &str, reason: Option<&str>) -> FamilyNotice {
     FamilyNotice {
         subject: subject.into(),
         paragraphs,
-        path: "/paiement/prelevement",
+        path: "/paiement/prelevement".into(),
     }
 }
 
@@ -307,7 +307,35 @@ pub fn debit_rejected(numero: &str, amount: &str) -> FamilyNotice {
             format!("Le prélèvement de {amount} pour la facture n° {numero} a été rejeté par votre banque."),
             "Cette facture est de nouveau à régler : en ligne depuis la rubrique « Factures » de votre Espace Famille, ou à la régie. Si votre compte a changé, signez un nouveau mandat.".into(),
         ],
-        path: "/factures",
+        path: "/factures".into(),
+    }
+}
+
+/// A family's message sent, confirmed to its writer (no content: the
+/// service and the link only).
+pub fn message_sent(service: &str, path: &str) -> FamilyNotice {
+    FamilyNotice {
+        subject: "message envoyé".into(),
+        paragraphs: vec![
+            format!("Votre message au service « {service} » est bien envoyé."),
+            "La réponse arrivera dans la messagerie de votre Espace Famille ; un courriel vous préviendra.".into(),
+        ],
+        path: path.to_owned(),
+    }
+}
+
+/// A message of the town waits in the family's messagerie. Mail is not a
+/// safe channel for family data: the message itself is only on the portal.
+pub fn message_waiting(service: &str, path: &str) -> FamilyNotice {
+    FamilyNotice {
+        subject: "un message vous attend".into(),
+        paragraphs: vec![
+            format!(
+                "Le service « {service} » vous a écrit dans la messagerie de votre Espace Famille."
+            ),
+            "Pour le lire et répondre, connectez-vous à votre Espace Famille.".into(),
+        ],
+        path: path.to_owned(),
     }
 }
 
@@ -402,6 +430,16 @@ mod tests {
             (
                 "mandat_refuse",
                 mandate_decided("EF-D2026-0142-20261126071203", Some("IBAN illisible"))
+                    .to(c, TO, public),
+            ),
+            (
+                "message_envoye",
+                message_sent("Régie centrale", "/messagerie/01JD0000000000000000000000")
+                    .to(c, TO, public),
+            ),
+            (
+                "message_en_attente",
+                message_waiting("Régie centrale", "/messagerie/01JD0000000000000000000000")
                     .to(c, TO, public),
             ),
             (

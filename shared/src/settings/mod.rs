@@ -219,6 +219,14 @@ pub struct Service {
     /// Identifiant créancier SEPA (ICS) of the régie.
     #[serde(default)]
     pub ics: Option<String>,
+    /// The service's answer target for messages, in working days: a
+    /// message waiting longer is flagged in its inbox.
+    #[serde(default = "default_answer_days")]
+    pub delai_reponse_jours: u32,
+}
+
+fn default_answer_days() -> u32 {
+    2
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -32,14 +32,46 @@ pub struct FilePart {
 pub struct Upload {
     pub fields: Vec<(String, String)>,
     pub files: Vec<(String, FilePart)>,
+    /// Text fields that were not valid UTF-8 (kept, their bad bytes
+    /// replaced, for a form that says so next to the field).
+    invalid: Vec<String>,
 }
 
 impl Upload {
-    /// The text fields read into a record, as a urlencoded form would be.
+    /// The text fields read into a record, as a urlencoded form would be;
+    /// a field that was not valid UTF-8 is a bad request.
     pub fn form<T: DeserializeOwned>(&self) -> Result<T, AppError> {
+        if !self.invalid.is_empty() {
+            return Err(AppError::BadRequest);
+        }
+        self.read()
+    }
+
+    /// The text fields read into a record, those that were not valid UTF-8
+    /// included (see [`Self::invalid_text`]); a field of the wrong shape
+    /// is left to its default.
+    pub fn form_lossy<T: DeserializeOwned + Default>(&self) -> T {
+        self.read().unwrap_or_default()
+    }
+
+    fn read<T: DeserializeOwned>(&self) -> Result<T, AppError> {
         let encoded =
             serde_urlencoded::to_string(&self.fields).map_err(|_| AppError::BadRequest)?;
         serde_urlencoded::from_str(&encoded).map_err(|_| AppError::BadRequest)
+    }
+
+    /// The text fields that were not valid UTF-8.
+    pub fn invalid_text(&self) -> &[String] {
+        &self.invalid
+    }
+
+    /// Takes every chosen file of a field (`multiple`) out of the form.
+    pub fn take_files(&mut self, name: &str) -> Vec<Vec<u8>> {
+        self.files
+            .iter_mut()
+            .filter(|(k, f)| k == name && f.chosen)
+            .map(|(_, f)| std::mem::take(&mut f.bytes))
+            .collect()
     }
 
     /// Every value of a repeated field (checkboxes).
@@ -119,8 +151,13 @@ impl FromRequest<App> for CsrfMultipart {
                     ));
                 }
                 None => {
-                    let value = String::from_utf8(bytes.to_vec())
-                        .map_err(|_| AppError::BadRequest.into_response())?;
+                    let value = match String::from_utf8(bytes.to_vec()) {
+                        Ok(v) => v,
+                        Err(e) => {
+                            upload.invalid.push(name.clone());
+                            String::from_utf8_lossy(e.as_bytes()).into_owned()
+                        }
+                    };
                     let value = crate::text::without_bidi_controls(&value).into_owned();
                     upload.fields.push((name, value));
                 }

@@ -26,6 +26,8 @@ struct Ids {
     account: String,
     message: String,
     campaign: String,
+    thread: String,
+    piece: String,
 }
 
 impl Ids {
@@ -36,6 +38,11 @@ impl Ids {
             "numero" | "dossier" => DEMO.into(),
             "facture" => shared::demo::invoice().numero,
             "rum" => shared::demo::mandate().rum,
+            "fil" => self.thread.clone(),
+            "piece" => self.piece.clone(),
+            "id" if path.starts_with("/agents/messagerie/reponses/") => {
+                ulid::Ulid::new().to_string()
+            }
             "remise" => "P-2026-000001".into(),
             "id" if path.starts_with("/agents/facturation/") => self.campaign.clone(),
             "enfant" | "de" | "vers" => self.child.clone(),
@@ -179,6 +186,36 @@ async fn every_route_with_an_id_refuses_everyone_else() {
         .unwrap()
         .remove(0)
         .id;
+    // A message of the first family to the enfance service, with a file.
+    first.get("/messagerie/nouveau").await;
+    let sent = first
+        .post_files(
+            "/messagerie/nouveau",
+            &[
+                ("service", "enfance"),
+                ("theme", "Inscriptions et dossier"),
+                ("sujet", "Question"),
+                ("texte", "Bonjour"),
+            ],
+            &[("pieces", "attestation.pdf", crate::inscriptions::PDF)],
+        )
+        .await;
+    assert_eq!(sent.status, StatusCode::SEE_OTHER, "{}", sent.body);
+    let thread = shared::messages::threads::of_dossier(portal.app.store.as_ref(), DEMO)
+        .await
+        .unwrap()
+        .remove(0)
+        .id;
+    let piece =
+        shared::messages::threads::conversation(portal.app.store.as_ref(), DEMO, &thread, true)
+            .await
+            .unwrap()
+            .unwrap()
+            .0
+            .messages[0]
+            .pieces[0]
+            .id
+            .clone();
     portal.deliver_mail().await;
     let ids = Ids {
         child: lea.id.clone(),
@@ -188,6 +225,8 @@ async fn every_route_with_an_id_refuses_everyone_else() {
         account,
         message: ulid::Ulid::new().to_string(),
         campaign: billing_campaign(&portal).await,
+        thread,
+        piece,
     };
     let mut second = martin(&portal).await;
     let mut other_service = agent_of(&portal, "regie@ville.example.org", Service::Regie).await;
@@ -257,6 +296,31 @@ async fn every_route_with_an_id_refuses_everyone_else() {
             "régie sur {path}: {}",
             page.body
         );
+        tried += 1;
+    }
+    // An agent of another service on every route of an enfance thread.
+    for route in routes
+        .iter()
+        .filter(|r| r.path.starts_with("/agents/messagerie/{numero}/{fil}"))
+    {
+        let (path, _) = ids.request(route);
+        other_service.get("/agents").await;
+        let get = other_service.get(&path).await;
+        let fields = [("texte", "x"), ("vers", "regie")];
+        let post = if path.ends_with("/repondre") {
+            other_service.post_files(&path, &fields, &[]).await
+        } else {
+            other_service.post(&path, &fields).await
+        };
+        for page in [get, post] {
+            assert!(
+                page.status == StatusCode::FORBIDDEN
+                    || page.status == StatusCode::METHOD_NOT_ALLOWED,
+                "régie sur {path}: {} {}",
+                page.status,
+                page.body
+            );
+        }
         tried += 1;
     }
     // An agent of another service on every régie decision.

@@ -524,13 +524,40 @@ impl Browser {
         fields: &[(&str, &str)],
         files: &[(&str, &str, &[u8])],
     ) -> Page {
+        let fields: Vec<(&str, &[u8])> = fields.iter().map(|(k, v)| (*k, v.as_bytes())).collect();
+        self.post_multipart_bytes(path, &fields, files).await
+    }
+
+    /// Posts a multipart form whose text fields are any bytes (not always
+    /// UTF-8), with the CSRF token.
+    pub async fn post_files_bytes(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &[u8])],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let token = self.csrf.clone().unwrap_or_default();
+        let mut all: Vec<(&str, &[u8])> = vec![("_csrf", token.as_bytes())];
+        all.extend_from_slice(fields);
+        self.post_multipart_bytes(path, &all, files).await
+    }
+
+    /// Posts a multipart form whose text fields are any bytes, as given.
+    pub async fn post_multipart_bytes(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &[u8])],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
         let boundary = "----efTestBoundary7MA4YWxkTrZu0gW";
         let mut body: Vec<u8> = Vec::new();
         for (name, value) in fields {
             body.extend_from_slice(
-                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n")
                     .as_bytes(),
             );
+            body.extend_from_slice(value);
+            body.extend_from_slice(b"\r\n");
         }
         for (name, file_name, bytes) in files {
             body.extend_from_slice(
