@@ -146,7 +146,8 @@ EF_TEST_PLANNER_LINK=$(agent_link "Inès Roux" planning@ville.example.org enfanc
 # The billing journey: the régie's agent and an agent who points.
 EF_TEST_REGIE_LINK=$(agent_link "Luc Bernard" regie@ville.example.org regie)
 EF_TEST_POINTER_LINK=$(agent_link "Sarah Petit" pointage@ville.example.org enfance)
-export EF_TEST_AGENT_LINK EF_TEST_VALIDATOR_LINK EF_TEST_PLANNER_LINK EF_TEST_REGIE_LINK EF_TEST_POINTER_LINK
+EF_TEST_INBOX_LINK=$(agent_link "Nadia Benali" messagerie.regie@ville.example.org regie)
+export EF_TEST_AGENT_LINK EF_TEST_VALIDATOR_LINK EF_TEST_PLANNER_LINK EF_TEST_REGIE_LINK EF_TEST_POINTER_LINK EF_TEST_INBOX_LINK
 # The example dossiers, imported as an operator would (the planning journey
 # signs up as the Martin family), and last month's canteen for the Petit
 # family (the billing journey).

@@ -166,16 +166,25 @@ pub fn download_name(doc: &Document) -> String {
     )
 }
 
+/// Who refuses a document, for what reason, for which service.
+pub struct Refusal<'a> {
+    pub motif: &'a str,
+    pub actor: &'a Actor<'a>,
+    /// The agent's service: the thread "document à renvoyer" is its.
+    pub service: &'a str,
+}
+
 /// An agent finds a document invalid: the reason is kept on it, the
-/// démarche history and the audit trail record it, and the family is told
-/// by e-mail to send a new one.
+/// démarche history and the audit trail record it, a thread of the agent's
+/// service ("Document à renvoyer") tells the family why, where it can
+/// answer, and the family is told by e-mail to send a new one.
 pub async fn invalidate(
     app: &App,
     numero: &str,
     id: &RecordId,
-    motif: &str,
-    actor: &Actor<'_>,
+    refusal: &Refusal<'_>,
 ) -> Result<Document, UpdateError> {
+    let (motif, actor) = (refusal.motif, refusal.actor);
     let now = app.clock.now();
     let Some((mut doc, version)) = get(app.store.as_ref(), numero, id).await? else {
         return Err(UpdateError::Conflict);
@@ -204,6 +213,29 @@ pub async fn invalidate(
         )?,
     ];
     writes.extend(crate::outbox::queue_for_family(app, numero, &notice).await?);
+    let sujet = format!("Document à renvoyer : {}", doc.libelle);
+    let texte = format!(
+        "Le document « {} » n'a pas pu être accepté, pour la raison suivante : {motif}\n\nMerci d'en envoyer un nouveau depuis la rubrique « Mes documents » de votre dossier. Pour toute question, répondez à ce message.",
+        doc.libelle
+    );
+    let (_, _, thread) = crate::messages::threads::opening_writes(
+        app,
+        crate::messages::threads::Opening {
+            dossier: numero,
+            service: refusal.service,
+            theme: "Document demandé",
+            sujet: &sujet,
+            texte: &texte,
+            facture: None,
+            auteur: crate::messages::Author::Agent {
+                nom: actor.name.to_owned(),
+                service: refusal.service.to_owned(),
+            },
+            pieces: vec![],
+        },
+    )
+    .await?;
+    writes.extend(thread);
     match app.store.transact(writes).await {
         Ok(()) => Ok(doc),
         Err(StoreError::TransactionCancelled { .. }) => Err(UpdateError::Conflict),

@@ -6,11 +6,14 @@
 // the invoice is still to pay until the operator's re-check (`portal
 // paiements verifier`, what the periodic job does after 5 minutes) asks the
 // gateway — then paid, once, with a receipt e-mail.
+// Last, it writes to the régie with a PDF and the e-mail confirmation; an
+// agent of the régie takes the message and answers with an attachment; the
+// family sees the unread count, reads the answer and replies.
 // axe-core must find nothing on every page visited.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { launch, baseUrl, lastMailedLink, field, visit, awaitMail, fillStep1, completeSignUp } from './browser.mjs';
+import { launch, baseUrl, lastMailedLink, field, visit, awaitMail, fillStep1, completeSignUp, agentFromInvitation } from './browser.mjs';
 
 const portalCmd = process.env.EF_TEST_PORTAL_CMD;
 if (!portalCmd) throw new Error('EF_TEST_PORTAL_CMD manque : lancez tests/run.sh.');
@@ -126,4 +129,64 @@ test("la famille paie, ferme l'onglet sans revenir : la facture est payée aprè
   // Asked again: nothing more.
   assert.match(execFileSync(portalCmd, ['paiements', 'verifier'], { encoding: 'utf8' }), /^0 paiement/m);
   await context.close();
+});
+
+test('la famille écrit à la régie avec un PDF, un agent répond avec une pièce jointe, la famille lit et répond', async () => {
+  const inboxLink = process.env.EF_TEST_INBOX_LINK;
+  assert.ok(inboxLink, 'EF_TEST_INBOX_LINK manque : lancez tests/run.sh.');
+  const family = await (await browser.newContext()).newPage();
+  await logIn(family, email, newPassword);
+  await visit(family, () => family.getByRole('link', { name: 'Messagerie' }).click());
+  await visit(family, () => family.getByRole('link', { name: 'Écrire un message' }).click());
+  await family.setViewportSize({ width: 375, height: 800 });
+  assert.equal(await family.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0);
+  await family.setViewportSize({ width: 1280, height: 800 });
+  // Nothing typed: the errors are announced, next to each field.
+  await visit(family, () => family.getByRole('button', { name: 'Envoyer le message' }).click());
+  assert.match(await family.getByRole('alert').innerText(), /Objet : Indiquez l'objet/);
+  await field(family, 'Service').selectOption('regie');
+  await field(family, 'Thème').selectOption({ label: 'Factures et paiements' });
+  await field(family, 'Objet').fill('Attestation de paiement');
+  await field(family, 'Message').fill("Bonjour,\nPourriez-vous m'envoyer une attestation de paiement pour la CAF ?");
+  await family.getByLabel('Pièces jointes (facultatif)').setInputFiles({
+    name: 'releve.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% releve\n'),
+  });
+  await family.getByLabel('Recevoir une confirmation par e-mail').check();
+  await visit(family, () => family.getByRole('button', { name: 'Envoyer le message' }).click());
+  assert.match(await family.locator('main').innerText(), /Message envoyé/);
+  await awaitMail(email, (t) => /est bien envoyé/.test(t), 'de confirmation');
+
+  // An agent of the régie takes it and answers with a file.
+  const agent = await (await browser.newContext()).newPage();
+  await agentFromInvitation(agent, inboxLink, 'messagerie.regie@ville.example.org', 'Fougere-horloge-93-piano');
+  await visit(agent, () => agent.getByRole('link', { name: 'Messagerie' }).click());
+  assert.match(await agent.locator('main').innerText(), /Plus ancien message sans réponse/);
+  await visit(agent, () => agent.getByRole('link', { name: 'Attestation de paiement' }).click());
+  await visit(agent, () => agent.getByRole('button', { name: 'Prendre ce fil' }).click());
+  assert.match(await agent.locator('main').innerText(), /en cours \(Nadia Benali\)/);
+  await field(agent, 'Message').fill('Bonjour, voici votre attestation.');
+  await agent.getByLabel('Pièces jointes (facultatif)').setInputFiles({
+    name: 'attestation.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% attestation\n'),
+  });
+  await visit(agent, () => agent.getByRole('button', { name: 'Envoyer', exact: true }).click());
+  assert.match(await agent.locator('main').innerText(), /voici votre attestation/);
+
+  // The family: one unread message; reads it, downloads the file, replies.
+  await visit(family, () => family.goto(baseUrl + '/compte'));
+  assert.match(await family.locator('main').innerText(), /Messagerie : 1 message\(s\) non lu\(s\)/);
+  await visit(family, () => family.getByRole('link', { name: 'Lire mes messages' }).click());
+  await visit(family, () => family.getByRole('link', { name: 'Attestation de paiement' }).click());
+  const thread = await family.locator('main').innerText();
+  assert.match(thread, /voici votre attestation/);
+  const [download] = await Promise.all([
+    family.waitForEvent('download'),
+    family.getByRole('link', { name: /Pièce jointe 1 \(PDF/ }).last().click(),
+  ]);
+  const { readFileSync } = await import('node:fs');
+  assert.equal(readFileSync(await download.path()).subarray(0, 5).toString(), '%PDF-');
+  await field(family, 'Message').fill('Merci beaucoup !');
+  await visit(family, () => family.getByRole('button', { name: 'Envoyer la réponse' }).click());
+  assert.match(await family.locator('main').innerText(), /Merci beaucoup/);
+  await visit(family, () => family.goto(baseUrl + '/compte'));
+  assert.doesNotMatch(await family.locator('main').innerText(), /non lu/);
 });

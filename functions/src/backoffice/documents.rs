@@ -274,7 +274,14 @@ pub async fn refuse(
         id: &agent.account.id,
         name: &name,
     };
-    match documents::invalidate(&app, &numero, &record_id(&doc.id)?, &motif, &actor).await {
+    // The family answers in a thread of the agent's service.
+    let service = agent.access.service().map_or("enfance", |s| s.id());
+    let refused = documents::Refusal {
+        motif: &motif,
+        actor: &actor,
+        service,
+    };
+    match documents::invalidate(&app, &numero, &record_id(&doc.id)?, &refused).await {
         Ok(_) => Ok(Redirect::to(&back).into_response()),
         Err(UpdateError::Conflict) => {
             errors.insert("motif", "Ce document a déjà été refusé entre-temps.".into());

@@ -241,7 +241,10 @@ mod tests {
     #[test]
     fn attachments_are_at_most_three_and_each_a_real_file() {
         let pdf = b"%PDF-1.4 x".to_vec();
-        assert_eq!(check_attachments(std::slice::from_ref(&pdf)).unwrap(), [FileKind::Pdf]);
+        assert_eq!(
+            check_attachments(std::slice::from_ref(&pdf)).unwrap(),
+            [FileKind::Pdf]
+        );
         assert!(
             check_attachments(&vec![pdf.clone(); 4])
                 .unwrap_err()

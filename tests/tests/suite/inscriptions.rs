@@ -585,6 +585,15 @@ async fn documents_are_sent_published_downloaded_and_refused() {
             .contains("Document illisible")
     );
     assert!(b.get("/dossier").await.body.contains("Document à renvoyer"));
+    // The refusal is a thread of the service, where the family answers.
+    let thread = shared::messages::threads::of_dossier(portal.app.store.as_ref(), DEMO)
+        .await
+        .unwrap()
+        .remove(0);
+    assert!(thread.par_la_mairie && thread.sujet.starts_with("Document à renvoyer"));
+    assert_eq!((thread.service.as_str(), thread.non_lus), ("enfance", 1));
+    let page = b.get(&format!("/messagerie/{}", thread.id)).await;
+    assert!(page.body.contains("Document illisible"), "{}", page.body);
     // An invalid attestation does not count: a request asks for it again.
     let step3 = b
         .get(&format!(

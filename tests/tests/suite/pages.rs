@@ -67,7 +67,10 @@ async fn the_main_pages_read_as_reviewed() {
         ("facture", "/factures/F2026-10-000587"),
         ("prelevement", "/paiement/prelevement"),
         ("messagerie", "/messagerie"),
-        ("messagerie_ecrire", "/messagerie/nouveau?facture=F2026-10-000587"),
+        (
+            "messagerie_ecrire",
+            "/messagerie/nouveau?facture=F2026-10-000587",
+        ),
     ] {
         snapshot(&mut family, name, path).await;
     }
@@ -90,7 +93,10 @@ async fn the_main_pages_read_as_reviewed() {
         ),
         ("agents_impayes", "/agents/facturation/impayes"),
         ("agents_messagerie", "/agents/messagerie"),
-        ("agents_messagerie_ecrire", "/agents/messagerie/nouveau?dossier=D2026-0142"),
+        (
+            "agents_messagerie_ecrire",
+            "/agents/messagerie/nouveau?dossier=D2026-0142",
+        ),
     ] {
         snapshot(&mut agent, name, path).await;
     }
