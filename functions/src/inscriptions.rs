@@ -98,6 +98,7 @@ async fn list(
                             td {
                                 strong { (i.statut.label()) }
                                 @if let Some(m) = &i.motif { " : " (m) }
+                                @if let Some(r) = &i.reservations { br; small { (r) " " a href="/planning" { "Voir le planning" } } }
                             }
                         }
                     }
@@ -495,6 +496,7 @@ async fn submit(
         demande_le: now,
         decide_le: None,
         decide_par: None,
+        reservations: None,
     };
     match inscriptions::create(&app, &granted, &ins, &kept, &activity.service).await {
         Ok(()) => Ok(Redirect::to("/inscriptions?demande=1").into_response()),

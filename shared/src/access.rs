@@ -277,6 +277,25 @@ impl AgentAccess {
         )
     }
 
+    /// A child of a dossier (what a validated registration books for it).
+    pub async fn child(
+        &self,
+        store: &dyn Store,
+        numero: &DossierNumber,
+        id: &str,
+    ) -> Result<Result<Granted<Child>, Denied>, StoreError> {
+        Ok(crate::dossiers::children(store, numero.as_str())
+            .await?
+            .into_iter()
+            .find(|c| c.id == id)
+            .map(|value| Granted {
+                numero: numero.clone(),
+                value,
+                version: 0,
+            })
+            .ok_or(Denied::NotFound))
+    }
+
     /// A thread of a dossier with every message, internal notes included:
     /// only for an agent of a service it went through (its own, or one
     /// that forwarded it or had it forwarded); another service's is 403.

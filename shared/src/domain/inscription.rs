@@ -53,6 +53,9 @@ pub struct Inscription {
     pub decide_le: Option<DateTime<Utc>>,
     #[serde(default)]
     pub decide_par: Option<String>,
+    /// What was booked in the planning when it was validated.
+    #[serde(default)]
+    pub reservations: Option<String>,
 }
 
 impl Inscription {

@@ -170,8 +170,9 @@ pub enum Decision {
 
 /// Decides a waiting registration still at `version`, for the service of
 /// its activity only: its status, the démarche, the audit entry (and, when
-/// refused, the freed slot for a new request) and the e-mail to the family
-/// in one transaction.
+/// refused, the freed slot for a new request and the e-mail to the family)
+/// in one transaction. A validation then books the days asked in the
+/// planning and tells the family what was booked.
 pub async fn decide(
     app: &App,
     decider: &Decider,
@@ -227,13 +228,15 @@ pub async fn decide(
             ),
         )?,
     ];
-    let notice = crate::mail::texts::registration_decided(
-        &ins.enfant_nom,
-        &ins.activite_nom,
-        ins.debut,
-        motif.as_deref(),
-    );
-    writes.extend(crate::outbox::queue_for_family(app, numero, &notice).await?);
+    if let Some(reason) = &motif {
+        let notice = crate::mail::texts::registration_decided(
+            &ins.enfant_nom,
+            &ins.activite_nom,
+            ins.debut,
+            crate::mail::texts::Decided::Refused { reason },
+        );
+        writes.extend(crate::outbox::queue_for_family(app, numero, &notice).await?);
+    }
     if statut == Status::Refusee {
         writes.push(Write::Delete {
             key: inscription::unique_key(numero, &ins.enfant, &ins.activite, &ins.annee),
@@ -245,5 +248,49 @@ pub async fn decide(
         Err(StoreError::TransactionCancelled { .. }) => return Err(UpdateError::Conflict),
         Err(e) => return Err(e.into()),
     }
+    if statut == Status::Validee {
+        ins.reservations = Some(book_validated(app, decider, numero, &ins).await?);
+    }
     Ok(ins)
+}
+
+/// Books a validated registration's days in its child's planning, keeps
+/// what was booked on it, and tells the family (the validation is already
+/// recorded: a booking that fails leaves the family to book, and says so).
+async fn book_validated(
+    app: &App,
+    decider: &Decider,
+    numero: &str,
+    ins: &Inscription,
+) -> Result<String, UpdateError> {
+    let store = app.store.as_ref();
+    let dossier = crate::ids::DossierNumber::parse(numero).map_err(|_| UpdateError::Conflict)?;
+    let booked = match decider.agent().child(store, &dossier, &ins.enfant).await? {
+        Ok(child) => match crate::planning::booking::book_registration(app, &child, ins).await {
+            Ok(b) => b.summary(),
+            Err(e) => {
+                tracing::warn!(error = %e, "réservation des jours de l'inscription");
+                "Les jours n'ont pas pu être réservés : réservez-les dans le planning.".to_owned()
+            }
+        },
+        Err(_) => "Réservez les jours dans le planning.".to_owned(),
+    };
+    store
+        .write(Write::Update {
+            key: inscription::key(numero, &ins.id),
+            update: crate::store::Update::default().set("reservations", booked.clone()),
+            condition: Condition::Exists,
+        })
+        .await?;
+    let notice = crate::mail::texts::registration_decided(
+        &ins.enfant_nom,
+        &ins.activite_nom,
+        ins.debut,
+        crate::mail::texts::Decided::Validated { booked: &booked },
+    );
+    let mails = crate::outbox::queue_for_family(app, numero, &notice).await?;
+    if !mails.is_empty() {
+        store.transact(mails).await?;
+    }
+    Ok(booked)
 }

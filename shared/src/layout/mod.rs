@@ -44,21 +44,89 @@ struct NavLink {
     label: &'static str,
 }
 
-/// The main navigation: only sections that exist are listed.
-const NAV: &[NavLink] = &[
-    NavLink {
-        href: "/",
-        label: "Accueil",
-    },
-    NavLink {
-        href: "/aide/",
-        label: "Aide",
-    },
-    NavLink {
-        href: "/compte/connexion",
-        label: "Mon espace famille",
-    },
+const fn link(href: &'static str, label: &'static str) -> NavLink {
+    NavLink { href, label }
+}
+
+/// The public site's menu: the sections a visitor looks for.
+const PUBLIC_NAV: &[NavLink] = &[
+    link("/", "Accueil"),
+    link("/actualites/", "Actualités"),
+    link("/documents/", "Documents"),
+    link("/simulation/", "Simulation"),
+    link("/ecole-de-secteur/", "École de secteur"),
+    link("/aide/", "Aide"),
+    link("/compte", "Mon espace famille"),
 ];
+
+/// A signed-in family's menu, in the guide's words and order.
+const FAMILY_NAV: &[NavLink] = &[
+    link("/compte", "Accueil"),
+    link("/dossier", "Dossier"),
+    link("/inscriptions", "Inscriptions"),
+    link("/planning", "Planning"),
+    link("/factures", "Facturation"),
+    link("/messagerie", "Messagerie"),
+    link("/simulation/", "Simulations"),
+    link("/actualites/", "Actualités"),
+];
+
+/// An agent's menu.
+const AGENT_NAV: &[NavLink] = &[
+    link("/agents", "Accueil"),
+    link("/agents/dossiers", "Dossiers"),
+    link("/agents/inscriptions", "Inscriptions"),
+    link("/agents/pointage", "Pointage"),
+    link("/agents/facturation", "Facturation"),
+    link("/agents/messagerie", "Messagerie"),
+];
+
+/// The menu of a page, from its path: the family's pages, the agents'
+/// pages (their login pages aside), or the public site.
+fn menu_of(path: &str) -> &'static [NavLink] {
+    const FAMILY: &[&str] = &[
+        "/dossier",
+        "/inscriptions",
+        "/planning",
+        "/factures",
+        "/paiement",
+        "/messagerie",
+        "/compte/mon-compte",
+    ];
+    let agents_public = ["/agents/connexion", "/agents/mot-de-passe"];
+    if path == "/compte" || FAMILY.iter().any(|p| path.starts_with(p)) {
+        FAMILY_NAV
+    } else if path.starts_with("/agents") && !agents_public.iter().any(|p| path.starts_with(p)) {
+        AGENT_NAV
+    } else {
+        PUBLIC_NAV
+    }
+}
+
+/// Whether a menu entry is the page's section: a home entry only for
+/// itself, any other for the pages under it (payments are Facturation's).
+fn is_current(href: &str, path: &str) -> bool {
+    match href {
+        "/" => path == "/" || path == "/index.html",
+        "/compte" | "/agents" => path == href,
+        "/factures" => path.starts_with("/factures") || path.starts_with("/paiement"),
+        _ => path.starts_with(href),
+    }
+}
+
+fn menu_items(menu: &[NavLink], path: &str) -> Markup {
+    html! {
+        @for link in menu {
+            li {
+                @if is_current(link.href, path) {
+                    a href=(link.href) aria-current="page" { (link.label) }
+                } @else {
+                    a href=(link.href) { (link.label) }
+                }
+            }
+        }
+    }
+}
 
 /// The footer links RGAA and the law ask for on every page.
 const FOOTER: &[NavLink] = &[
@@ -116,17 +184,15 @@ pub fn render(page: Page) -> Markup {
                             span.brand-commune { (c.nom) }
                             span.brand-portal { (c.portail) }
                         }
-                        nav aria-label="Menu principal" {
-                            ul.nav {
-                                @for link in NAV {
-                                    li {
-                                        @if is_current(link.href, page.path) {
-                                            a href=(link.href) aria-current="page" { (link.label) }
-                                        } @else {
-                                            a href=(link.href) { (link.label) }
-                                        }
-                                    }
-                                }
+                        // Wide screens: the list; phones: a "Menu" button
+                        // that opens it, without JavaScript.
+                        nav.nav-wide aria-label="Menu principal" {
+                            ul.nav { (menu_items(menu_of(page.path), page.path)) }
+                        }
+                        nav.nav-narrow aria-label="Menu principal" {
+                            details.menu {
+                                summary { "Menu" }
+                                ul.nav { (menu_items(menu_of(page.path), page.path)) }
                             }
                         }
                     }
@@ -151,14 +217,6 @@ pub fn render(page: Page) -> Markup {
                 }
             }
         }
-    }
-}
-
-fn is_current(href: &str, path: &str) -> bool {
-    if href == "/" {
-        path == "/" || path == "/index.html"
-    } else {
-        path.starts_with(href)
     }
 }
 
@@ -223,11 +281,40 @@ mod tests {
         assert!(out.contains("<title>Connexion — Espace Famille — "));
         assert!(out.contains("href=\"#contenu\""));
         assert!(out.contains("<main id=\"contenu\""));
-        assert!(out.contains("href=\"/compte/connexion\" aria-current=\"page\""));
+        assert!(
+            !out.contains("aria-current"),
+            "the login page is no section"
+        );
+        assert!(out.contains("href=\"/compte\">Mon espace famille"));
         assert!(!out.contains("href=\"/\" aria-current"));
         for link in FOOTER {
             assert!(out.contains(link.href));
         }
+    }
+
+    #[test]
+    fn signed_in_pages_have_their_menu_with_the_section_marked() {
+        let page = |path: &str| {
+            render(Page {
+                title: "x",
+                path,
+                main: html! {},
+            })
+            .into_string()
+        };
+        let family = page("/paiement/prelevement");
+        assert!(family.contains("href=\"/factures\" aria-current=\"page\">Facturation"));
+        assert!(family.contains("href=\"/messagerie\">Messagerie"));
+        assert!(!family.contains("href=\"/compte\" aria-current"));
+        assert!(page("/compte").contains("href=\"/compte\" aria-current=\"page\">Accueil"));
+        let agent = page("/agents/messagerie");
+        assert!(agent.contains("href=\"/agents/messagerie\" aria-current=\"page\">Messagerie"));
+        assert!(page("/agents/connexion").contains(">École de secteur<"));
+        assert!(
+            page("/actualites/").contains("href=\"/actualites/\" aria-current=\"page\">Actualités")
+        );
+        // The phone's menu button works without JavaScript.
+        assert!(family.contains("<details class=\"menu\"><summary>Menu</summary>"));
     }
 
     #[test]

@@ -214,20 +214,27 @@ pub fn document_refused(label: &str, reason: &str) -> FamilyNotice {
     }
 }
 
-/// A registration validated (`reason` is `None`) or refused.
+/// The decision on a registration: validated, with what was booked in the
+/// planning, or refused with its reason.
+pub enum Decided<'a> {
+    Validated { booked: &'a str },
+    Refused { reason: &'a str },
+}
+
+/// A registration validated or refused.
 pub fn registration_decided(
     child: &str,
     activity: &str,
     from: chrono::NaiveDate,
-    reason: Option<&str>,
+    decided: Decided<'_>,
 ) -> FamilyNotice {
-    let (subject, paragraphs) = match reason {
-        None => ("inscription validée", vec![
+    let (subject, paragraphs) = match decided {
+        Decided::Validated { booked } => ("inscription validée", vec![
             format!("La mairie a validé l'inscription de {child} à l'activité « {activity} » à partir du {}.", from.format("%d/%m/%Y")),
-            "Vous pouvez maintenant réserver ses présences depuis le planning de votre Espace Famille.".to_owned(),
+            format!("Planning : {booked}"),
         ]),
-        Some(m) => ("inscription refusée", vec![
-            format!("La mairie n'a pas pu valider l'inscription de {child} à l'activité « {activity} », pour la raison suivante : {m}"),
+        Decided::Refused { reason } => ("inscription refusée", vec![
+            format!("La mairie n'a pas pu valider l'inscription de {child} à l'activité « {activity} », pour la raison suivante : {reason}"),
             "Vous pouvez faire une nouvelle demande depuis la rubrique « Inscriptions », ou écrire au service Enfance-Éducation.".to_owned(),
         ]),
     };
@@ -402,11 +409,24 @@ mod tests {
             ),
             (
                 "inscription_validee",
-                registration_decided("Minh", "Restauration scolaire", day, None).to(c, TO, public),
+                registration_decided(
+                    "Minh",
+                    "Restauration scolaire",
+                    day,
+                    Decided::Validated {
+                        booked: "42 jour(s) réservé(s) du 07/09/2026 au 02/07/2027 ; modifiables dans le planning jusqu'à la date limite de chaque jour.",
+                    },
+                )
+                .to(c, TO, public),
             ),
             (
                 "inscription_refusee",
-                registration_decided("Minh", "Restauration scolaire", day, Some("complet"))
+                registration_decided(
+                    "Minh",
+                    "Restauration scolaire",
+                    day,
+                    Decided::Refused { reason: "complet" },
+                )
                     .to(c, TO, public),
             ),
             (

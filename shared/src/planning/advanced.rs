@@ -152,6 +152,26 @@ pub fn copy_to_sibling(grid: &Grid, from: &str, to: &str) -> Plan {
     })
 }
 
+/// The days a validated registration asks, to reserve (nothing cancelled):
+/// its weekdays, or its holiday weeks, on the rows of its activity's
+/// single unit. An activity of several units (périscolaire: matin, soir…)
+/// is left to the family, which chooses its units in the planning.
+pub fn registration_days(grid: &Grid, ins: &crate::domain::inscription::Inscription) -> Plan {
+    let weekdays: BTreeSet<Day> = ins.jours.iter().filter_map(|d| Day::parse(d)).collect();
+    let weeks: BTreeSet<NaiveDate> = ins.semaines.iter().copied().collect();
+    plan(grid, &ins.enfant, |row, day, slot| {
+        if row.activity.id != ins.activite || row.activity.unites.len() != 1 || day < ins.debut {
+            return None;
+        }
+        let asked = if row.activity.categorie == Category::Vacances {
+            weeks.contains(&slot)
+        } else {
+            Day::of(day.weekday()).is_some_and(|d| weekdays.contains(&d))
+        };
+        asked.then_some(true)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -21,5 +21,6 @@ pub fn registration(child: &str, activity: &str, jours: &[&str], debut: &str) ->
         demande_le: "2026-11-01T10:00:00Z".parse().unwrap(),
         decide_le: None,
         decide_par: None,
+        reservations: None,
     }
 }

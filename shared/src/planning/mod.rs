@@ -9,6 +9,7 @@
 //! waiting list, who is told by e-mail.
 
 pub mod advanced;
+pub mod booking;
 pub mod counts;
 #[cfg(test)]
 mod fixtures;

@@ -383,6 +383,7 @@ mod tests {
             demande_le: utc("2026-11-20T10:00:00Z"),
             decide_le: None,
             decide_par: None,
+            reservations: None,
         };
         assert!(covers(&ins, canteen, cal, d("2026-11-30")));
         assert!(covers(&ins, canteen, cal, d("2026-12-03")));

@@ -266,6 +266,7 @@ pub(crate) async fn validated(
         demande_le: portal.app.clock.now(),
         decide_le: None,
         decide_par: None,
+        reservations: None,
     };
     shared::inscriptions::create(
         &portal.app,
@@ -289,6 +290,46 @@ pub(crate) async fn validated(
     .await
     .unwrap();
     ins.id
+}
+
+/// The family cancels every day the validation booked for a child (through
+/// the planning's own save): for tests that start from an empty planning.
+pub(crate) async fn cancel_booked(portal: &TestPortal, child: &Child) {
+    let store = portal.app.store.as_ref();
+    for month in [
+        "2026-11", "2026-12", "2027-01", "2027-02", "2027-03", "2027-04", "2027-05", "2027-06",
+        "2027-07",
+    ] {
+        let (m, version) = planning::load_month(store, "D2026-0142", &child.id, month)
+            .await
+            .unwrap();
+        let changes: Vec<planning::Change> = m
+            .cellules
+            .iter()
+            .flat_map(|(slot, units)| {
+                units.keys().map(move |u| {
+                    let (activity, unit) = u.split_once('/').unwrap();
+                    planning::Change {
+                        activity: activity.into(),
+                        unit: unit.into(),
+                        slot: *slot,
+                        reserve: false,
+                    }
+                })
+            })
+            .collect();
+        if !changes.is_empty() {
+            planning::save(
+                &portal.app,
+                &granted("D2026-0142", child),
+                month,
+                version,
+                &changes,
+            )
+            .await
+            .unwrap();
+        }
+    }
 }
 
 /// Every value of a hidden field (the month versions).
@@ -336,6 +377,8 @@ async fn the_family_plans_a_week_and_sees_the_cost() {
         "2026-11-30",
     )
     .await;
+    // The validation booked the days asked; this test starts empty.
+    cancel_booked(&portal, lea).await;
     let cell = |c: &Child, day: &str| format!("{}|restauration|repas|{day}", c.id);
 
     let week = "/planning?vue=semaine&date=2026-11-30";
@@ -624,6 +667,9 @@ async fn a_typical_week_and_a_copy_to_the_sibling() {
         "2026-11-30",
     )
     .await;
+    // The validations booked the days asked; this test starts empty.
+    cancel_booked(&portal, lea).await;
+    cancel_booked(&portal, hugo).await;
     let page = b.get("/planning/avancee").await;
     assert!(page.body.contains("Semaine type de Léa"));
     assert!(page.body.contains("value=\"restauration/repas|lundi\""));
@@ -875,4 +921,124 @@ async fn attendance_and_daily_counts_for_the_town() {
         "{text}"
     );
     crate::billing::assert_facts_agree(&portal, &["2026-11"]).await;
+}
+
+/// A validated registration books its weekdays from its start (deadlines
+/// respected) and says so on the registration and in the e-mail; a holiday
+/// week already full puts the child on the waiting list.
+#[tokio::test]
+async fn a_validated_registration_books_its_days() {
+    use shared::domain::planning::{places_key, unit_ref};
+    let portal = TestPortal::sqlite().await;
+    let mut b = signed_up_family(&portal, "Émilie", "emilie.l", "emilie@example.org", true).await;
+    let lea = shared::demo::children().remove(0);
+    validated(
+        &portal,
+        &lea,
+        "restauration",
+        &["lundi", "mardi", "jeudi", "vendredi"],
+        "2026-11-30",
+    )
+    .await;
+    // December: Mondays, Tuesdays, Thursdays and Fridays until the
+    // holidays of 19 December — the 11 open days.
+    let (december, _) =
+        planning::load_month(portal.app.store.as_ref(), "D2026-0142", &lea.id, "2026-12")
+            .await
+            .unwrap();
+    let meals = unit_ref("restauration", "repas");
+    let booked: Vec<String> = december
+        .cellules
+        .iter()
+        .filter(|(_, units)| units.contains_key(&meals))
+        .map(|(day, _)| day.format("%d").to_string())
+        .collect();
+    assert_eq!(
+        booked,
+        [
+            "01", "03", "04", "07", "08", "10", "11", "14", "15", "17", "18"
+        ]
+    );
+    let list = b.get("/inscriptions").await;
+    assert!(
+        list.body.contains("jour(s) réservé(s) du 30/11/2026"),
+        "{}",
+        list.body
+    );
+    portal.deliver_mail().await;
+    let mails = portal.mail_texts_to("emilie@example.org").await;
+    assert!(
+        mails.iter().any(|m| m.contains("a validé l'inscription")
+            && m.contains("Planning : ")
+            && m.contains("réservé(s) du 30/11/2026")),
+        "{mails:?}"
+    );
+    let week = b.get("/planning?vue=semaine&date=2026-11-30").await;
+    // Four meals at 3.30 € (QF 845) the week of 30 November.
+    assert!(week.body.contains("13,20 €"), "{}", week.body);
+
+    // A holiday week already full: on the waiting list.
+    let monday = d("2027-02-08");
+    portal
+        .app
+        .store
+        .put(
+            shared::store::Item::new(
+                places_key("vacances", "semaine", monday),
+                [("pris".to_owned(), 60.into())].into_iter().collect(),
+            ),
+            shared::store::Condition::NotExists,
+        )
+        .await
+        .unwrap();
+    let a = shared::settings::embedded().activity("vacances").unwrap();
+    let ins = shared::domain::inscription::Inscription {
+        id: ulid::Ulid::new().to_string(),
+        numero: "D2026-0142".into(),
+        enfant: lea.id.clone(),
+        enfant_nom: "Léa Lefèvre".into(),
+        activite: "vacances".into(),
+        activite_nom: a.nom.clone(),
+        annee: shared::settings::embedded().school_year(),
+        debut: monday,
+        jours: vec![],
+        semaines: vec![monday],
+        documents: vec![],
+        statut: shared::domain::inscription::Status::EnAttente,
+        motif: None,
+        demande_le: portal.app.clock.now(),
+        decide_le: None,
+        decide_par: None,
+        reservations: None,
+    };
+    shared::inscriptions::create(
+        &portal.app,
+        &granted("D2026-0142", &lea),
+        &ins,
+        &[],
+        &a.service,
+    )
+    .await
+    .unwrap();
+    let decided = shared::inscriptions::decide(
+        &portal.app,
+        &decider(shared::accounts::Service::Enfance),
+        "D2026-0142",
+        &shared::ids::RecordId::parse(&ins.id).unwrap(),
+        1,
+        shared::inscriptions::Decision::Validate,
+    )
+    .await
+    .unwrap();
+    let summary = decided.reservations.unwrap();
+    assert!(summary.contains("1 en liste d'attente"), "{summary}");
+    let (feb, _) =
+        planning::load_month(portal.app.store.as_ref(), "D2026-0142", &lea.id, "2027-02")
+            .await
+            .unwrap();
+    assert_eq!(
+        feb.get(monday, &unit_ref("vacances", "semaine"))
+            .map(|c| c.etat),
+        Some(shared::domain::planning::State::Attente)
+    );
 }

@@ -183,7 +183,7 @@ pub fn sent_page(email: &str, with_dossier: bool) -> Markup {
 pub fn link_page(title: &str, text: &str, (href, label): (&str, &str)) -> Markup {
     layout::render(Page {
         title,
-        path: "/compte",
+        path: "/compte/lien",
         main: html! {
             (notice(NoticeKind::Error, text))
             p { a.button href=(href) { (label) } }
