@@ -205,6 +205,7 @@ mod tests {
         // Every internal link of the site points at a built file or a route
         // the functions serve.
         let dynamic = [
+            "/compte",
             "/compte/connexion",
             "/compte/inscription",
             "/compte/mot-de-passe-oublie",

@@ -308,11 +308,43 @@ async fn show(
     Query(q): Query<PlanningQuery>,
 ) -> Result<Response, AppError> {
     let now = app.clock.now();
-    let (view, anchor) = view_of(q.vue.as_deref(), q.date.as_deref(), paris_date(now));
-    let (first, last) = view.range(anchor);
-    let days = columns(first, last);
-    let data = load(&app, &numero, &days).await?;
+    let (view, asked) = view_of(q.vue.as_deref(), q.date.as_deref(), paris_date(now));
+    let edit = q.modifier.is_some();
     let s = app.settings.as_ref();
+    // "Modifier" on a period none of whose days can still change opens
+    // the first period that has one (a few periods ahead at most).
+    let mut anchor = asked;
+    let mut data;
+    let mut days;
+    let mut tries = 0;
+    loop {
+        let (first, last) = view.range(anchor);
+        days = columns(first, last);
+        data = load(&app, &numero, &days).await?;
+        let open = grid::build(
+            s,
+            &data.children,
+            &data.registrations,
+            &data.months,
+            data.tariff,
+            days.clone(),
+            now,
+        )
+        .rows
+        .iter()
+        .any(|r| r.cells.iter().any(|c| c.editable));
+        tries += 1;
+        if !edit || open || tries > 3 {
+            if !open {
+                anchor = asked;
+                let (first, last) = view.range(anchor);
+                days = columns(first, last);
+                data = load(&app, &numero, &days).await?;
+            }
+            break;
+        }
+        anchor = view.neighbours(anchor).1;
+    }
     let grid = grid::build(
         s,
         &data.children,
@@ -322,6 +354,15 @@ async fn show(
         days,
         now,
     );
+    let moved = (anchor != asked).then(|| {
+        (
+            NoticeKind::Info,
+            format!(
+                "Plus aucun jour de la période demandée n'est modifiable (date limite passée) : voici la première période ouverte aux réservations, à partir du {}.",
+                dates::long(view.range(anchor).0)
+            ),
+        )
+    });
     let message = q.enregistre.is_some().then(|| {
         let waiting: usize = q.attente.as_deref().and_then(|a| a.parse().ok()).unwrap_or(0);
         let text = if waiting > 0 {
@@ -333,11 +374,12 @@ async fn show(
     });
     let message = message
         .or_else(|| q.maladie.is_some().then(|| (NoticeKind::Success, "Absence pour maladie enregistrée. Envoyez le certificat médical (lien « Certificat » dans le planning) pour qu'elle soit justifiée et non facturée.".to_owned())))
-        .or_else(|| q.justifiee.is_some().then(|| (NoticeKind::Success, "Certificat reçu : l'absence est justifiée.".to_owned())));
+        .or_else(|| q.justifiee.is_some().then(|| (NoticeKind::Success, "Certificat reçu : l'absence est justifiée.".to_owned())))
+        .or(moved);
     let screen = Screen {
         view,
         anchor,
-        edit: q.modifier.is_some(),
+        edit,
         grid: &grid,
         versions: &data.versions,
         message,

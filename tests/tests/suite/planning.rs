@@ -1042,3 +1042,44 @@ async fn a_validated_registration_books_its_days() {
         Some(shared::domain::planning::State::Attente)
     );
 }
+
+/// "Modifier" on a period none of whose days can still change opens the
+/// first period with an open day, and says so.
+#[tokio::test]
+async fn modifier_opens_the_first_period_open_for_booking() {
+    let portal = TestPortal::sqlite().await;
+    let mut b = signed_up_family(&portal, "Émilie", "emilie.l", "emilie@example.org", true).await;
+    let lea = shared::demo::children().remove(0);
+    validated(
+        &portal,
+        &lea,
+        "restauration",
+        &["lundi", "mardi", "jeudi", "vendredi"],
+        "2026-11-02",
+    )
+    .await;
+    // The week of 16 November is past, and the canteen's days of the week
+    // of 23 November are past their deadline (2 working days before, at
+    // 10 h): "Modifier" opens the week of 30 November.
+    let page = b
+        .get("/planning?vue=semaine&date=2026-11-16&modifier=1")
+        .await;
+    assert!(
+        page.body
+            .contains("première période ouverte aux réservations, à partir du 30 novembre 2026"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("name=\"date\" value=\"2026-11-30\""),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("{}|restauration|repas|2026-12-03", lea.id))
+    );
+    // Without "Modifier", the period asked is shown as it is.
+    let page = b.get("/planning?vue=semaine&date=2026-11-16").await;
+    assert!(!page.body.contains("première période ouverte"));
+}
