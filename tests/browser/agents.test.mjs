@@ -27,7 +27,7 @@ test("un agent choisit son mot de passe, se connecte et consulte un dossier", as
   assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0);
   await page.setViewportSize({ width: 1280, height: 800 });
   await visit(page, () => page.goto(baseUrl + '/agents'));
-  await visit(page, () => page.getByRole('link', { name: 'Dossiers' }).click());
+  await visit(page, () => page.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Dossiers' }).click());
   await field(page, "Numéro de dossier, nom du responsable ou de l'enfant").fill('lefevre');
   await visit(page, () => page.getByRole('button', { name: 'Rechercher' }).click());
   await visit(page, () => page.getByRole('link', { name: 'D2026-0142' }).click());

@@ -71,7 +71,7 @@ test('la famille adhère au prélèvement ; la régie valide le mandat, facture 
 
   const regie = await (await browser.newContext()).newPage();
   await agentFromInvitation(regie, regieLink, 'regie@ville.example.org', 'Fougere-horloge-93-piano');
-  await visit(regie, () => regie.getByRole('link', { name: 'Facturation' }).click());
+  await visit(regie, () => regie.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Facturation' }).click());
   await visit(regie, () => regie.getByRole('link', { name: 'Mandats de prélèvement' }).click());
   await fitsAPhone(regie);
   const mandate = regie.getByRole('region', { name: /^Mandat EF-D2022-0031-/ });

@@ -25,7 +25,7 @@ test("inscription d'un enfant à la restauration, validée par la mairie", async
   });
 
   // The steps: child, activity, then days and the supporting document.
-  await visit(family, () => family.getByRole('link', { name: 'Inscriptions' }).click());
+  await visit(family, () => family.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Inscriptions' }).click());
   await visit(family, () => family.getByRole('link', { name: 'Nouvelle inscription' }).click());
   await family.getByLabel('Minh Nguyen (CM2)').check();
   await visit(family, () => family.getByRole('button', { name: 'Continuer' }).click());

@@ -136,7 +136,7 @@ test('la famille écrit à la régie avec un PDF, un agent répond avec une piè
   assert.ok(inboxLink, 'EF_TEST_INBOX_LINK manque : lancez tests/run.sh.');
   const family = await (await browser.newContext()).newPage();
   await logIn(family, email, newPassword);
-  await visit(family, () => family.getByRole('link', { name: 'Messagerie' }).click());
+  await visit(family, () => family.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Messagerie' }).click());
   await visit(family, () => family.getByRole('link', { name: 'Écrire un message' }).click());
   await family.setViewportSize({ width: 375, height: 800 });
   assert.equal(await family.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0);
@@ -159,7 +159,7 @@ test('la famille écrit à la régie avec un PDF, un agent répond avec une piè
   // An agent of the régie takes it and answers with a file.
   const agent = await (await browser.newContext()).newPage();
   await agentFromInvitation(agent, inboxLink, 'messagerie.regie@ville.example.org', 'Fougere-horloge-93-piano');
-  await visit(agent, () => agent.getByRole('link', { name: 'Messagerie' }).click());
+  await visit(agent, () => agent.getByRole('navigation', { name: 'Menu principal' }).getByRole('link', { name: 'Messagerie' }).click());
   assert.match(await agent.locator('main').innerText(), /Plus ancien message sans réponse/);
   await visit(agent, () => agent.getByRole('link', { name: 'Attestation de paiement' }).click());
   await visit(agent, () => agent.getByRole('button', { name: 'Prendre ce fil' }).click());

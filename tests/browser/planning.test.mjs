@@ -17,6 +17,7 @@ before(async () => { browser = await launch(); });
 after(async () => { await browser?.close(); });
 
 const email = `planning.${Date.now()}@example.org`;
+const password = 'Grenadine-tulipe-42-velo';
 const pdf = Buffer.from('%PDF-1.4\n% piece justificative\n%%EOF\n');
 
 async function register(page, child, pieceLabel) {
@@ -38,7 +39,7 @@ async function cost(page) {
 test('réserver un mois, changer un jour, voir le coût, copier vers le frère', async () => {
   const family = await (await browser.newContext()).newPage();
   await signUpWithDemoDossier(family, {
-    email, username: `pla${Date.now()}`, password: 'Grenadine-tulipe-42-velo', dossier: ['D2025-0007', 'martin', '412'],
+    email, username: `pla${Date.now()}`, password, dossier: ['D2025-0007', 'martin', '412'],
   });
   await register(family, 'Inès Martin (CM1)', 'Attestation de quotient familial (CAF ou MSA)');
   await register(family, 'Noé Martin (MS)', "Projet d'accueil individualisé (PAI) signé");
@@ -91,4 +92,46 @@ test('réserver un mois, changer un jour, voir le coût, copier vers le frère',
   await visit(family, () => family.goto(baseUrl + `/planning?vue=mois&date=${month}`));
   const noeReserved = await family.getByText(/^Noé, Repas, .* : réservé$/).count();
   assert.equal(noeReserved, count - 1, `${noeReserved} jours réservés pour Noé`);
+});
+
+// A parent on a phone (375 × 812, touch): signs in, opens the planning from
+// the menu, changes days of both children by tapping the boxes — each tap
+// lands on its box (Playwright's tap fails if something else is hit) —,
+// saves and sees the cost change; nothing is wider than the screen.
+test('sur un téléphone : le menu, le planning, des jours changés du bout du doigt, le coût', async () => {
+  const context = await browser.newContext({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true });
+  const phone = await context.newPage();
+  // A tap that loads a page, then axe-core on it.
+  const go = (target) => visit(phone, () => Promise.all([phone.waitForNavigation(), target.tap()]));
+  const wide = async () => assert.equal(await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0, phone.url());
+  await visit(phone, () => phone.goto(baseUrl + '/compte/connexion'));
+  await field(phone, "Nom d'utilisateur ou adresse e-mail").fill(email);
+  await field(phone, 'Mot de passe').fill(password);
+  await go(phone.getByRole('button', { name: 'Se connecter' }));
+  assert.equal(new URL(phone.url()).pathname, '/compte');
+  await phone.locator('details.menu > summary').tap();
+  await go(phone.locator('nav.nav-narrow').getByRole('link', { name: 'Planning' }));
+  assert.equal(new URL(phone.url()).pathname, '/planning');
+  await wide();
+  await go(phone.getByRole('link', { name: 'Période suivante →' }));
+  const before = await cost(phone);
+  await go(phone.getByRole('link', { name: 'Modifier' }));
+  await wide();
+  for (const child of ['Inès', 'Noé']) {
+    const boxes = phone.getByRole('checkbox', { name: new RegExp(`^${child}, Repas`) });
+    assert.ok(await boxes.count() >= 8, child);
+    for (const i of [1, 2]) {
+      const box = boxes.nth(i);
+      const size = await box.boundingBox();
+      assert.ok(size.width >= 24 && size.height >= 24, `${child} : case de ${size.width} × ${size.height}`);
+      const was = await box.isChecked();
+      await box.tap();
+      assert.equal(await box.isChecked(), !was, `${child} : la case ${i} a changé`);
+    }
+  }
+  await go(phone.getByRole('button', { name: 'Enregistrer' }));
+  assert.match(await phone.getByRole('status').innerText(), /Planning enregistré/);
+  assert.notEqual(await cost(phone), before);
+  await wide();
+  await context.close();
 });

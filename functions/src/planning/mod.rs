@@ -184,8 +184,11 @@ fn cell_markup(row: &grid::Row, cell: &grid::CellView, edit: bool, csrf: &Csrf) 
         dates::with_weekday(cell.day)
     );
     let key = cell_key(&row.child.id, &row.activity.id, &row.unit.id, cell.slot);
+    // On a phone the row becomes a calendar of six columns (Monday to
+    // Saturday): the cell's weekday places it, its date labels it.
+    let weekday = chrono::Datelike::weekday(&cell.day).number_from_monday();
     html! {
-        td class=(class) {
+        td class={ (class) " wd" (weekday) } data-day=(dates::short(cell.day)) {
             @if edit && cell.editable {
                 input type="checkbox" name="c" value=(key) checked[cell.shown.asked()]
                     aria-label={ (what) @if cell.shown == Shown::Waiting { " (en liste d'attente)" } };
