@@ -16,7 +16,8 @@ use rust_decimal::Decimal;
 use shared::App;
 use shared::billing::{invoices, pdf};
 use shared::domain::invoice::{Invoice, Kind, Line};
-use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::layout::family_bar;
+use shared::layout::{self, NoticeKind, Page, notice};
 use shared::payment::{mandates, sepa};
 use shared::pricing::{euros, to_cents};
 use shared::settings::Settings;
@@ -311,12 +312,7 @@ pub fn detail_page(
 }
 
 fn bar(linked: &Linked, csrf: &Csrf) -> Markup {
-    account_bar(
-        &linked.family.account.display_name(),
-        "/compte/mon-compte",
-        "/compte/deconnexion",
-        csrf.field(),
-    )
+    family_bar(&linked.family.account, csrf.field())
 }
 
 pub async fn list(

@@ -26,8 +26,9 @@ use shared::domain::inscription::{Inscription, Status};
 use shared::files::check_upload;
 use shared::inscriptions::rules::{self, PIECE_FIELDS};
 use shared::inscriptions::{self, CreateError};
+use shared::layout::family_bar;
 use shared::layout::forms::{error_summary, required_note};
-use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::layout::{self, NoticeKind, Page, notice};
 use shared::settings::{Activity, Category, Day, PieceType, Settings};
 use shared::web::AppError;
 use shared::web::auth::{Csrf, Family};
@@ -55,7 +56,7 @@ fn frame(family: &Family, csrf: &Csrf, title: &str, main: Markup) -> Markup {
         title,
         path: "/inscriptions",
         main: html! {
-            (account_bar(&family.account.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+            (family_bar(&family.account, csrf.field()))
             (main)
         },
     })

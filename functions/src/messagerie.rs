@@ -16,8 +16,9 @@ use serde::Deserialize;
 use shared::App;
 use shared::access::Granted;
 use shared::accounts::validation::FieldErrors;
+use shared::layout::family_bar;
 use shared::layout::forms::{Field, checkbox, error_summary, required_note};
-use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::layout::{self, NoticeKind, Page, notice};
 use shared::messages::rules::{self, WriteForm};
 use shared::messages::threads::{self, Replier};
 use shared::messages::{Author, Conversation, Message, Status, Thread};
@@ -50,12 +51,7 @@ pub fn routes() -> Routes {
 }
 
 fn bar(linked: &Linked, csrf: &Csrf) -> Markup {
-    account_bar(
-        &linked.family.account.display_name(),
-        "/compte/mon-compte",
-        "/compte/deconnexion",
-        csrf.field(),
-    )
+    family_bar(&linked.family.account, csrf.field())
 }
 
 fn service_name<'a>(s: &'a Settings, id: &'a str) -> &'a str {

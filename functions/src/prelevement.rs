@@ -16,8 +16,9 @@ use serde::Deserialize;
 use shared::App;
 use shared::access::Granted;
 use shared::accounts::validation::FieldErrors;
+use shared::layout::family_bar;
 use shared::layout::forms::{Field, checkbox, error_summary, required_note};
-use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::layout::{self, NoticeKind, Page, notice};
 use shared::payment::mandates::{self, MandateError};
 use shared::payment::sepa::{self, Mandate, MandateForm, MandateStatus};
 use shared::settings::Settings;
@@ -138,12 +139,7 @@ pub fn page(
 }
 
 fn bar(linked: &Linked, csrf: &Csrf) -> Markup {
-    account_bar(
-        &linked.family.account.display_name(),
-        "/compte/mon-compte",
-        "/compte/deconnexion",
-        csrf.field(),
-    )
+    family_bar(&linked.family.account, csrf.field())
 }
 
 #[derive(Debug, Deserialize)]

@@ -69,7 +69,7 @@ test('inscription, activation, connexion, mot de passe oublié', async () => {
   await visit(page, () => page.goto(baseUrl + '/compte/connexion'));
   await visit(page, () => page.getByRole('link', { name: 'Mot de passe oublié ?' }).click());
   await field(page, 'Adresse e-mail').fill(email);
-  await visit(page, () => page.getByRole('button', { name: 'Recevoir un lien' }).click());
+  await visit(page, () => page.getByRole('button', { name: 'Envoyer' }).click());
   assert.match(await page.locator('main').innerText(), /Si cette adresse correspond/);
   await visit(page, async () => page.goto(baseUrl + await lastMailedLink(email, '/compte/nouveau-mot-de-passe')));
   await field(page, 'Nouveau mot de passe').fill(newPassword);

@@ -81,7 +81,7 @@ test('réserver un mois, changer un jour, voir le coût, copier vers le frère',
   const first = new Date(month);
   const last = new Date(first.getFullYear(), first.getMonth() + 1, 0);
   const iso = (d) => `${d.getFullYear()}-${String(d.getMonth() + 1).padStart(2, '0')}-${String(d.getDate()).padStart(2, '0')}`;
-  await visit(family, () => family.getByRole('link', { name: /Modification avancée/ }).click());
+  await visit(family, () => family.getByRole('link', { name: /Modifications avancées/ }).click());
   await family.getByLabel('Copier le planning de').selectOption({ label: 'Inès' });
   await family.getByLabel('Vers').selectOption({ label: 'Noé' });
   await field(family, 'Du').last().fill(iso(new Date(first.getFullYear(), first.getMonth(), 1)));

@@ -6,7 +6,8 @@ use maud::html;
 use serde::Deserialize;
 use shared::App;
 use shared::accounts::Status;
-use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::layout::family_bar;
+use shared::layout::{self, NoticeKind, Page, notice};
 use shared::web::AppError;
 use shared::web::auth::{Csrf, Family};
 
@@ -28,21 +29,27 @@ pub async fn show(
         }
         _ => None,
     };
-    let (pending, unread) = match shared::access::FamilyAccess::of(a.clone()) {
+    let (pending, unread, requests) = match shared::access::FamilyAccess::of(a.clone()) {
         Some(access) if dossier.is_some() => {
             let store = app.store.as_ref();
+            let requests = shared::inscriptions::list(store, access.numero().as_str())
+                .await?
+                .iter()
+                .filter(|i| i.statut == shared::domain::inscription::Status::EnAttente)
+                .count();
             (
                 shared::billing::invoices::pending(&access.invoices(store).await?),
                 shared::messages::threads::unread(&access.threads(store).await?),
+                requests,
             )
         }
-        _ => ((0, rust_decimal::Decimal::ZERO), 0),
+        _ => ((0, rust_decimal::Decimal::ZERO), 0, 0),
     };
     let page = layout::render(Page {
         title: "Mon espace famille",
         path: "/compte",
         main: html! {
-            (account_bar(&a.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+            (family_bar(a, csrf.field()))
             @if q.bienvenue.is_some() {
                 (notice(NoticeKind::Success, "Votre compte est activé. Bienvenue !"))
             }
@@ -76,6 +83,14 @@ pub async fn show(
                     }
                 }
             }
+            @if requests > 0 {
+                div.notice.notice-info {
+                    p {
+                        strong { "Inscriptions : " (requests) " demande(s) en attente de validation" }
+                        " — " a href="/inscriptions" { "Voir toutes mes inscriptions" }
+                    }
+                }
+            }
             dl.facts {
                 dt { "Famille" } dd { (a.display_name()) }
                 @if let Some(d) = &dossier {
@@ -92,6 +107,7 @@ pub async fn show(
                     li {
                         h3 { a href="/inscriptions" { "Inscriptions" } }
                         p { "Les activités de mes enfants ; inscrire un enfant à une nouvelle activité." }
+                        p { a href="/inscriptions" { "Voir toutes mes inscriptions" } }
                     }
                     li {
                         h3 { a href="/planning" { "Planning" } }

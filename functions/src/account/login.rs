@@ -125,7 +125,7 @@ fn login_page(
             @if family {
                 ul.links-after-form {
                     li { a href="/compte/mot-de-passe-oublie" { "Mot de passe oublié ?" } }
-                    li { a href="/compte/inscription" { "Première connexion : créer mon compte" } }
+                    li { "Première connexion ? " a href="/compte/inscription" { "Inscrivez-vous" } }
                 }
             }
         },

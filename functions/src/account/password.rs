@@ -31,7 +31,7 @@ fn forgotten_page(csrf: &Csrf, email: &str, errors: &FieldErrors, sent: bool) ->
                 (csrf.field())
                 (required_note())
                 (Field::text("courriel", "Adresse e-mail", email).kind("email").autocomplete("email").render(errors))
-                button type="submit" { "Recevoir un lien" }
+                button type="submit" { "Envoyer" }
             }
             p.links-after-form { a href="/compte/connexion" { "Retour à la connexion" } }
         },

@@ -15,8 +15,9 @@ use shared::accounts::service::{self, AccountError, LinkOutcome};
 use shared::accounts::validation::{self, FieldErrors, REQUIRED, check};
 use shared::accounts::{Account, password, sessions};
 use shared::domain::dossier::Dossier;
+use shared::layout::family_bar;
 use shared::layout::forms::{Field, checkbox, error_summary, required_note};
-use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::layout::{self, NoticeKind, Page, notice};
 use shared::web::AppError;
 use shared::web::auth::{Csrf, CsrfForm, FAMILY_COOKIE, Family, removal};
 
@@ -63,7 +64,7 @@ fn profile_page(csrf: &Csrf, v: &View) -> Markup {
         title: "Mon compte",
         path: "/compte/mon-compte",
         main: html! {
-            (account_bar(&a.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+            (family_bar(a, csrf.field()))
             @if let Some(m) = &v.message { (m) }
             (error_summary(e, LABELS))
             h2 { "Mes informations" }

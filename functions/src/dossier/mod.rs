@@ -20,8 +20,9 @@ use shared::access::FamilyAccess;
 use shared::accounts::validation::{self, FieldErrors};
 use shared::domain::dossier::{self, Dossier};
 use shared::dossiers::{self, Contacts, UpdateError};
+use shared::layout::family_bar;
 use shared::layout::forms::{Field, error_summary};
-use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::layout::{self, NoticeKind, Page, notice};
 use shared::web::AppError;
 use shared::web::auth::{Csrf, CsrfForm, Family};
 use shared::web::upload::UPLOAD_BODY_LIMIT;
@@ -91,7 +92,7 @@ fn frame(family: &Family, csrf: &Csrf, title: &str, path: &str, main: Markup) ->
         title,
         path,
         main: html! {
-            (account_bar(&family.account.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+            (family_bar(&family.account, csrf.field()))
             nav aria-label="Mon dossier" {
                 ul.footer-links {
                     li { a href="/dossier" aria-current=[(path == "/dossier").then_some("page")] { "Résumé" } }

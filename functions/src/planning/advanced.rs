@@ -15,8 +15,9 @@ use shared::access::{FamilyAccess, Granted};
 use shared::accounts::validation::FieldErrors;
 use shared::domain::dossier::Child;
 use shared::domain::planning::unit_ref;
+use shared::layout::family_bar;
 use shared::layout::forms::{error_summary, required_note};
-use shared::layout::{self, NoticeKind, Page, account_bar, dates, notice};
+use shared::layout::{self, NoticeKind, Page, dates, notice};
 use shared::planning::advanced::{self, Plan};
 use shared::planning::grid::{self, Grid};
 use shared::planning::rules::{columns, paris_date};
@@ -35,7 +36,7 @@ fn frame(family: &Family, csrf: &Csrf, title: &str, main: Markup) -> Markup {
         title,
         path: "/planning",
         main: html! {
-            (account_bar(&family.account.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+            (family_bar(&family.account, csrf.field()))
             p { a href="/planning" { "← Retour au planning" } }
             (main)
         },
@@ -197,7 +198,7 @@ pub async fn show(
         let page = frame(
             &family,
             &csrf,
-            "Modification avancée du planning",
+            "Modifications avancées du planning",
             html! {
                 p { "Aucune inscription validée : rien à planifier pour l'instant." }
             },
@@ -218,7 +219,7 @@ pub async fn show(
         &typed,
         &FieldErrors::new(),
     );
-    let page = frame(&family, &csrf, "Modification avancée du planning", main);
+    let page = frame(&family, &csrf, "Modifications avancées du planning", main);
     Ok((csrf, page).into_response())
 }
 
@@ -364,7 +365,7 @@ async fn run(
             r.typed,
             r.errors,
         );
-        let page = frame(r.family, &csrf, "Modification avancée du planning", main);
+        let page = frame(r.family, &csrf, "Modifications avancées du planning", main);
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let grid = build_grid(app, r.data, from, to);

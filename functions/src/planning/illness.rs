@@ -17,8 +17,9 @@ use shared::accounts::validation::FieldErrors;
 use shared::documents::{self, NewDocument, StoreFileError};
 use shared::domain::document::Source;
 use shared::domain::dossier::Child;
+use shared::layout::family_bar;
 use shared::layout::forms::{error_summary, required_note};
-use shared::layout::{self, NoticeKind, Page, account_bar, dates, notice};
+use shared::layout::{self, NoticeKind, Page, dates, notice};
 use shared::planning::grid::parse_cell_key;
 use shared::planning::rules::View;
 use shared::planning::{self, DayRef, IllnessError};
@@ -61,7 +62,7 @@ fn closed_page(family: &Family, csrf: &Csrf, day: chrono::NaiveDate, text: &str)
         title: "Planning : changement impossible",
         path: "/planning",
         main: html! {
-            (account_bar(&family.account.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+            (family_bar(&family.account, csrf.field()))
             (notice(NoticeKind::Error, text))
             p { a href=(back(day)) { "Retour au planning" } }
         },
@@ -113,7 +114,7 @@ fn certificate_page(
         title: "Envoyer un certificat médical",
         path: "/planning",
         main: html! {
-            (account_bar(&family.account.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+            (family_bar(&family.account, csrf.field()))
             (error_summary(errors, &[("fichier", "Certificat médical")]))
             dl.facts {
                 dt { "Enfant" } dd { (child.prenom) " " (child.nom) }

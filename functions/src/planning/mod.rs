@@ -25,7 +25,8 @@ use shared::domain::planning::month_id;
 use shared::dossiers;
 use shared::ids::MonthId;
 use shared::layout::dates;
-use shared::layout::{self, NoticeKind, Page, account_bar, notice};
+use shared::layout::family_bar;
+use shared::layout::{self, NoticeKind, Page, notice};
 use shared::planning::grid::{self, Grid, Months, Shown, cell_key};
 use shared::planning::rules::{View, columns, paris_date};
 use shared::planning::{self, Outcome, SaveError};
@@ -245,9 +246,9 @@ fn page(family: &Family, csrf: &Csrf, screen: &Screen) -> Markup {
         }
     };
     let main = html! {
-        (account_bar(&family.account.display_name(), "/compte/mon-compte", "/compte/deconnexion", csrf.field()))
+        (family_bar(&family.account, csrf.field()))
         @if let Some((kind, text)) = &screen.message { (notice(*kind, text)) }
-        p { a href="/planning/avancee" { "Modification avancée : semaine type, copie vers un frère ou une sœur" } }
+        p { a href="/planning/avancee" { "Modifications avancées : semaine type, copie vers un frère ou une sœur" } }
         nav.views aria-label="Affichage du planning" {
             @for v in [View::Mois, View::Quinzaine, View::Semaine] {
                 a href=(link(v, anchor, edit)) aria-current=[(v == view).then_some("page")] {

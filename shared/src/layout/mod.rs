@@ -260,6 +260,23 @@ pub fn account_bar(
     }
 }
 
+/// The bar of a signed-in family's page, in the guide's words: "Mon
+/// compte : <nom d'utilisateur>", and the logout button.
+pub fn family_bar(account: &crate::accounts::Account, csrf_field: Markup) -> Markup {
+    html! {
+        div.account-bar {
+            p {
+                a href="/compte/mon-compte" { "Mon compte : " (account.identifiant) }
+                " · " (account.display_name())
+            }
+            form method="post" action="/compte/deconnexion" {
+                (csrf_field)
+                button.button-secondary type="submit" { "Se déconnecter" }
+            }
+        }
+    }
+}
+
 /// Raw HTML already escaped or produced by a trusted renderer.
 pub fn trusted(html: String) -> Markup {
     PreEscaped(html)
