@@ -21,9 +21,32 @@ pub fn without_bidi_controls(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// "de Léa", "d'Inès", "d'Hugo": the French elision before a name that
+/// begins with a vowel or an h.
+pub fn de(name: &str) -> String {
+    let first = name
+        .chars()
+        .next()
+        .map(|c| crate::accounts::names::fold(&c.to_string()))
+        .unwrap_or_default();
+    if first.starts_with(['a', 'e', 'i', 'o', 'u', 'y', 'h']) {
+        format!("d'{name}")
+    } else {
+        format!("de {name}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn de_elides_before_a_vowel_or_an_h() {
+        assert_eq!(de("Inès Martin"), "d'Inès Martin");
+        assert_eq!(de("Élodie"), "d'Élodie");
+        assert_eq!(de("Hugo"), "d'Hugo");
+        assert_eq!(de("Léa"), "de Léa");
+    }
 
     #[test]
     fn bidi_controls_are_removed_and_the_rest_kept() {

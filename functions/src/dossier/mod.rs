@@ -94,7 +94,7 @@ fn frame(family: &Family, csrf: &Csrf, title: &str, path: &str, main: Markup) ->
         main: html! {
             (family_bar(&family.account, csrf.field()))
             nav aria-label="Mon dossier" {
-                ul.footer-links {
+                ul.tabs {
                     li { a href="/dossier" aria-current=[(path == "/dossier").then_some("page")] { "Résumé" } }
                     li { a href="/dossier/enfants" aria-current=[(path == "/dossier/enfants").then_some("page")] { "Mes enfants" } }
                     li { a href="/dossier/coordonnees" aria-current=[(path == "/dossier/coordonnees").then_some("page")] { "Mes coordonnées" } }
@@ -144,8 +144,22 @@ async fn summary(
             table.data {
                 thead { tr { th scope="col" { "Date" } th scope="col" { "Démarche" } th scope="col" { "État" } } }
                 tbody {
-                    @for h in &history {
-                        tr { td { (h.le.with_timezone(&chrono_tz::Europe::Paris).format("%d/%m/%Y")) } td { (h.libelle) } td { (h.statut) } }
+                    @for (latest, earlier) in grouped(&history) {
+                        tr {
+                            td { (paris_day(latest.le)) }
+                            td { (latest.libelle) }
+                            td {
+                                (latest.statut)
+                                @if !earlier.is_empty() {
+                                    details {
+                                        summary { "Historique" span.visually-hidden { " : " (latest.libelle) } }
+                                        ul {
+                                            @for e in earlier { li { (paris_day(e.le)) " : " (e.statut) } }
+                                        }
+                                    }
+                                }
+                            }
+                        }
                     }
                 }
             }
@@ -153,6 +167,36 @@ async fn summary(
     };
     let page = frame(&family, &csrf, "Mon dossier", "/dossier", main);
     Ok((csrf, page).into_response())
+}
+
+fn paris_day(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.with_timezone(&chrono_tz::Europe::Paris)
+        .format("%d/%m/%Y")
+        .to_string()
+}
+
+/// One line per démarche (newest first): its latest step, then the earlier
+/// ones (its history), newest first.
+pub fn grouped(
+    history: &[shared::domain::dossier::Demarche],
+) -> Vec<(
+    &shared::domain::dossier::Demarche,
+    Vec<&shared::domain::dossier::Demarche>,
+)> {
+    let mut out: Vec<(
+        &shared::domain::dossier::Demarche,
+        Vec<&shared::domain::dossier::Demarche>,
+    )> = Vec::new();
+    for step in history {
+        match out
+            .iter_mut()
+            .find(|(latest, _)| latest.libelle == step.libelle)
+        {
+            Some((_, earlier)) => earlier.push(step),
+            None => out.push((step, Vec::new())),
+        }
+    }
+    out
 }
 
 async fn children(
@@ -351,5 +395,41 @@ async fn contacts_submit(
         }
         Err(UpdateError::Denied(d)) => Err(d.into()),
         Err(UpdateError::Store(e)) => Err(e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use shared::domain::dossier::Demarche;
+
+    #[test]
+    fn a_demarche_is_one_line_with_its_history_behind() {
+        let at = |h: u32| {
+            chrono::DateTime::parse_from_rfc3339(&format!("2026-11-26T{h:02}:00:00Z"))
+                .unwrap()
+                .to_utc()
+        };
+        let step = |h, libelle: &str, statut: &str| Demarche {
+            le: at(h),
+            libelle: libelle.into(),
+            statut: statut.into(),
+        };
+        // Newest first, as stored.
+        let history = [
+            step(9, "Inscription d'Inès — Restauration scolaire", "validée"),
+            step(8, "Message à « Régie centrale » : Facture", "envoyé"),
+            step(
+                7,
+                "Inscription d'Inès — Restauration scolaire",
+                "en attente",
+            ),
+        ];
+        let lines = grouped(&history);
+        assert_eq!(lines.len(), 2);
+        assert_eq!(lines[0].0.statut, "validée");
+        assert_eq!(lines[0].1.len(), 1);
+        assert_eq!(lines[0].1[0].statut, "en attente");
+        assert!(lines[1].1.is_empty());
     }
 }

@@ -41,7 +41,11 @@ fn queued_item(ins: &Inscription, service: &str) -> Result<Item, StoreError> {
 }
 
 fn request_label(ins: &Inscription) -> String {
-    format!("Inscription de {} — {}", ins.enfant_nom, ins.activite_nom)
+    format!(
+        "Inscription {} — {}",
+        crate::text::de(&ins.enfant_nom),
+        ins.activite_nom
+    )
 }
 
 /// Records a request with its new documents (already kept in the files

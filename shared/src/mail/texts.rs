@@ -230,11 +230,11 @@ pub fn registration_decided(
 ) -> FamilyNotice {
     let (subject, paragraphs) = match decided {
         Decided::Validated { booked } => ("inscription validée", vec![
-            format!("La mairie a validé l'inscription de {child} à l'activité « {activity} » à partir du {}.", from.format("%d/%m/%Y")),
+            format!("La mairie a validé l'inscription {} à l'activité « {activity} » à partir du {}.", crate::text::de(child), from.format("%d/%m/%Y")),
             format!("Planning : {booked}"),
         ]),
         Decided::Refused { reason } => ("inscription refusée", vec![
-            format!("La mairie n'a pas pu valider l'inscription de {child} à l'activité « {activity} », pour la raison suivante : {reason}"),
+            format!("La mairie n'a pas pu valider l'inscription {} à l'activité « {activity} », pour la raison suivante : {reason}", crate::text::de(child)),
             "Vous pouvez faire une nouvelle demande depuis la rubrique « Inscriptions », ou écrire au service Enfance-Éducation.".to_owned(),
         ]),
     };

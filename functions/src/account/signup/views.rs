@@ -63,16 +63,18 @@ pub(super) fn step_page(
             form.stack method="post" action={ "/compte/inscription/etape-" (step) } novalidate {
                 (csrf.field())
                 (body)
+                // The primary action first: the one Enter submits, and the
+                // first a phone shows.
                 div.actions {
-                    @if step > 1 {
-                        button.button-secondary type="submit" name="action" value="retour" formnovalidate { "Retour" }
-                    }
                     @match step {
                         2 => {
                             button type="submit" name="action" value="verifier" { "Vérifier et continuer" }
                         }
                         4 => { button type="submit" name="action" value="valider" { "Valider" } }
                         _ => { button type="submit" name="action" value="continuer" { "Continuer" } }
+                    }
+                    @if step > 1 {
+                        button.button-secondary type="submit" name="action" value="retour" formnovalidate { "Retour" }
                     }
                 }
                 @if step == 2 {
