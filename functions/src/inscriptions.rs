@@ -160,13 +160,26 @@ async fn new_request(
     }
     let granted = access.child(&children, &q.enfant)?;
     let child: &Child = &granted;
+    // The child's live requests of the year: not offered again.
+    let year = s.school_year();
+    let asked: Vec<(String, &'static str)> =
+        shared::inscriptions::list(app.store.as_ref(), &numero)
+            .await?
+            .into_iter()
+            .filter(|i| {
+                i.enfant == child.id
+                    && i.annee == year
+                    && i.statut != shared::domain::inscription::Status::Refusee
+            })
+            .map(|i| (i.activite, i.statut.label()))
+            .collect();
     if q.activite.is_empty() {
         let offer = rules::offer(s, child, day);
         let page = frame(
             &family,
             &csrf,
             "Nouvelle inscription : l'activité",
-            choose_activity(&app.settings, child, &offer),
+            choose_activity(&app.settings, child, &offer, &asked),
         );
         return Ok((csrf, page).into_response());
     }
@@ -174,6 +187,19 @@ async fn new_request(
         .into_iter()
         .find(|a| a.id == q.activite)
         .ok_or(AppError::NotFound)?;
+    // Already asked: said at once, before the date, days and files.
+    if asked.iter().any(|(id, _)| *id == activity.id) {
+        let page = frame(
+            &family,
+            &csrf,
+            "Nouvelle inscription : l'activité",
+            html! {
+                (notice(NoticeKind::Error, &duplicate_message(child, activity)))
+                p { a href={ "/inscriptions/nouvelle?enfant=" (child.id) } { "Choisir une autre activité" } " · " a href="/inscriptions" { "Voir toutes mes inscriptions" } }
+            },
+        );
+        return Ok((StatusCode::CONFLICT, csrf, page).into_response());
+    }
     let held = documents::list(app.store.as_ref(), &numero).await?;
     // The first day the activity runs is offered; the family may change it.
     let typed = Typed {
@@ -218,7 +244,14 @@ fn choose_child(children: &[Child]) -> Markup {
     }
 }
 
-fn choose_activity(s: &Settings, child: &Child, offer: &[&Activity]) -> Markup {
+/// `asked`: the activities the child already has a live request for this
+/// year, with its state — shown, not offered again.
+fn choose_activity(
+    s: &Settings,
+    child: &Child,
+    offer: &[&Activity],
+    asked: &[(String, &'static str)],
+) -> Markup {
     html! {
         p.steps { "Étape 2/3" }
         p { "Enfant : " strong { (child.prenom) " " (child.nom) } " — " a href="/inscriptions/nouvelle" { "changer" } }
@@ -235,9 +268,15 @@ fn choose_activity(s: &Settings, child: &Child, offer: &[&Activity]) -> Markup {
                             legend { (category.label()) }
                             @for a in here {
                                 @let (from, to) = shared::calendar::period(a, &s.calendrier);
+                                @let held = asked.iter().find(|(id, _)| *id == a.id).map(|(_, state)| *state);
                                 div.check {
-                                    input type="radio" id={ "activite-" (a.id) } name="activite" value=(a.id) required;
-                                    label for={ "activite-" (a.id) } { (a.nom) " (du " (date_fr(from)) " au " (date_fr(to)) ")" }
+                                    @if let Some(state) = held {
+                                        input type="radio" id={ "activite-" (a.id) } name="activite" value=(a.id) disabled;
+                                        label for={ "activite-" (a.id) } { (a.nom) " — déjà demandée (" (state) ")" }
+                                    } @else {
+                                        input type="radio" id={ "activite-" (a.id) } name="activite" value=(a.id) required;
+                                        label for={ "activite-" (a.id) } { (a.nom) " (du " (date_fr(from)) " au " (date_fr(to)) ")" }
+                                    }
                                 }
                             }
                         }

@@ -180,6 +180,23 @@ async fn a_family_registers_a_child_and_the_town_validates() {
     assert_eq!(again.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(again.body.contains("déjà une demande"));
     assert_eq!(registrations(&portal, DEMO).await.len(), 1);
+    // Step 2 shows it as asked, not offered; step 3 says so at once, once.
+    let step2 = b.get(&format!("/inscriptions/nouvelle?enfant={LEA}")).await;
+    assert!(
+        step2
+            .body
+            .contains("Restauration scolaire — déjà demandée (en attente)"),
+        "{}",
+        step2.body
+    );
+    assert!(step2.body.contains("value=\"restauration\" disabled"));
+    let step3 = b
+        .get(&format!(
+            "/inscriptions/nouvelle?enfant={LEA}&activite=restauration"
+        ))
+        .await;
+    assert_eq!(step3.status, StatusCode::CONFLICT);
+    assert_eq!(step3.body.matches("déjà une demande").count(), 1);
     // The attestation is held now: Hugo's request (PAI) asks only the PAI.
     let hugo = b
         .get(&format!(
