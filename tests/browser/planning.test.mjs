@@ -86,8 +86,14 @@ test('réserver un mois, changer un jour, voir le coût, copier vers le frère',
   await family.getByLabel('Vers').selectOption({ label: 'Noé' });
   await field(family, 'Du').last().fill(iso(new Date(first.getFullYear(), first.getMonth(), 1)));
   await field(family, 'Au').last().fill(iso(last));
-  await visit(family, () => family.getByRole('button', { name: 'Copier' }).click());
-  // Noé had the same days booked: the copy cancels the one Inès lost.
+  await family.getByLabel('Remplacer ses jours par les jours copiés').check();
+  await visit(family, () => family.getByRole('button', { name: "Voir l'aperçu de la copie" }).click());
+  // The preview: Noé had the same days booked; the copy would cancel the
+  // one Inès lost — nothing saved yet.
+  const preview = await family.locator('main').innerText();
+  assert.match(preview, /Rien n'est encore enregistré/);
+  assert.match(preview, /Noé, Repas : à annuler/);
+  await visit(family, () => family.getByRole('button', { name: 'Confirmer ces changements' }).click());
   assert.match(await family.locator('main').innerText(), /1 jour\(s\) annulé\(s\)/);
   await visit(family, () => family.goto(baseUrl + `/planning?vue=mois&date=${month}`));
   const noeReserved = await family.getByText(/^Noé, Repas, .* : réservé$/).count();

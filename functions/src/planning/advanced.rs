@@ -104,7 +104,7 @@ fn forms(
             }
         }
         h2 { "Semaine type de " (child.prenom) }
-        p { "Cochez, pour chaque unité, les jours de la semaine à réserver : sur la période, ces jours sont réservés et les autres annulés. Les unités sans jour coché ne changent pas. Les dates limites et les places restent respectées." }
+        p { "Cochez, pour chaque unité, les jours de la semaine à réserver : sur la période, ces jours sont réservés et les autres annulés. Les unités sans jour coché ne changent pas. Les dates limites et les places restent respectées. Un aperçu montre chaque jour avant d'enregistrer." }
         (required_note())
         form.stack method="post" action="/planning/semaine-type" novalidate {
             (csrf.field())
@@ -125,11 +125,11 @@ fn forms(
                 }
             }
             @if let Some(e) = errors.get("s") { p.error #s { "Erreur : " (e) } }
-            button type="submit" { "Appliquer la semaine type" }
+            button type="submit" { "Voir l'aperçu de la semaine type" }
         }
         @if siblings.len() > 1 {
             h2 { "Copier un planning vers un frère ou une sœur" }
-            p { "Pour les unités où les deux enfants sont inscrits, le planning du second devient celui du premier sur la période." }
+            p { "Pour les unités où les deux enfants sont inscrits, les jours du premier sont ajoutés à ceux du second sur la période — ou les remplacent. Un aperçu montre chaque jour avant d'enregistrer." }
             form.stack method="post" action="/planning/copie" novalidate {
                 (csrf.field())
                 div.field {
@@ -145,7 +145,12 @@ fn forms(
                 }
                 (date_field("copie_du", "Du", &typed.du, errors))
                 (date_field("copie_au", "Au", &typed.au, errors))
-                button type="submit" { "Copier" }
+                fieldset {
+                    legend { "Les jours du second enfant" }
+                    div.check { input #mode-ajouter type="radio" name="mode" value="ajouter" checked; label for="mode-ajouter" { "Ajouter les jours copiés aux siens" } }
+                    div.check { input #mode-remplacer type="radio" name="mode" value="remplacer"; label for="mode-remplacer" { "Remplacer ses jours par les jours copiés" } }
+                }
+                button type="submit" { "Voir l'aperçu de la copie" }
             }
         }
     }
@@ -206,9 +211,15 @@ pub async fn show(
         return Ok((csrf, page).into_response());
     };
     let today = paris_date(app.clock.now());
+    // By default, until the end of next month (never past the year).
+    let next_month_end = shared::ids::MonthId::of(
+        shared::ids::MonthId::of(today).last_day() + chrono::Duration::days(1),
+    )
+    .last_day()
+    .min(app.settings.as_ref().calendrier.annee_fin);
     let typed = Typed {
         du: today.to_string(),
-        au: app.settings.as_ref().calendrier.annee_fin.to_string(),
+        au: next_month_end.to_string(),
         ..Typed::default()
     };
     let main = forms(
@@ -258,8 +269,75 @@ fn period(
     errors.is_empty().then_some((from, to))
 }
 
+/// "Léa, Repas" for a change of a plan.
+fn who(s: &Settings, data: &Loaded, child: &str, change: &shared::planning::Change) -> String {
+    let prenom = data
+        .children
+        .iter()
+        .find(|c| c.id == child)
+        .map_or("", |c| c.prenom.as_str());
+    let unit = s
+        .activity(&change.activity)
+        .and_then(|a| a.unites.iter().find(|u| u.id == change.unit))
+        .map_or(change.unit.as_str(), |u| u.nom.as_str());
+    format!("{prenom}, {unit}")
+}
+
+/// The days a plan leaves out, and why (closed days are no news).
+fn skipped_table(plan: &Plan) -> Markup {
+    html! {
+        @if !plan.skipped.is_empty() {
+            table.data.stacked {
+                caption { "Jours non modifiés, et pourquoi" }
+                thead { tr { th scope="col" { "Jour" } th scope="col" { "Enfant" } th scope="col" { "Unité" } th scope="col" { "Demande" } th scope="col" { "Raison" } } }
+                tbody {
+                    @for s in &plan.skipped {
+                        tr {
+                            td data-label="Jour" { (dates::with_weekday(s.day)) }
+                            td data-label="Enfant" { (s.child) }
+                            td data-label="Unité" { (s.unit) }
+                            td data-label="Demande" { (if s.wanted { "réserver" } else { "annuler" }) }
+                            td data-label="Raison" { (s.reason.label()) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// What a plan would do, day by day, before anything is saved.
+fn preview(s: &Settings, data: &Loaded, plan: &Plan, title: &str, confirm: Markup) -> Markup {
+    let mut lines: Vec<(NaiveDate, String, bool)> = plan
+        .changes
+        .iter()
+        .flat_map(|g| {
+            g.changes
+                .iter()
+                .map(|c| (c.slot, who(s, data, &g.child, c), c.reserve))
+        })
+        .collect();
+    lines.sort();
+    html! {
+        h2 { (title) " — aperçu" }
+        (notice(NoticeKind::Info, "Rien n'est encore enregistré : vérifiez les jours ci-dessous, puis confirmez."))
+        @if lines.is_empty() {
+            p { "Rien à changer : le planning est déjà ainsi." }
+        } @else {
+            ul {
+                @for (day, label, reserve) in &lines {
+                    li { (dates::with_weekday(*day)) " — " (label) " : " strong { @if *reserve { "à réserver" } @else { "à annuler" } } }
+                }
+            }
+        }
+        (skipped_table(plan))
+        @if !lines.is_empty() { (confirm) }
+        p { a href="/planning/avancee" { "Modifier la demande" } }
+    }
+}
+
 /// Saves a plan month by month (each month read just before) and the page
-/// that tells what was done and what was not.
+/// that tells, day by day, what was done and what was not.
 async fn apply(
     app: &App,
     access: &FamilyAccess,
@@ -267,7 +345,8 @@ async fn apply(
     plan: Plan,
     title: &str,
 ) -> Result<Markup, AppError> {
-    let mut counts: HashMap<&'static str, usize> = HashMap::new();
+    let s = app.settings.as_ref();
+    let mut done: Vec<(NaiveDate, String, &'static str)> = Vec::new();
     let mut failed = Vec::new();
     for group in &plan.changes {
         let version = data
@@ -277,14 +356,14 @@ async fn apply(
             .unwrap_or(0);
         match save_group(app, access, &data.children, group, version).await {
             Ok(outcomes) => {
-                for o in outcomes {
+                for (o, change) in outcomes.iter().zip(&group.changes) {
                     let label = match o {
-                        Outcome::Reserved => "réservé(s)",
+                        Outcome::Reserved => "réservé",
                         Outcome::Waiting => "en liste d'attente (plus de place)",
-                        Outcome::Cancelled | Outcome::LeftWaitingList => "annulé(s)",
+                        Outcome::Cancelled | Outcome::LeftWaitingList => "annulé",
                         Outcome::Unchanged => continue,
                     };
-                    *counts.entry(label).or_default() += 1;
+                    done.push((change.slot, who(s, data, &group.child, change), label));
                 }
             }
             Err(SaveError::Conflict | SaveError::TooMany) => failed.push(group.month.clone()),
@@ -292,34 +371,26 @@ async fn apply(
             Err(SaveError::Store(e)) => return Err(e.into()),
         }
     }
+    done.sort();
+    let count = |label: &str| done.iter().filter(|(_, _, l)| *l == label).count();
     Ok(html! {
         h2 { (title) }
-        @if counts.is_empty() && plan.skipped.is_empty() && failed.is_empty() {
+        @if done.is_empty() && plan.skipped.is_empty() && failed.is_empty() {
             p { "Rien à changer : le planning était déjà ainsi." }
         }
-        ul {
-            @for (label, n) in &counts { li { (n) " jour(s) " (label) } }
+        @if !done.is_empty() {
+            p { (count("réservé")) " jour(s) réservé(s), " (count("annulé")) " jour(s) annulé(s)"
+                @if count("en liste d'attente (plus de place)") > 0 { ", " (count("en liste d'attente (plus de place)")) " en liste d'attente" } "." }
+            ul {
+                @for (day, label, what) in &done {
+                    li { (dates::with_weekday(*day)) " — " (label) " : " strong { (what) } }
+                }
+            }
         }
         @for month in &failed {
             (notice(NoticeKind::Error, &format!("Le mois {month} n'a pas été modifié : trop de changements ou planning modifié pendant l'opération. Relancez sur une période plus courte.")))
         }
-        @if !plan.skipped.is_empty() {
-            table.data {
-                caption { "Jours non modifiés, et pourquoi" }
-                thead { tr { th scope="col" { "Jour" } th scope="col" { "Enfant" } th scope="col" { "Unité" } th scope="col" { "Demande" } th scope="col" { "Raison" } } }
-                tbody {
-                    @for s in &plan.skipped {
-                        tr {
-                            td { (dates::with_weekday(s.day)) }
-                            td { (s.child) }
-                            td { (s.unit) }
-                            td { (if s.wanted { "réserver" } else { "annuler" }) }
-                            td { (s.reason.label()) }
-                        }
-                    }
-                }
-            }
-        }
+        (skipped_table(&plan))
         p { a href="/planning" { "Voir le planning" } }
     })
 }
@@ -347,6 +418,9 @@ struct Request<'a> {
     errors: &'a FieldErrors,
     range: Option<(NaiveDate, NaiveDate)>,
     done: &'static str,
+    /// The form as posted (sent again by "Confirmer") and where it goes.
+    fields: &'a [(String, String)],
+    action: &'static str,
 }
 
 async fn run(
@@ -369,7 +443,24 @@ async fn run(
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
     };
     let grid = build_grid(app, r.data, from, to);
-    let report = apply(app, r.access, r.data, plan(&grid), &title(from, to)).await?;
+    let plan = plan(&grid);
+    let title = title(from, to);
+    if first(r.fields, "confirmer") != Some("1") {
+        let confirm = html! {
+            form method="post" action=(r.action) {
+                (csrf.field())
+                @for (k, v) in r.fields.iter().filter(|(k, _)| k != "_csrf" && k != "confirmer") {
+                    input type="hidden" name=(k) value=(v);
+                }
+                input type="hidden" name="confirmer" value="1";
+                button type="submit" { "Confirmer ces changements" }
+            }
+        };
+        let main = preview(&app.settings, r.data, &plan, &title, confirm);
+        let page = frame(r.family, &csrf, "Modifications avancées : aperçu", main);
+        return Ok((csrf, page).into_response());
+    }
+    let report = apply(app, r.access, r.data, plan, &title).await?;
     let page = frame(r.family, &csrf, r.done, report);
     Ok((csrf, page).into_response())
 }
@@ -423,6 +514,8 @@ pub async fn typical_week(
         errors: &errors,
         range,
         done: "Semaine type appliquée",
+        fields: &fields,
+        action: "/planning/semaine-type",
     };
     run(
         &app,
@@ -473,6 +566,7 @@ pub async fn copy(
         .ok_or(AppError::NotFound)?;
     let to_child = first_registered(&app.settings, &access, &data, Some(&typed.vers))
         .ok_or(AppError::NotFound)?;
+    let replace = field("mode") == "remplacer";
     if from_child.id == to_child.id {
         errors.insert(
             "vers",
@@ -488,12 +582,14 @@ pub async fn copy(
         errors: &errors,
         range,
         done: "Planning copié",
+        fields: &fields,
+        action: "/planning/copie",
     };
     run(
         &app,
         csrf,
         request,
-        |grid| advanced::copy_to_sibling(grid, &from_child.id, &to_child.id),
+        |grid| advanced::copy_to_sibling(grid, &from_child.id, &to_child.id, replace),
         |from, to| {
             format!(
                 "Planning de {} copié vers {} du {} au {}",

@@ -77,8 +77,10 @@ fn plan(
                 _ => None,
             };
             match reason {
-                // Asking nothing on a closed or unregistered day is no news.
-                Some(Reason::Closed | Reason::NotRegistered) if !want => {}
+                // A closed day is no news; nor is asking nothing on a day
+                // out of the registration.
+                Some(Reason::Closed) => {}
+                Some(Reason::NotRegistered) if !want => {}
                 Some(reason) => skipped.push(Skipped {
                     child: row.child.prenom.clone(),
                     unit: row.unit.nom.clone(),
@@ -125,9 +127,10 @@ pub fn typical_week(grid: &Grid, child: &str, week: &HashMap<String, BTreeSet<Da
 }
 
 /// One child's reservations copied to a sibling over the grid's days, for
-/// the units both are registered to (the sibling's reservations elsewhere
-/// follow the first child's: reserved where it is, cancelled where not).
-pub fn copy_to_sibling(grid: &Grid, from: &str, to: &str) -> Plan {
+/// the units both are registered to: added to the sibling's, or (`replace`)
+/// replacing them — reserved where the first child's are, cancelled where
+/// not.
+pub fn copy_to_sibling(grid: &Grid, from: &str, to: &str, replace: bool) -> Plan {
     let source: HashMap<(String, NaiveDate), bool> = grid
         .rows
         .iter()
@@ -148,7 +151,8 @@ pub fn copy_to_sibling(grid: &Grid, from: &str, to: &str) -> Plan {
         if !units.contains(&uref) {
             return None;
         }
-        Some(source.get(&(uref, slot)).copied().unwrap_or(false))
+        let reserved = source.get(&(uref, slot)).copied().unwrap_or(false);
+        (replace || reserved).then_some(reserved)
     })
 }
 
@@ -298,15 +302,24 @@ mod tests {
             columns(d("2026-12-07"), d("2026-12-11")),
             now,
         );
-        let plan = copy_to_sibling(&grid, lea, hugo);
-        let changes: Vec<(NaiveDate, bool)> = plan
-            .changes
-            .iter()
-            .flat_map(|m| m.changes.iter().map(|c| (c.slot, c.reserve)))
-            .collect();
-        // Monday reserved, Tuesday cancelled (Léa has none); Friday is out of
-        // Hugo's registration; périscolaire is not Hugo's.
-        assert_eq!(changes, [(d("2026-12-07"), true), (d("2026-12-08"), false)]);
+        let changes_of = |plan: &Plan| -> Vec<(NaiveDate, bool)> {
+            plan.changes
+                .iter()
+                .flat_map(|m| m.changes.iter().map(|c| (c.slot, c.reserve)))
+                .collect()
+        };
+        // Added: Monday reserved, Hugo's Tuesday kept.
+        assert_eq!(
+            changes_of(&copy_to_sibling(&grid, lea, hugo, false)),
+            [(d("2026-12-07"), true)]
+        );
+        let plan = copy_to_sibling(&grid, lea, hugo, true);
+        // Replaced: Monday reserved, Tuesday cancelled (Léa has none);
+        // Friday is out of Hugo's registration; périscolaire is not Hugo's.
+        assert_eq!(
+            changes_of(&plan),
+            [(d("2026-12-07"), true), (d("2026-12-08"), false)]
+        );
         assert_eq!(plan.skipped.len(), 1);
         assert_eq!(
             (plan.skipped[0].day, plan.skipped[0].reason),

@@ -709,8 +709,31 @@ async fn a_typical_week_and_a_copy_to_the_sibling() {
             .cellules
             .is_empty()
     );
-    // Mondays and Thursdays for two weeks.
-    let r = post(
+    // Mondays and Thursdays for two weeks: the preview names each day and
+    // saves nothing; confirmed, they are booked.
+    let preview = post(
+        &mut b,
+        "/planning/semaine-type",
+        week("2026-11-30", "2026-12-11", &["lundi", "jeudi"]),
+    )
+    .await;
+    assert!(
+        preview
+            .body
+            .contains("lundi 30 novembre 2026 — Léa, Repas : <strong>à réserver</strong>"),
+        "{}",
+        preview.body
+    );
+    assert!(
+        planning::load_month(portal.app.store.as_ref(), "D2026-0142", &lea.id, "2026-12")
+            .await
+            .unwrap()
+            .0
+            .cellules
+            .is_empty(),
+        "the preview saved nothing"
+    );
+    let r = confirmed(
         &mut b,
         "/planning/semaine-type",
         week("2026-11-30", "2026-12-11", &["lundi", "jeudi"]),
@@ -718,6 +741,10 @@ async fn a_typical_week_and_a_copy_to_the_sibling() {
     .await;
     assert_eq!(r.status, axum::http::StatusCode::OK);
     assert!(r.body.contains("4 jour(s) réservé(s)"), "{}", r.body);
+    assert!(
+        r.body
+            .contains("jeudi 10 décembre 2026 — Léa, Repas : <strong>réservé</strong>")
+    );
     // Copied to Hugo.
     let copy = vec![
         ("de", lea.id.clone()),
@@ -725,7 +752,7 @@ async fn a_typical_week_and_a_copy_to_the_sibling() {
         ("copie_du", "2026-11-30".to_owned()),
         ("copie_au", "2026-12-11".to_owned()),
     ];
-    let r = post(&mut b, "/planning/copie", copy).await;
+    let r = confirmed(&mut b, "/planning/copie", copy).await;
     assert!(r.body.contains("4 jour(s) réservé(s)"), "{}", r.body);
     let (m, _) = planning::load_month(portal.app.store.as_ref(), "D2026-0142", &hugo.id, "2026-12")
         .await
@@ -733,7 +760,7 @@ async fn a_typical_week_and_a_copy_to_the_sibling() {
     assert_eq!(m.cellules.len(), 3);
     // Léa every weekday, now: Fridays are hers only; copying to Hugo says
     // which days it could not do (Tuesdays and Fridays are not his).
-    let r = post(
+    let r = confirmed(
         &mut b,
         "/planning/semaine-type",
         week(
@@ -774,6 +801,24 @@ async fn a_typical_week_and_a_copy_to_the_sibling() {
         post(&mut b, "/planning/copie", other).await.status,
         axum::http::StatusCode::NOT_FOUND
     );
+}
+
+/// Posts an advanced operation: its preview first (nothing saved), then
+/// its confirmation.
+async fn confirmed(
+    b: &mut crate::support::Browser,
+    path: &str,
+    fields: Vec<(&'static str, String)>,
+) -> crate::support::Page {
+    let preview = post(b, path, fields.clone()).await;
+    assert!(
+        preview.body.contains("Rien n'est encore enregistré"),
+        "{}",
+        preview.body
+    );
+    let mut fields = fields;
+    fields.push(("confirmer", "1".to_owned()));
+    post(b, path, fields).await
 }
 
 /// Posts owned fields.
