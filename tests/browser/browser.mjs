@@ -110,6 +110,37 @@ export function field(page, label) {
   return page.getByLabel(new RegExp(`^${escaped}( \\*)?$`));
 }
 
+// The page at 320 and 375 px wide: no wider than the screen, and every
+// target (link out of a sentence, button, field, box, summary) at least
+// 24 × 24 px (WCAG 2.2, 2.5.8); then back to the viewport it had.
+export async function fitsSmallScreens(page) {
+  const original = page.viewportSize();
+  for (const width of [320, 375]) {
+    await page.setViewportSize({ width, height: 800 });
+    const over = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.equal(over, 0, `${page.url()} : ${over} px de trop à ${width} px de large`);
+    const small = await page.evaluate(() => {
+      const out = [];
+      for (const el of document.querySelectorAll('a[href], button, input:not([type="hidden"]), select, textarea, summary')) {
+        const r = el.getBoundingClientRect();
+        const style = getComputedStyle(el);
+        // Hidden, or only for screen readers.
+        if (r.width <= 2 || r.height <= 2 || style.visibility === 'hidden') continue;
+        if (el.closest('details:not([open])') && el.tagName !== 'SUMMARY') continue;
+        // WCAG's inline exception: a link within a sentence.
+        if (el.tagName === 'A' && style.display === 'inline') continue;
+        if (r.width < 24 || r.height < 24) {
+          const what = (el.innerText || el.value || el.name || el.id || '').trim().slice(0, 40);
+          out.push(`${el.tagName.toLowerCase()} « ${what} » ${Math.round(r.width)} × ${Math.round(r.height)}`);
+        }
+      }
+      return out;
+    });
+    assert.deepEqual(small, [], `cibles de moins de 24 × 24 px à ${width} px sur ${page.url()}`);
+  }
+  if (original) await page.setViewportSize(original);
+}
+
 // Runs an action that loads a page, then checks that page with axe-core;
 // with EF_TEST_HTML_DIR set, keeps its HTML for the Nu HTML Checker too.
 let kept = 0;
@@ -124,6 +155,7 @@ export async function visit(page, action) {
     writeFileSync(join(dir, `${process.pid}-${kept}${slug}.html`), await page.content());
   }
   await assertNoAxeViolations(page);
+  await fitsSmallScreens(page);
 }
 
 // The demo dossier's references: numéro, responsable, invoice digits.
