@@ -114,6 +114,7 @@
   function compute() {
     var errors = [];
     var qf = null;
+    var detail = null;
     var known = parseAmount(form.qf.value, 'Quotient familial', false);
     if (known.error) errors.push({ field: 'qf', message: known.error });
     else if (known.negative) errors.push({ field: 'qf', message: 'Quotient familial : il doit être positif ou nul.' });
@@ -134,8 +135,16 @@
       else if (!children.error && aeeh.value > children.value) errors.push({ field: 'aeeh', message: data.messages.aeeh });
       if (!errors.length) {
         var b = benefits.value === null ? 0n : benefits.value;
+        var halves = halfParts(children.value, aeeh.value);
         // floor((income + 12 b) / (12 × parts)) with parts = halves / 2, amounts in cents.
-        qf = ((income.value + 12n * b) * 2n) / (12n * 100n * halfParts(children.value, aeeh.value));
+        qf = ((income.value + 12n * b) * 2n) / (12n * 100n * halves);
+        detail = {
+          income: income.value,
+          benefits: b,
+          halves: halves,
+          // The exact quotient, in cents (cut to the cent), before rounding.
+          exact: ((income.value + 12n * b) * 2n) / (12n * halves),
+        };
       }
     }
     showErrors(errors);
@@ -145,7 +154,14 @@
       alertBox.focus();
       return;
     }
-    render(qf);
+    render(qf, detail);
+  }
+
+  // Cents → "1 260,45 €" (thousands separated).
+  function centsText(cents) {
+    var whole = (cents / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+    var rest = cents % 100n;
+    return whole + ',' + (rest < 10n ? '0' : '') + rest.toString() + ' €';
   }
 
   function cell(text, unit, payer) {
@@ -158,7 +174,7 @@
     return td;
   }
 
-  function render(qf) {
+  function render(qf, detail) {
     output.textContent = '';
     var p = document.createElement('p');
     p.className = 'notice notice-success';
@@ -166,8 +182,20 @@
     p.setAttribute('data-qf', qf.toString());
     p.textContent = 'Quotient familial : ' + qf.toString() + ' €';
     output.appendChild(p);
+    if (detail) {
+      // The family's own figures: the parts, the computation, the rounding.
+      var parts = (detail.halves / 2n).toString() + (detail.halves % 2n ? ',5' : '');
+      var how = document.createElement('p');
+      how.id = 'qf-calcul';
+      how.textContent = 'Nombre de parts : ' + parts + '. Calcul : (' + centsText(detail.income) +
+        ' ÷ 12 + ' + centsText(detail.benefits) + ') ÷ ' + parts + ' = ' + centsText(detail.exact) +
+        ' par mois, arrondi à l\'euro inférieur : ' + qf.toString() +
+        ' €, comme pour les tranches de la commune.';
+      output.appendChild(how);
+    }
     var table = document.createElement('table');
-    table.className = 'data';
+    // On a phone each unit's prices stack under their headings.
+    table.className = 'data stacked';
     var caption = document.createElement('caption');
     caption.textContent = 'Prix pour un quotient familial de ' + qf.toString() + ' €';
     table.appendChild(caption);
@@ -182,13 +210,19 @@
     thead.appendChild(head);
     table.appendChild(thead);
     var body = document.createElement('tbody');
+    var labels = ['Activité', 'Unité', '1er et 2e enfant', 'Dès le 3e enfant', 'Hors commune'];
     data.unites.forEach(function (u) {
       var tr = document.createElement('tr');
-      tr.appendChild(cell(u.activite));
-      tr.appendChild(cell(u.nom));
-      tr.appendChild(cell(euros(unitPrice(u.tarif, qf, 'resident')), u.id, 'resident'));
-      tr.appendChild(cell(euros(unitPrice(u.tarif, qf, 'troisieme')), u.id, 'troisieme'));
-      tr.appendChild(cell(u.tarif.hors_commune != null ? euros(unitPrice(u.tarif, qf, 'hors')) : '—', u.id, 'hors'));
+      [
+        cell(u.activite),
+        cell(u.nom),
+        cell(euros(unitPrice(u.tarif, qf, 'resident')), u.id, 'resident'),
+        cell(euros(unitPrice(u.tarif, qf, 'troisieme')), u.id, 'troisieme'),
+        cell(u.tarif.hors_commune != null ? euros(unitPrice(u.tarif, qf, 'hors')) : '—', u.id, 'hors'),
+      ].forEach(function (td, i) {
+        td.setAttribute('data-label', labels[i]);
+        tr.appendChild(td);
+      });
       body.appendChild(tr);
     });
     table.appendChild(body);

@@ -92,6 +92,18 @@ test('une saisie absurde donne un message clair, jamais NaN', async () => {
 test('le simulateur est accessible, résultats affichés', async () => {
   await simulate({ revenu: '36000', prestations: '150', enfants: '2' });
   await assertNoAxeViolations(page);
+  // The parts and the computation with the family's figures, the rounding.
+  assert.equal(
+    await page.locator('#qf-calcul').innerText(),
+    "Nombre de parts : 3. Calcul : (36 000,00 € ÷ 12 + 150,00 €) ÷ 3 = 1 050,00 € par mois, arrondi à l'euro inférieur : 1050 €, comme pour les tranches de la commune.",
+  );
+  // On a phone the prices stack under their headings: nothing off-screen.
+  await page.setViewportSize({ width: 320, height: 800 });
+  assert.equal(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth), 0);
+  const hors = page.locator('td[data-label="Hors commune"]').first();
+  const box = await hors.boundingBox();
+  assert.ok(box.x >= 0 && box.x + box.width <= 320, `colonne « Hors commune » à ${box.x} px`);
+  await page.setViewportSize({ width: 1280, height: 800 });
   await simulate({ revenu: 'abc' });
   await assertNoAxeViolations(page);
 });
