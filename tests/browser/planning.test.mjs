@@ -121,6 +121,9 @@ test('sur un téléphone : le menu, le planning, des jours changés du bout du d
   await wide();
   await go(phone.getByRole('link', { name: 'Période suivante →' }));
   const before = await cost(phone);
+  // The first child's calendar starts within the first screen.
+  const firstRow = await phone.locator('table.planning th[scope="row"]').first().boundingBox();
+  assert.ok(firstRow.y < 812, `la première ligne du planning commence à ${firstRow.y} px`);
   await go(phone.getByRole('link', { name: 'Modifier' }));
   await wide();
   for (const child of ['Inès', 'Noé']) {
