@@ -148,6 +148,7 @@ pub async fn mandates(
     Ok((csrf, markup).into_response())
 }
 
+/// A decision with its reason (a mandate refused, a debit rejected).
 #[derive(Debug, Default, Deserialize)]
 pub struct DecisionForm {
     #[serde(default)]
@@ -437,18 +438,12 @@ pub fn invoice_part(inv: &Invoice, action: &str, csrf: Markup) -> Markup {
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
-pub struct RejectForm {
-    #[serde(default)]
-    motif: String,
-}
-
 /// Records a rejected debit on an invoice.
 pub async fn reject(
     State(app): State<App>,
     agent: Agent,
     Path((numero, facture)): Path<(String, String)>,
-    CsrfForm(form): CsrfForm<RejectForm>,
+    CsrfForm(form): CsrfForm<DecisionForm>,
 ) -> Result<Response, AppError> {
     let decider = regie(&agent)?;
     let numero = DossierNumber::parse(&numero).map_err(|_| AppError::NotFound)?;

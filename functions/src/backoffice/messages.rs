@@ -391,32 +391,44 @@ pub async fn reply(
     show_thread(&app, &agent, csrf, &conv, &form.texte, &errors).await
 }
 
+/// What a button of a thread does.
+enum Act {
+    Take,
+    Close,
+}
+
+async fn act(
+    app: &App,
+    agent: &Agent,
+    (numero, id): (String, String),
+    act: Act,
+) -> Result<Response, AppError> {
+    let decider = decider(agent)?;
+    let conv = agent_conversation(app, agent, &numero, &id).await?;
+    match act {
+        Act::Take => threads::take(app, &decider, &conv).await,
+        Act::Close => threads::close(app, &decider, &conv).await,
+    }
+    .map_err(unavailable)?;
+    Ok(Redirect::to(&thread_path(&conv.thread)).into_response())
+}
+
 pub async fn take(
     State(app): State<App>,
     agent: Agent,
-    Path((numero, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     CsrfForm(_): CsrfForm<crate::account::login::Empty>,
 ) -> Result<Response, AppError> {
-    let decider = decider(&agent)?;
-    let conv = agent_conversation(&app, &agent, &numero, &id).await?;
-    threads::take(&app, &decider, &conv)
-        .await
-        .map_err(unavailable)?;
-    Ok(Redirect::to(&thread_path(&conv.thread)).into_response())
+    act(&app, &agent, ids, Act::Take).await
 }
 
 pub async fn close(
     State(app): State<App>,
     agent: Agent,
-    Path((numero, id)): Path<(String, String)>,
+    Path(ids): Path<(String, String)>,
     CsrfForm(_): CsrfForm<crate::account::login::Empty>,
 ) -> Result<Response, AppError> {
-    let decider = decider(&agent)?;
-    let conv = agent_conversation(&app, &agent, &numero, &id).await?;
-    threads::close(&app, &decider, &conv)
-        .await
-        .map_err(unavailable)?;
-    Ok(Redirect::to(&thread_path(&conv.thread)).into_response())
+    act(&app, &agent, ids, Act::Close).await
 }
 
 #[derive(Debug, Default, Deserialize)]
