@@ -186,6 +186,12 @@ export async function completeSignUp(page, email, [numero, responsable, digits] 
   await field(page, 'Numéro de dossier famille').fill(numero);
   await field(page, 'Nom du responsable du dossier').fill(responsable);
   await field(page, "3 derniers chiffres d'une facture").fill(digits);
+  // On a phone the primary action is within the first screen.
+  const size = page.viewportSize();
+  await page.setViewportSize({ width: 375, height: 812 });
+  const primary = await page.getByRole('button', { name: 'Vérifier et continuer' }).boundingBox();
+  assert.ok(primary.y + primary.height <= 812, `« Vérifier et continuer » à ${primary.y} px sur un téléphone`);
+  await page.setViewportSize(size);
   await visit(page, () => page.getByRole('button', { name: 'Vérifier et continuer' }).click());
   assert.match(await page.locator('main').innerText(), /Étape 3\/4/);
   await field(page, "J'ai lu et j'accepte les conditions générales d'utilisation").check();

@@ -191,8 +191,11 @@ fn cell_markup(row: &grid::Row, cell: &grid::CellView, edit: bool, csrf: &Csrf) 
     html! {
         td class={ (class) " wd" (weekday) } data-day=(dates::short(cell.day)) {
             @if edit && cell.editable {
-                input type="checkbox" name="c" value=(key) checked[cell.shown.asked()]
-                    aria-label={ (what) @if cell.shown == Shown::Waiting { " (en liste d'attente)" } };
+                // The whole cell is the box's target (44 px at least).
+                label.cell-box {
+                    input type="checkbox" name="c" value=(key) checked[cell.shown.asked()]
+                        aria-label={ (what) @if cell.shown == Shown::Waiting { " (en liste d'attente)" } };
+                }
             } @else {
                 span aria-hidden="true" { (code) }
                 span.visually-hidden { (what) " : " (cell.shown.label()) }
