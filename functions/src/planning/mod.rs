@@ -251,7 +251,6 @@ fn page(family: &Family, csrf: &Csrf, screen: &Screen) -> Markup {
     let main = html! {
         (family_bar(&family.account, csrf.field()))
         @if let Some((kind, text)) = &screen.message { (notice(*kind, text)) }
-        p { a href="/planning/avancee" { "Modifications avancées : semaine type, copie vers un frère ou une sœur" } }
         nav.views aria-label="Affichage du planning" {
             @for v in [View::Mois, View::Quinzaine, View::Semaine] {
                 a href=(link(v, anchor, edit)) aria-current=[(v == view).then_some("page")] {
@@ -265,8 +264,8 @@ fn page(family: &Family, csrf: &Csrf, screen: &Screen) -> Markup {
             p { "Aucune inscription validée pour l'instant : le planning s'ouvre quand la mairie a validé une inscription." }
             p { a href="/inscriptions" { "Mes inscriptions" } }
         } @else {
-            p { strong { (grid.waiting) " réservation(s) en attente" } " (en liste d'attente faute de place)." }
-            p { "Coût estimé de la période : " strong #cout { (euros(grid.total)) } " (selon votre quotient familial ; la facture fait foi)." }
+            // The grid first (on a phone, within the first screen); the cost
+            // and the rest under it.
             @if edit {
                 form method="post" action="/planning" data-planning-form {
                     (csrf.field())
@@ -286,6 +285,9 @@ fn page(family: &Family, csrf: &Csrf, screen: &Screen) -> Markup {
                 p.actions { a.button href=(link(view, anchor, true)) { "Modifier" } }
                 (table)
             }
+            p { "Coût estimé de la période : " strong #cout { (euros(grid.total)) } " (selon votre quotient familial ; la facture fait foi)." }
+            p { strong { (grid.waiting) " réservation(s) en attente" } " (en liste d'attente faute de place)." }
+            p { a href="/planning/avancee" { "Modifications avancées : semaine type, copie vers un frère ou une sœur" } }
             script src=(layout::planning_script_path()) defer {}
             h2 { "Légende" }
             ul.legend {
