@@ -267,7 +267,7 @@ pub fn family_bar(account: &crate::accounts::Account, csrf_field: Markup) -> Mar
         div.account-bar {
             p {
                 a href="/compte/mon-compte" { "Mon compte : " (account.identifiant) }
-                " · " (account.display_name())
+                span.wide-only { " · " (account.display_name()) }
             }
             form method="post" action="/compte/deconnexion" {
                 (csrf_field)
