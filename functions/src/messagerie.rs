@@ -17,7 +17,7 @@ use shared::App;
 use shared::access::Granted;
 use shared::accounts::validation::FieldErrors;
 use shared::layout::family_bar;
-use shared::layout::forms::{Field, checkbox, error_summary, required_note};
+use shared::layout::forms::{self, Field, checkbox, error_summary, required_note};
 use shared::layout::{self, NoticeKind, Page, notice};
 use shared::messages::rules::{self, WriteForm};
 use shared::messages::threads::{self, Replier};
@@ -130,22 +130,8 @@ const LABELS: &[(&str, &str)] = &[
 
 /// The message's text area (5,000 characters).
 pub fn text_area(name: &'static str, label: &str, value: &str, errors: &FieldErrors) -> Markup {
-    let error = errors.get(name);
-    let hint_id = format!("{name}-aide");
-    let error_id = format!("{name}-erreur");
-    let described = match error {
-        Some(_) => format!("{hint_id} {error_id}"),
-        None => hint_id.clone(),
-    };
-    html! {
-        div.field {
-            label for=(name) { (label) " " span.required aria-hidden="true" { "*" } }
-            span.hint id=(hint_id) { (rules::MAX_TEXT) " caractères au plus." }
-            textarea id=(name) name=(name) rows="8" required
-                aria-describedby=(described) aria-invalid=[error.map(|_| "true")] { (value) }
-            @if let Some(e) = error { span.error id=(error_id) { "Erreur : " (e) } }
-        }
-    }
+    let hint = format!("{} caractères au plus.", rules::MAX_TEXT);
+    forms::text_area(name, label, value, Some(&hint), (8, None), errors)
 }
 
 /// Up to three files in one field.
@@ -431,27 +417,10 @@ pub async fn answer(
 ) -> Result<Response, AppError> {
     let conv = family_conversation(&app, &linked, &id).await?;
     let form: ReplyForm = upload.form_lossy();
-    let mut errors = FieldErrors::new();
-    let texte = rules::check_text(&form.texte).map_err(|e| errors.insert("texte", e));
-    let files = message_files(&mut upload, &mut errors);
-    if let (Ok(texte), true) = (texte, errors.is_empty()) {
-        let pieces = threads::keep_attachments(&app, files)
-            .await
-            .map_err(unavailable)?;
-        if let Err(e) = threads::reply(
-            &app,
-            &conv,
-            Replier::Family(&linked.access),
-            &texte,
-            pieces.clone(),
-        )
-        .await
-        {
-            threads::discard(&app, &pieces).await;
-            return Err(unavailable(e));
-        }
+    let by = Replier::Family(&linked.access);
+    let Some(errors) = send_reply(&app, &conv, by, &form.texte, &mut upload).await? else {
         return Ok(Redirect::to(&format!("/messagerie/{}", conv.thread.id)).into_response());
-    }
+    };
     let markup = thread_page(
         &app.settings,
         bar(&linked, &csrf),
@@ -461,6 +430,32 @@ pub async fn answer(
         &errors,
     );
     Ok((StatusCode::UNPROCESSABLE_ENTITY, csrf, markup).into_response())
+}
+
+/// A reply as posted (its text, its files) checked and, if right, sent in
+/// the thread (the files kept, removed again if the reply fails): `None`
+/// when sent, else the errors to show next to the fields.
+pub async fn send_reply(
+    app: &App,
+    conv: &Granted<Conversation>,
+    by: Replier<'_>,
+    texte: &str,
+    upload: &mut Upload,
+) -> Result<Option<FieldErrors>, AppError> {
+    let mut errors = FieldErrors::new();
+    let texte = rules::check_text(texte).map_err(|e| errors.insert("texte", e));
+    let files = message_files(upload, &mut errors);
+    let (Ok(texte), true) = (texte, errors.is_empty()) else {
+        return Ok(Some(errors));
+    };
+    let pieces = threads::keep_attachments(app, files)
+        .await
+        .map_err(unavailable)?;
+    if let Err(e) = threads::reply(app, conv, by, &texte, pieces.clone()).await {
+        threads::discard(app, &pieces).await;
+        return Err(unavailable(e));
+    }
+    Ok(None)
 }
 
 /// An attachment of the family's own thread (never of an internal note:

@@ -9,7 +9,9 @@
 //! or by it); deciding takes the thread's service's `Decider`.
 
 use super::agent_bar;
-use crate::messagerie::{files_field, message_files, message_view, text_area, unavailable};
+use crate::messagerie::{
+    files_field, message_files, message_view, send_reply, text_area, unavailable,
+};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
@@ -371,23 +373,13 @@ pub async fn reply(
     let conv = agent_conversation(&app, &agent, &numero, &id).await?;
     decider.covers(&conv.thread.service)?;
     let form: AgentReplyForm = upload.form_lossy();
-    let mut errors = FieldErrors::new();
-    let texte = rules::check_text(&form.texte).map_err(|e| errors.insert("texte", e));
-    let files = message_files(&mut upload, &mut errors);
-    if let (Ok(texte), true) = (texte, errors.is_empty()) {
-        let pieces = threads::keep_attachments(&app, files)
-            .await
-            .map_err(unavailable)?;
-        let by = Replier::Agent {
-            decider: &decider,
-            interne: form.interne == "1",
-        };
-        if let Err(e) = threads::reply(&app, &conv, by, &texte, pieces.clone()).await {
-            threads::discard(&app, &pieces).await;
-            return Err(unavailable(e));
-        }
+    let by = Replier::Agent {
+        decider: &decider,
+        interne: form.interne == "1",
+    };
+    let Some(errors) = send_reply(&app, &conv, by, &form.texte, &mut upload).await? else {
         return Ok(Redirect::to(&thread_path(&conv.thread)).into_response());
-    }
+    };
     show_thread(&app, &agent, csrf, &conv, &form.texte, &errors).await
 }
 

@@ -84,13 +84,36 @@ impl<'a> Field<'a> {
 
 /// A required text area with its label and error.
 pub fn textarea(name: &'static str, label: &str, value: &str, errors: &FieldErrors) -> Markup {
+    text_area(name, label, value, None, (3, Some(500)), errors)
+}
+
+/// A required text area with its label, an optional hint and its error;
+/// `(rows, maxlength)`.
+pub fn text_area(
+    name: &'static str,
+    label: &str,
+    value: &str,
+    hint: Option<&str>,
+    (rows, maxlength): (u32, Option<usize>),
+    errors: &FieldErrors,
+) -> Markup {
     let error = errors.get(name);
+    let hint_id = format!("{name}-aide");
     let error_id = format!("{name}-erreur");
+    let described: Vec<&str> = [
+        hint.map(|_| hint_id.as_str()),
+        error.map(|_| error_id.as_str()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    let described = (!described.is_empty()).then(|| described.join(" "));
     html! {
         div.field {
             label for=(name) { (label) " " span.required aria-hidden="true" { "*" } }
-            textarea id=(name) name=(name) rows="3" required maxlength="500"
-                aria-describedby=[error.map(|_| error_id.as_str())]
+            @if let Some(h) = hint { span.hint id=(hint_id) { (h) } }
+            textarea id=(name) name=(name) rows=(rows) required maxlength=[maxlength]
+                aria-describedby=[described]
                 aria-invalid=[error.map(|_| "true")] { (value) }
             @if let Some(e) = error { span.error id=(error_id) { "Erreur : " (e) } }
         }

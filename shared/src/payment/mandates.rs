@@ -147,8 +147,20 @@ async fn commit(store: &dyn Store, tx: Transaction<()>) -> Result<(), MandateErr
     }
 }
 
-fn family_actor(family: &FamilyAccess) -> (String, String) {
-    (family.account().id.clone(), family.account().display_name())
+/// What a family's own change records: the audit line (in its name) and
+/// the démarche of "Mon dossier".
+fn family_records(
+    family: &FamilyAccess,
+    now: chrono::DateTime<chrono::Utc>,
+    audit: String,
+    (demarche, state): (&str, &str),
+) -> Result<[Write; 2], StoreError> {
+    let numero = family.numero().as_str();
+    let (id, name) = (&family.account().id, family.account().display_name());
+    Ok([
+        Actor { id, name: &name }.audit(numero, now, "prélèvement", audit)?,
+        crate::dossiers::demarche(numero, now, demarche, state)?,
+    ])
 }
 
 /// The family signs a mandate (a first one, or a new account): it waits
@@ -183,31 +195,21 @@ pub async fn sign(
             tx.add((), ended(&m, v, today, &motif)?);
         }
     }
-    let (id, name) = family_actor(family);
-    tx.add(
+    let audit = format!(
+        "mandat {} signé en ligne, compte {}",
+        mandate.rum,
+        super::sepa::masked(&mandate.iban)
+    );
+    tx.extend(
         (),
-        Actor {
-            id: &id,
-            name: &name,
-        }
-        .audit(
-            numero,
+        family_records(
+            family,
             now,
-            "prélèvement",
-            format!(
-                "mandat {} signé en ligne, compte {}",
-                mandate.rum,
-                super::sepa::masked(&mandate.iban)
+            audit,
+            (
+                "Adhésion au prélèvement automatique",
+                "en attente de validation par la régie",
             ),
-        )?,
-    )
-    .add(
-        (),
-        crate::dossiers::demarche(
-            numero,
-            now,
-            "Adhésion au prélèvement automatique",
-            "en attente de validation par la régie",
         )?,
     );
     commit(store, tx).await?;
@@ -240,27 +242,13 @@ pub async fn stop(app: &App, family: &FamilyAccess) -> Result<usize, MandateErro
     {
         tx.add((), w);
     }
-    let (id, name) = family_actor(family);
-    tx.add(
+    tx.extend(
         (),
-        Actor {
-            id: &id,
-            name: &name,
-        }
-        .audit(
-            numero,
+        family_records(
+            family,
             now,
-            "prélèvement",
             "prélèvement automatique arrêté par la famille".into(),
-        )?,
-    )
-    .add(
-        (),
-        crate::dossiers::demarche(
-            numero,
-            now,
-            "Arrêt du prélèvement automatique",
-            "enregistré",
+            ("Arrêt du prélèvement automatique", "enregistré"),
         )?,
     );
     commit(store, tx).await?;
