@@ -6,6 +6,7 @@ pub mod backoffice;
 pub mod dossier;
 mod downloads;
 pub mod factures;
+pub mod host;
 pub mod inscriptions;
 pub mod messagerie;
 pub mod paiement;

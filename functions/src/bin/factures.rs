@@ -1,11 +1,9 @@
-//! The `factures` Lambda function: build `App` once, then serve the group.
+//! The `factures` Lambda function: one route group behind the Lambda host
+//! (`functions::host`), on API Gateway HTTP API events.
 
 shared::allocator!();
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::telemetry::init();
-    let app = shared::App::from_env().await?;
-    let router = shared::web::with_common_layers(functions::factures::router(app));
-    lambda_http::run(router).await
+    functions::host::serve_http(functions::factures::router).await
 }

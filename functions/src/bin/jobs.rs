@@ -7,8 +7,7 @@ use lambda_http::{LambdaEvent, service_fn};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::telemetry::init();
-    let app = shared::App::from_env().await?;
+    let app = functions::host::start().await?;
     let app = &app;
     lambda_http::lambda_runtime::run(service_fn(
         move |_: LambdaEvent<serde_json::Value>| async move {

@@ -13,8 +13,7 @@ use serde_dynamo::AttributeValue;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::telemetry::init();
-    let app = shared::App::from_env().await?;
+    let app = functions::host::start().await?;
     let app = &app;
     lambda_http::lambda_runtime::run(service_fn(move |event: LambdaEvent<Event>| async move {
         let mut failures = DynamoDbEventResponse::default();

@@ -1,12 +1,9 @@
-//! The `messagerie` Lambda function (the families' pages; the agents'
-//! inbox is in `backoffice`): build `App` once, then serve the group.
+//! The `messagerie` Lambda function: one route group behind the Lambda host
+//! (`functions::host`), on API Gateway HTTP API events.
 
 shared::allocator!();
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    shared::telemetry::init();
-    let app = shared::App::from_env().await?;
-    let router = shared::web::with_common_layers(functions::messagerie::router(app));
-    lambda_http::run(router).await
+    functions::host::serve_http(functions::messagerie::router).await
 }

@@ -19,11 +19,12 @@ pub const BODY_LIMIT: usize = 1024 * 1024;
 pub fn with_common_layers(router: Router) -> Router {
     router
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(middleware::from_fn(french_error_pages))
+        // Inside the French pages: a panic's bare 500 becomes the French page.
         .layer(CatchPanicLayer::custom(|_| {
             tracing::error!("panique dans un traitement de requête");
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }))
+        .layer(middleware::from_fn(french_error_pages))
         .layer(middleware::from_fn(security_headers))
         .layer(middleware::from_fn(log_request))
 }

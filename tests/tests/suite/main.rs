@@ -15,6 +15,7 @@ mod files;
 mod http;
 mod import;
 mod inscriptions;
+mod lambda;
 mod messages;
 mod outbox;
 mod pages;

@@ -154,10 +154,17 @@ pub struct TestPortal {
 
 impl TestPortal {
     pub async fn with(extra: &[(&str, String)], mailbox_is_moto: bool) -> Self {
+        Self::with_clock(extra, mailbox_is_moto, start_clock()).await
+    }
+
+    pub async fn with_clock(
+        extra: &[(&str, String)],
+        mailbox_is_moto: bool,
+        clock: FixedClock,
+    ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = config_in(dir.path(), extra);
         build_site(&config);
-        let clock = start_clock();
         let app = App::from_config(config.clone(), Arc::new(clock.clone()))
             .await
             .unwrap();
@@ -184,6 +191,11 @@ impl TestPortal {
 
     /// The portal on DynamoDB, SES and S3, all on moto.
     pub async fn aws() -> Self {
+        Self::aws_with_clock(start_clock()).await
+    }
+
+    /// The same, its clock (for what the test does in process) at `clock`.
+    pub async fn aws_with_clock(clock: FixedClock) -> Self {
         let (_, bucket) = moto_bucket().await;
         let sdk = aws_config().await;
         let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
@@ -198,7 +210,7 @@ impl TestPortal {
             .unwrap();
         // The SDK reads credentials from the environment (tests/run.sh sets
         // test keys for moto).
-        Self::with(
+        Self::with_clock(
             &[
                 ("EF_STORE", "dynamodb".into()),
                 ("EF_DYNAMODB_TABLE", table),
@@ -211,6 +223,7 @@ impl TestPortal {
                 ("EF_S3_ENDPOINT", moto_url()),
             ],
             true,
+            clock,
         )
         .await
     }
