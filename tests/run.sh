@@ -105,13 +105,18 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "cargo test --workspace"
+# Wherever cargo puts its builds (CARGO_TARGET_DIR, a config file): the
+# binaries are found through cargo's own answer.
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+# The Lambda binaries, which the suite runs against its local Runtime API.
+cargo build --workspace --bins --quiet
+export EF_TEST_LAMBDA_DIR="$target_dir/debug"
 cargo test --workspace 2>&1 | tee "$tmp/cargo-test.log"
 
 step "cfn-lint infra/template.yaml"
 "$pybin/cfn-lint" infra/template.yaml
 
 step "Test navigateur (Chromium headless + axe-core)"
-cargo build --quiet --bin portal
 cargo run --quiet -p site --bin simulation-cases >"$tmp/simulation-cases.json"
 export EF_SIMULATION_CASES="$tmp/simulation-cases.json"
 portal_port=$(free_port)
@@ -119,7 +124,7 @@ EF_BIND="127.0.0.1:$portal_port" \
 EF_SQLITE_PATH="$tmp/portal/portal.db" \
 EF_OUTBOX_DIR="$tmp/portal/outbox" \
 EF_SITE_DIR="$tmp/portal/site" \
-  "$root/target/debug/portal" >"$tmp/portal.log" 2>&1 &
+  "$target_dir/debug/portal" >"$tmp/portal.log" 2>&1 &
 pids+=($!)
 export EF_TEST_PORTAL_URL="http://127.0.0.1:$portal_port"
 export EF_TEST_OUTBOX="$tmp/portal/outbox"
@@ -128,12 +133,12 @@ wait_for "le portail local" "$EF_TEST_PORTAL_URL/sante" "$tmp/portal.log"
 portal_cmd() {
   EF_BIND="127.0.0.1:$portal_port" EF_SQLITE_PATH="$tmp/portal/portal.db" \
     EF_OUTBOX_DIR="$tmp/portal/outbox" EF_SITE_DIR="$tmp/portal/site" \
-    "$root/target/debug/portal" "$@"
+    "$target_dir/debug/portal" "$@"
 }
 # The same commands for the browser tests (e.g. `paiements verifier`).
 printf '#!/bin/sh\nEF_BIND=%s EF_SQLITE_PATH=%s EF_OUTBOX_DIR=%s EF_SITE_DIR=%s exec %s "$@"\n' \
   "127.0.0.1:$portal_port" "$tmp/portal/portal.db" "$tmp/portal/outbox" "$tmp/portal/site" \
-  "$root/target/debug/portal" >"$tmp/portal-cmd"
+  "$target_dir/debug/portal" >"$tmp/portal-cmd"
 chmod +x "$tmp/portal-cmd"
 export EF_TEST_PORTAL_CMD="$tmp/portal-cmd"
 # An agent's invitation link: agent_link NAME EMAIL SERVICE.
