@@ -13,17 +13,15 @@ pub mod paiement;
 pub mod planning;
 pub mod prelevement;
 pub mod routes;
+pub mod static_site;
 
 pub(crate) use dossier::documents as dossier_documents;
 
 use axum::Router;
 use axum::extract::Request;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use shared::App;
 use std::path::Path;
-use tower::ServiceExt;
-use tower_http::services::ServeDir;
+pub use static_site::StaticSite;
 
 /// Every route group's routes, merged: the portal's route table.
 pub fn all_route_groups() -> routes::Routes {
@@ -44,25 +42,16 @@ pub fn all_routes(app: App) -> Router {
 }
 
 /// The local portal's whole service: every route group, the static site
-/// from `site_dir` for every other path, and the common layers.
+/// from `site_dir` (from memory) for every other path, and the common layers.
 pub fn local_portal(app: App, site_dir: &Path) -> Router {
-    let files = ServeDir::new(site_dir);
+    local_portal_with(app, StaticSite::new(site_dir))
+}
+
+/// The same, with the static site given (to clear it after a rebuild).
+pub fn local_portal_with(app: App, site: StaticSite) -> Router {
     let router = all_routes(app).fallback(move |request: Request| {
-        let files = files.clone();
-        async move {
-            // A name longer than a file system takes ("File name too long")
-            // names no file of the site: 404, not the file system's 500.
-            if request.uri().path().split('/').any(|s| s.len() > MAX_NAME) {
-                return StatusCode::NOT_FOUND.into_response();
-            }
-            match files.oneshot(request).await {
-                Ok(response) => response.into_response(),
-                Err(never) => match never {},
-            }
-        }
+        let site = site.clone();
+        async move { site.serve(request).await }
     });
     shared::web::with_common_layers(router)
 }
-
-/// The longest file name of the static site's folder (most file systems).
-const MAX_NAME: usize = 255;

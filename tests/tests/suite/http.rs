@@ -75,6 +75,67 @@ async fn static_home_page_and_dynamic_login_page_share_the_layout() {
 }
 
 #[tokio::test]
+async fn the_static_site_is_served_from_memory_as_a_file_server_would() {
+    let p = portal().await;
+    let (_, _, before) = send(&p.router, get("/")).await;
+    // A folder without its final slash: redirected, the query kept.
+    let r = p
+        .router
+        .clone()
+        .oneshot(get("/actualites?page=2"))
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TEMPORARY_REDIRECT);
+    assert_eq!(r.headers()[header::LOCATION], "/actualites/?page=2");
+    let (status, kind, _) = send(&p.router, get("/actualites/")).await;
+    assert_eq!((status, kind.as_str()), (StatusCode::OK, "text/html; charset=utf-8"));
+    // Nothing outside the site's folder, however written.
+    for path in [
+        "/../portal.db",
+        "/%2e%2e/portal.db",
+        "/assets/..%2f..%2fportal.db",
+        "/a%5c..%5cportal.db",
+        "/%00",
+        &format!("/{}", "a".repeat(300)),
+    ] {
+        let (status, _, body) = send(&p.router, get(path)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert!(body.contains("Page introuvable"), "{path}");
+    }
+    // HEAD: the headers only; a date already seen: 304.
+    let r = p
+        .router
+        .clone()
+        .oneshot(Request::head("/").body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let length: usize = r.headers()[header::CONTENT_LENGTH].to_str().unwrap().parse().unwrap();
+    assert_eq!(length, before.len());
+    let modified = r.headers()[header::LAST_MODIFIED].clone();
+    assert!(r.into_body().collect().await.unwrap().to_bytes().is_empty());
+    let r = p
+        .router
+        .clone()
+        .oneshot(
+            Request::get("/")
+                .header(header::IF_MODIFIED_SINCE, modified)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
+    let (status, _, body) = send(
+        &p.router,
+        Request::post("/").body(Body::empty()).unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(body.contains("lang=\"fr\""));
+}
+
+#[tokio::test]
 async fn errors_are_french_pages_with_4xx_statuses() {
     let p = portal().await;
     let (status, kind, body) = send(&p.router, get("/nulle-part")).await;
