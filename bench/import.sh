@@ -7,6 +7,7 @@
 #   SKIP_MOTO=1 bench/import.sh   # the embedded store only
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/target-dir.sh
 dossiers=${DOSSIERS:-20000}
 children=${CHILDREN:-35000}
 cargo build --release --quiet --bin portal
@@ -47,7 +48,7 @@ PY
 
 run() {
   local label=$1; shift
-  /usr/bin/time -f "%e s, peak memory %M KiB" -o "$tmp/time" env "$@" target/release/portal import dossiers "$tmp/dossiers.csv" >"$tmp/out" 2>&1
+  /usr/bin/time -f "%e s, peak memory %M KiB" -o "$tmp/time" env "$@" "$release"/portal import dossiers "$tmp/dossiers.csv" >"$tmp/out" 2>&1
   echo "$label: $(tail -1 "$tmp/out") — $(cat "$tmp/time")"
 }
 

@@ -4,24 +4,27 @@
 # for the saves, DynamoDB on moto), then the planning page of a family of
 # three children on the local portal with wrk.
 #
-#   bench/planning.sh                 # everything (needs moto_server and wrk)
+#   bench/planning.sh                 # everything (needs moto_server, wrk, nginx)
 #   SKIP_MOTO=1 bench/planning.sh
+#   PAGES_ONLY=1 bench/planning.sh    # only the pages beside nginx (no cargo bench)
+#   DURATION=8s                       # wrk's duration per row
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/target-dir.sh
 export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-west-3 AWS_EC2_METADATA_DISABLED=true
 tmp=$(mktemp -d)
 pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-if [ -z "${SKIP_MOTO:-}" ]; then
+if [ -z "${SKIP_MOTO:-}${PAGES_ONLY:-}" ]; then
   moto_port=$(free_port)
   moto_server -H 127.0.0.1 -p "$moto_port" >"$tmp/moto.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$moto_port/moto-api/data.json" && break; sleep 0.1; done
   export EF_BENCH_MOTO_URL="http://127.0.0.1:$moto_port"
 fi
-cargo bench -p shared --bench planning
+[ -n "${PAGES_ONLY:-}" ] || cargo bench -p shared --bench planning
 
 # The page: a family of three children (an imported dossier), each
 # registered to the canteen and validated, a month reserved.
@@ -34,11 +37,11 @@ cat >"$tmp/dossier.csv" <<'CSV'
 numero_dossier;responsable1_nom;responsable1_prenom;adresse;quotient_familial;factures;enfant1_nom;enfant1_prenom;enfant1_naissance;enfant1_classe;enfant2_nom;enfant2_prenom;enfant2_naissance;enfant2_classe;enfant3_nom;enfant3_prenom;enfant3_naissance;enfant3_classe
 D2026-0999;Banc;Marc;1 rue des Tilleuls;845;F2026-10-000999;Banc;Ana;10/01/2016;CM2;Banc;Bo;10/01/2018;CE2;Banc;Cy;10/01/2020;CP
 CSV
-env "${env_vars[@]}" target/release/portal import dossiers "$tmp/dossier.csv" >/dev/null
-env "${env_vars[@]}" target/release/portal >"$tmp/portal.log" 2>&1 &
+env "${env_vars[@]}" "$release"/portal import dossiers "$tmp/dossier.csv" >/dev/null
+env "${env_vars[@]}" "$release"/portal >"$tmp/portal.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fs -o /dev/null "$base/sante" && break; sleep 0.1; done
-agent_link=$(env "${env_vars[@]}" target/release/portal agent add --name "Banc Agent" --email banc@ville.example.org --service enfance \
+agent_link=$(env "${env_vars[@]}" "$release"/portal agent add --name "Banc Agent" --email banc@ville.example.org --service enfance \
   | grep -o 'http[^ ]*jeton=[A-Za-z0-9_-]*')
 
 fam="$tmp/family" ag="$tmp/agent"
@@ -98,4 +101,54 @@ reserved=$(curl -fs -b "$fam" "$base/planning?vue=mois&date=$month" | grep -o 'R
 echo "planning: $reserved cells reserved for 3 children in January 2027"
 
 cookie=$(awk '$6 == "ef_session" {print "ef_session=" $7}' "$fam")
-wrk -t2 -c"${CONNECTIONS:-64}" -d"${DURATION:-30s}" --latency -H "Cookie: $cookie" "$base/planning?vue=mois&date=$month"
+planning="$base/planning?vue=mois&date=$month"
+
+# Side by side, in one run: each page from the portal, then the same bytes
+# as a static file from nginx (Debian's package), at 1, 8 and 64
+# connections (wrk, 2 threads, DURATION each).
+mkdir -p "$tmp/static/compte"
+curl -fs -H "Cookie: $cookie" "$planning" >"$tmp/static/planning.html"
+curl -fs "$base/" >"$tmp/static/index.html"
+curl -fs "$base/compte/connexion" >"$tmp/static/compte/connexion.html"
+nginx_port=$(free_port)
+cat >"$tmp/nginx.conf" <<NGINX
+worker_processes auto;
+daemon off;
+pid $tmp/nginx.pid;
+error_log $tmp/nginx-error.log;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  sendfile on;
+  keepalive_requests 1000000;
+  types { text/html html; }
+  server { listen 127.0.0.1:$nginx_port; root $tmp/static; }
+}
+NGINX
+nginx -c "$tmp/nginx.conf" &
+pids+=($!)
+for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$nginx_port/index.html" && break; sleep 0.1; done
+nginx_url="http://127.0.0.1:$nginx_port"
+
+# One row: requests/s, p50 and p99 of wrk's latency distribution.
+row() {
+  local label=$1 connections=$2; shift 2
+  local threads=2; [ "$connections" -lt 2 ] && threads=1
+  local out; out=$(wrk -t$threads -c"$connections" -d"${DURATION:-8s}" --latency "$@")
+  local rps p50 p99
+  rps=$(echo "$out" | awk '/^Requests\/sec/ {print $2}')
+  p50=$(echo "$out" | awk '$1 == "50%" {print $2}')
+  p99=$(echo "$out" | awk '$1 == "99%" {print $2}')
+  echo "| $label | $connections | $rps | $p50 | $p99 |"
+}
+echo "| page | connections | requests/s | p50 | p99 |"
+echo "|---|---|---|---|---|"
+for c in 1 8 64; do
+  row "/planning month, 3 children (portal)" $c -H "Cookie: $cookie" "$planning"
+  row "the same bytes (nginx)" $c "$nginx_url/planning.html"
+done
+for c in 1 8 64; do
+  row "/ home, static (portal)" $c "$base/"
+  row "/compte/connexion login (portal)" $c "$base/compte/connexion"
+  row "home, the same bytes (nginx)" $c "$nginx_url/index.html"
+done

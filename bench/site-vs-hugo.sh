@@ -7,6 +7,7 @@
 #   bench/site-vs-hugo.sh          # N=5000 items, 5 runs each, median
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/target-dir.sh
 n=${N:-5000}
 runs=${RUNS:-5}
 command -v hugo >/dev/null || { echo "hugo manque : apt-get install hugo" >&2; exit 1; }
@@ -73,8 +74,8 @@ time_runs() {
   done | median
 }
 
-demo=$(time_runs target/release/site-build "$tmp/out-demo")
-ours=$(time_runs target/release/site-build "$tmp/out-ours" --content "$tmp/content")
+demo=$(time_runs "$release"/site-build "$tmp/out-demo")
+ours=$(time_runs "$release"/site-build "$tmp/out-ours" --content "$tmp/content")
 theirs=$(time_runs hugo --quiet --source "$site" --destination "$tmp/out-hugo" --cleanDestinationDir)
 pages_ours=$(find "$tmp/out-ours" -name '*.html' | wc -l)
 pages_hugo=$(find "$tmp/out-hugo" -name '*.html' | wc -l)
