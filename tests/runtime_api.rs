@@ -96,7 +96,10 @@ impl RuntimeApi {
         });
         let router = Router::new()
             .route(&format!("{BASE}/invocation/next"), get(next))
-            .route(&format!("{BASE}/invocation/{{id}}/response"), post(response))
+            .route(
+                &format!("{BASE}/invocation/{{id}}/response"),
+                post(response),
+            )
             .route(&format!("{BASE}/invocation/{{id}}/error"), post(error))
             .route(&format!("{BASE}/init/error"), post(init_error))
             // The limit is the runtime API's own (413 above 6 MB), not axum's.
@@ -119,7 +122,9 @@ impl RuntimeApi {
     pub async fn invoke(&self, event: Value) -> Outcome {
         let (reply, outcome) = oneshot::channel();
         self.sender.send(Invocation { event, reply }).unwrap();
-        outcome.await.expect("the runtime API dropped the invocation")
+        outcome
+            .await
+            .expect("the runtime API dropped the invocation")
     }
 
     /// When the function first asked for an event.
@@ -171,7 +176,10 @@ async fn next(State(shared): State<Arc<Shared>>) -> Response {
             ("lambda-runtime-invoked-function-arn", arn),
             (
                 "lambda-runtime-trace-id",
-                format!("Root=1-{}-{id:.24};Parent=0000000000000000;Sampled=0", "00000000"),
+                format!(
+                    "Root=1-{}-{id:.24};Parent=0000000000000000;Sampled=0",
+                    "00000000"
+                ),
             ),
             ("content-type", "application/json".to_owned()),
         ],
@@ -208,7 +216,9 @@ async fn response(
         );
         return (
             StatusCode::PAYLOAD_TOO_LARGE,
-            json_body(json!({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"})),
+            json_body(
+                json!({"errorMessage": message, "errorType": "Function.ResponseSizeTooLarge"}),
+            ),
         )
             .into_response();
     }
@@ -228,7 +238,11 @@ async fn error(
     accepted(settle(&shared, &id, outcome))
 }
 
-async fn init_error(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn init_error(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     *shared.init_error.lock().unwrap() = Some((error_type(&headers), parse(&body)));
     shared.changed.notify_waiters();
     accepted(true)
@@ -252,7 +266,9 @@ fn accepted(known: bool) -> Response {
     } else {
         (
             StatusCode::BAD_REQUEST,
-            json_body(json!({"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"})),
+            json_body(
+                json!({"errorMessage": "Invalid request ID", "errorType": "InvalidRequestID"}),
+            ),
         )
             .into_response()
     }
@@ -307,8 +323,14 @@ impl Function {
             .unwrap_or_else(|e| panic!("{} : {e}", binary.display()));
         let log = Arc::new(Mutex::new(String::new()));
         for stream in [
-            child.stdout.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
-            child.stderr.take().map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+            child
+                .stdout
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
+            child
+                .stderr
+                .take()
+                .map(|s| Box::new(s) as Box<dyn tokio::io::AsyncRead + Unpin + Send>),
         ]
         .into_iter()
         .flatten()
@@ -373,7 +395,10 @@ pub fn lambda_variables(name: &str, runtime_api: &str) -> Vec<(String, String)> 
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
         ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256".to_owned()),
         ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/26/[$LATEST]0123456789abcdef".to_owned()),
+        (
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/11/26/[$LATEST]0123456789abcdef".to_owned(),
+        ),
         ("AWS_LAMBDA_INITIALIZATION_TYPE", "on-demand".to_owned()),
         ("AWS_REGION", "eu-west-3".to_owned()),
         ("AWS_DEFAULT_REGION", "eu-west-3".to_owned()),
@@ -443,7 +468,10 @@ impl HttpRequest {
             query.insert(k, json!(joined));
         }
         if query.is_empty() {
-            event.as_object_mut().unwrap().remove("queryStringParameters");
+            event
+                .as_object_mut()
+                .unwrap()
+                .remove("queryStringParameters");
         } else {
             event["queryStringParameters"] = Value::Object(query);
         }
@@ -527,9 +555,8 @@ impl Gateway {
 impl tower::Service<axum::http::Request<axum::body::Body>> for Gateway {
     type Response = Response;
     type Error = std::convert::Infallible;
-    type Future = std::pin::Pin<
-        Box<dyn std::future::Future<Output = Result<Response, Self::Error>> + Send>,
-    >;
+    type Future =
+        std::pin::Pin<Box<dyn std::future::Future<Output = Result<Response, Self::Error>> + Send>>;
 
     fn poll_ready(
         &mut self,
@@ -558,7 +585,11 @@ impl tower::Service<axum::http::Request<axum::body::Body>> for Gateway {
 pub async fn http_event(request: axum::http::Request<axum::body::Body>) -> Value {
     use http_body_util::BodyExt;
     let (parts, body) = request.into_parts();
-    let bytes = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let bytes = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
     let mut headers = Vec::new();
     let mut cookies = Vec::new();
     for (name, value) in &parts.headers {

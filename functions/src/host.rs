@@ -38,7 +38,7 @@ const ENVELOPE: usize = 64 * 1024;
 /// the process.
 pub async fn start() -> Result<App, Error> {
     shared::telemetry::init();
-    match App::from_env().await {
+    match App::on_aws_from_env().await {
         Ok(app) => Ok(app),
         Err(e) => {
             let kind = match e {
@@ -130,7 +130,10 @@ async fn answer(mut adapter: HttpAdapter, event: LambdaEvent<Value>) -> Result<V
             return Ok(page_for(StatusCode::INTERNAL_SERVER_ERROR, &path));
         }
     };
-    Ok(within_payload_limit(serde_json::to_value(&response)?, &path))
+    Ok(within_payload_limit(
+        serde_json::to_value(&response)?,
+        &path,
+    ))
 }
 
 /// The answer, or in its place a French 500 page (and an error in the log)
@@ -194,7 +197,10 @@ fn body_size(answer: &Value) -> usize {
 
 /// The French page for a status (the common layers' page).
 fn page_for(status: StatusCode, path: &str) -> Value {
-    html_answer(status, shared::layout::error_page::render_error(status, path))
+    html_answer(
+        status,
+        shared::layout::error_page::render_error(status, path),
+    )
 }
 
 fn error_answer(status: StatusCode, title: &str, text: &str) -> Value {

@@ -20,8 +20,8 @@ pub(crate) use dossier::documents as dossier_documents;
 use axum::Router;
 use axum::extract::Request;
 use shared::App;
-use std::path::Path;
 pub use static_site::StaticSite;
+use std::path::Path;
 
 /// Every route group's routes, merged: the portal's route table.
 pub fn all_route_groups() -> routes::Routes {

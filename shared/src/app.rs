@@ -46,8 +46,30 @@ impl App {
         Self::from_config(Config::from_env()?, Arc::new(SystemClock)).await
     }
 
+    /// From the process environment, on AWS services only (the Lambda
+    /// functions): the embedded store, the mail folder and the local files
+    /// are refused, and their code is not in the binary (SQLite alone is
+    /// about 1 MB of it).
+    pub async fn on_aws_from_env() -> Result<Self, StartError> {
+        Self::build::<false>(Config::from_env()?, Arc::new(SystemClock)).await
+    }
+
     /// From a configuration: AWS clients are made here, once, with timeouts.
     pub async fn from_config(config: Config, clock: Arc<dyn Clock>) -> Result<Self, StartError> {
+        Self::build::<true>(config, clock).await
+    }
+
+    /// `LOCAL`: whether the local backends may be chosen.
+    async fn build<const LOCAL: bool>(
+        config: Config,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, StartError> {
+        let local_only = |var: &'static str| -> StartError {
+            StartError::Config(ConfigError {
+                var,
+                reason: "un service AWS est attendu sur Lambda (dynamodb, ses, s3)".into(),
+            })
+        };
         let aws = if config.uses_aws() {
             Some(aws_sdk_config(&config.aws_region).await)
         } else {
@@ -55,6 +77,7 @@ impl App {
         };
         let mut outbox_signal = None;
         let store: Arc<dyn Store> = match (&config.store, &aws) {
+            (StoreConfig::Sqlite { .. }, _) if !LOCAL => return Err(local_only("EF_STORE")),
             (StoreConfig::Sqlite { path }, _) => {
                 let mut store = SqliteStore::open(path, clock.clone())?;
                 outbox_signal = Some(store.stream("OUTBOX#"));
@@ -71,6 +94,7 @@ impl App {
             (StoreConfig::Dynamo { .. }, None) => unreachable!("uses_aws covers DynamoDB"),
         };
         let mail: Arc<dyn Mailer> = match (&config.mail, &aws) {
+            (MailConfig::Folder { .. }, _) if !LOCAL => return Err(local_only("EF_MAIL")),
             (MailConfig::Folder { dir }, _) => Arc::new(MailFolder::new(dir, &config.mail_from)),
             (MailConfig::Ses { endpoint }, Some(aws)) => {
                 let mut builder = aws_sdk_ses::config::Builder::from(aws);
@@ -85,6 +109,7 @@ impl App {
             (MailConfig::Ses { .. }, None) => unreachable!("uses_aws covers SES"),
         };
         let files: Arc<dyn Files> = match (&config.files, &aws) {
+            (FilesConfig::Local { .. }, _) if !LOCAL => return Err(local_only("EF_FILES")),
             (FilesConfig::Local { dir }, _) => Arc::new(LocalFiles::new(dir)),
             (FilesConfig::S3 { bucket, endpoint }, Some(aws)) => {
                 let mut builder = aws_sdk_s3::config::Builder::from(aws);

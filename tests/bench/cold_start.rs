@@ -81,14 +81,25 @@ async fn main() {
         args[3..].to_vec()
     } else {
         [
-            "hello-lambda", "account", "backoffice", "dossier", "factures", "inscriptions",
-            "messagerie", "paiement", "planning", "mailer", "jobs",
+            "hello-lambda",
+            "account",
+            "backoffice",
+            "dossier",
+            "factures",
+            "inscriptions",
+            "messagerie",
+            "paiement",
+            "planning",
+            "mailer",
+            "jobs",
         ]
         .map(str::to_owned)
         .to_vec()
     };
     let vars = variables().await;
-    println!("| binary | size (bytes) | init median | init max | first response median | first response max |");
+    println!(
+        "| binary | size (bytes) | init median | init max | first response median | first response max |"
+    );
     println!("|---|---|---|---|---|---|");
     for name in &names {
         let binary = dir.join(name);

@@ -88,7 +88,10 @@ async fn the_static_site_is_served_from_memory_as_a_file_server_would() {
     assert_eq!(r.status(), StatusCode::TEMPORARY_REDIRECT);
     assert_eq!(r.headers()[header::LOCATION], "/actualites/?page=2");
     let (status, kind, _) = send(&p.router, get("/actualites/")).await;
-    assert_eq!((status, kind.as_str()), (StatusCode::OK, "text/html; charset=utf-8"));
+    assert_eq!(
+        (status, kind.as_str()),
+        (StatusCode::OK, "text/html; charset=utf-8")
+    );
     // Nothing outside the site's folder, however written.
     for path in [
         "/../portal.db",
@@ -110,7 +113,11 @@ async fn the_static_site_is_served_from_memory_as_a_file_server_would() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let length: usize = r.headers()[header::CONTENT_LENGTH].to_str().unwrap().parse().unwrap();
+    let length: usize = r.headers()[header::CONTENT_LENGTH]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(length, before.len());
     let modified = r.headers()[header::LAST_MODIFIED].clone();
     assert!(r.into_body().collect().await.unwrap().to_bytes().is_empty());
@@ -126,11 +133,7 @@ async fn the_static_site_is_served_from_memory_as_a_file_server_would() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::NOT_MODIFIED);
-    let (status, _, body) = send(
-        &p.router,
-        Request::post("/").body(Body::empty()).unwrap(),
-    )
-    .await;
+    let (status, _, body) = send(&p.router, Request::post("/").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
     assert!(body.contains("lang=\"fr\""));
 }

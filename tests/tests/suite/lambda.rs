@@ -154,7 +154,9 @@ async fn reset_mails(to: &str) -> usize {
         .flatten()
         .filter_map(|m| m["raw_data"].as_str())
         .map(|raw| raw.replace("=\r\n", ""))
-        .filter(|raw| raw.contains(&format!("To: {to}")) && raw.contains("/compte/nouveau-mot-de-passe"))
+        .filter(|raw| {
+            raw.contains(&format!("To: {to}")) && raw.contains("/compte/nouveau-mot-de-passe")
+        })
         .count()
 }
 
@@ -187,7 +189,11 @@ async fn every_lambda_binary_serves_a_family_and_an_agent_through_api_gateway_ev
         .get("/compte/connexion?message=mot-de-passe-change")
         .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
-    assert!(page.body.contains("Votre mot de passe a été changé"), "{}", page.body);
+    assert!(
+        page.body.contains("Votre mot de passe a été changé"),
+        "{}",
+        page.body
+    );
     assert!(visitor.cookies.contains_key("ef_visiteur"));
 
     // The 4 steps of sign-up (form posts with cookies and the CSRF field, as
@@ -203,7 +209,10 @@ async fn every_lambda_binary_serves_a_family_and_an_agent_through_api_gateway_ev
     login.get("/compte/connexion").await;
     let request = login.prepared_post(
         "/compte/connexion",
-        &[("identifiant", "emilie.l"), ("mot_de_passe", FAMILY_PASSWORD)],
+        &[
+            ("identifiant", "emilie.l"),
+            ("mot_de_passe", FAMILY_PASSWORD),
+        ],
     );
     let answer = deployment
         .invoke("account", http_event(request).await)
@@ -239,7 +248,11 @@ async fn every_lambda_binary_serves_a_family_and_an_agent_through_api_gateway_ev
                 ("activite", "restauration"),
                 ("jours", "lundi"),
             ],
-            &[("piece_1", "attestation.pdf", b"Bonjour, voici mon attestation")],
+            &[(
+                "piece_1",
+                "attestation.pdf",
+                b"Bonjour, voici mon attestation",
+            )],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -260,7 +273,9 @@ async fn every_lambda_binary_serves_a_family_and_an_agent_through_api_gateway_ev
         .await
         .unwrap();
     assert_eq!(sent.len(), 1);
-    let (_, _, bytes) = b.download(&format!("/dossier/documents/{}", sent[0].id)).await;
+    let (_, _, bytes) = b
+        .download(&format!("/dossier/documents/{}", sent[0].id))
+        .await;
     assert_eq!(bytes, PDF, "the file went to S3 and back intact");
 
     // planning: the month view with a query string; an illness declared
@@ -270,12 +285,18 @@ async fn every_lambda_binary_serves_a_family_and_an_agent_through_api_gateway_ev
     let r = b
         .post(
             "/planning/maladie",
-            &[("cellule", &format!("{LEA}|periscolaire|soir-17h|2026-12-01"))],
+            &[(
+                "cellule",
+                &format!("{LEA}|periscolaire|soir-17h|2026-12-01"),
+            )],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
     let r = b
-        .post("/planning/maladie", &[("cellule", "AUTRE|periscolaire|matin|2026-12-01")])
+        .post(
+            "/planning/maladie",
+            &[("cellule", "AUTRE|periscolaire|matin|2026-12-01")],
+        )
         .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
 
@@ -341,10 +362,17 @@ async fn every_lambda_binary_serves_a_family_and_an_agent_through_api_gateway_ev
             .response();
         assert_eq!(answer["batchItemFailures"], json!([]), "{answer}");
     }
-    assert_eq!(reset_mails(&email).await, before + 1, "the reset e-mail went through SES");
+    assert_eq!(
+        reset_mails(&email).await,
+        before + 1,
+        "the reset e-mail went through SES"
+    );
     // The same records again (Lambda retries a batch): nothing sent twice.
     for (pk, sk) in &queued {
-        deployment.invoke("mailer", stream_event(pk, sk)).await.response();
+        deployment
+            .invoke("mailer", stream_event(pk, sk))
+            .await
+            .response();
     }
     assert_eq!(reset_mails(&email).await, before + 1);
 
@@ -353,7 +381,10 @@ async fn every_lambda_binary_serves_a_family_and_an_agent_through_api_gateway_ev
     forgot
         .post("/compte/mot-de-passe-oublie", &[("courriel", &email)])
         .await;
-    let answer = deployment.invoke("jobs", scheduled_event()).await.response();
+    let answer = deployment
+        .invoke("jobs", scheduled_event())
+        .await
+        .response();
     assert_eq!(answer, Value::Null);
     assert_eq!(reset_mails(&email).await, before + 2);
     assert!(deployment.log("jobs").await.contains("travaux périodiques"));
@@ -366,7 +397,10 @@ async fn every_lambda_binary_serves_a_family_and_an_agent_through_api_gateway_ev
         let r = guesser
             .post(
                 "/compte/connexion",
-                &[("identifiant", &format!("inconnu{i}")), ("mot_de_passe", "mauvais")],
+                &[
+                    ("identifiant", &format!("inconnu{i}")),
+                    ("mot_de_passe", "mauvais"),
+                ],
             )
             .await;
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -391,7 +425,10 @@ async fn every_lambda_binary_serves_a_family_and_an_agent_through_api_gateway_ev
     // Nothing went wrong in any function's log.
     for name in FUNCTIONS {
         let log = deployment.log(name).await;
-        assert!(!log.contains("ERROR") && !log.contains("panicked"), "{name}:\n{log}");
+        assert!(
+            !log.contains("ERROR") && !log.contains("panicked"),
+            "{name}:\n{log}"
+        );
         assert!(deployment.still_running(name).await, "{name}");
     }
 }
@@ -403,7 +440,11 @@ async fn a_bad_event_a_bad_body_or_a_panic_is_answered_and_the_function_goes_on(
 
     // Not an HTTP API event: an error posted to the runtime API, one line
     // in the log.
-    for event in [scheduled_event(), json!("bonjour"), json!({"version": "1.0"})] {
+    for event in [
+        scheduled_event(),
+        json!("bonjour"),
+        json!({"version": "1.0"}),
+    ] {
         match deployment.invoke("account", event.clone()).await {
             Outcome::Error { error_type, body } => {
                 assert!(!error_type.is_empty(), "{body}");
@@ -438,8 +479,16 @@ async fn a_bad_event_a_bad_body_or_a_panic_is_answered_and_the_function_goes_on(
     };
     let answer = deployment.invoke("account", bad.event()).await.response();
     assert_eq!(answer["statusCode"], 400, "{answer}");
-    assert!(answer["body"].as_str().unwrap().contains("Requête illisible"));
-    assert_eq!(answer["headers"]["content-type"], "text/html; charset=utf-8");
+    assert!(
+        answer["body"]
+            .as_str()
+            .unwrap()
+            .contains("Requête illisible")
+    );
+    assert_eq!(
+        answer["headers"]["content-type"],
+        "text/html; charset=utf-8"
+    );
 
     // A panic on the request's path (the adapter unwraps the URL it makes
     // of the host header): a French 500 page.
@@ -456,10 +505,7 @@ async fn a_bad_event_a_bad_body_or_a_panic_is_answered_and_the_function_goes_on(
 
     // The same process still answers.
     for _ in 0..2 {
-        let answer = deployment
-            .invoke("account", login.event())
-            .await
-            .response();
+        let answer = deployment.invoke("account", login.event()).await.response();
         assert_eq!(answer["statusCode"], 200, "{answer}");
     }
     assert!(deployment.still_running("account").await);
@@ -491,6 +537,21 @@ async fn a_missing_variable_is_reported_as_an_init_error_naming_it() {
         assert!(!function.exit().await.success(), "{name}");
         assert!(function.log().contains("EF_DYNAMODB_TABLE"), "{name}");
     }
+    // The embedded store (the default when EF_STORE is unset) is refused on
+    // Lambda: its code is not even in the binary.
+    let vars: Vec<(String, String)> = template_variables(&portal)
+        .into_iter()
+        .filter(|(k, _)| k != "EF_STORE")
+        .collect();
+    let mut function = Function::start(&binary("planning"), "planning", &vars).await;
+    function.api.initialised().await;
+    let (error_type, body) = function.api.init_error().expect("init error");
+    assert_eq!(error_type, "Runtime.ConfigError");
+    assert!(
+        body["errorMessage"].as_str().unwrap().contains("EF_STORE"),
+        "{body}"
+    );
+    assert!(!function.exit().await.success());
 }
 
 #[test]
@@ -507,7 +568,10 @@ fn an_answer_over_the_payload_limit_becomes_a_french_error_page() {
         "isBase64Encoded": true,
         "cookies": []
     });
-    let answer = functions::host::within_payload_limit(big, "/agents/facturation/prelevements/P-2026-000001");
+    let answer = functions::host::within_payload_limit(
+        big,
+        "/agents/facturation/prelevements/P-2026-000001",
+    );
     assert_eq!(answer["statusCode"], 500);
     let page = answer["body"].as_str().unwrap();
     assert!(page.contains("Réponse trop volumineuse") && page.contains("lang=\"fr\""));
