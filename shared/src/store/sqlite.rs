@@ -121,6 +121,29 @@ impl SqliteStore {
         .await
     }
 
+    /// Runs a short read (one key, one page of a query) at once on the
+    /// caller's thread, when a read connection is idle: with the file
+    /// mapped, such a read takes microseconds, less than the hop to the
+    /// blocking pool and back (the planning page makes eleven of them;
+    /// BENCHMARKS.md). `None` when no connection is idle: then `reading`.
+    fn read_now<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, StoreError>,
+    ) -> Option<Result<T, StoreError>> {
+        let _permit = self.reader_slots.clone().try_acquire_owned().ok()?;
+        let conn = self
+            .readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()?;
+        let out = f(&conn);
+        self.readers
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(conn);
+        Some(out)
+    }
+
     /// Runs a read on an idle read connection (a new one when none is idle).
     async fn reading<T: Send + 'static>(
         &self,
@@ -392,15 +415,21 @@ fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError>
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
         rules::validate_key(key)?;
-        let key = key.clone();
         let now = self.clock.epoch_seconds();
+        if let Some(out) = self.read_now(|conn| get_live(conn, key, now)) {
+            return out;
+        }
+        let key = key.clone();
         self.reading(move |conn| get_live(conn, &key, now)).await
     }
 
     async fn query(&self, query: &Query) -> Result<Page, StoreError> {
         rules::validate_query(query)?;
-        let query = query.clone();
         let now = self.clock.epoch_seconds();
+        if let Some(out) = self.read_now(|conn| run_query(conn, query, now)) {
+            return out;
+        }
+        let query = query.clone();
         self.reading(move |conn| run_query(conn, &query, now)).await
     }
 
