@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 duration=${DURATION:-30s}
 connections=${CONNECTIONS:-64}
 
-cargo build --release --quiet --bin portal
+cargo build --profile "${PROFILE:-release}" --quiet --bin portal
 tmp=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 base="http://127.0.0.1:$port"

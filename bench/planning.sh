@@ -28,7 +28,7 @@ fi
 
 # The page: a family of three children (an imported dossier), each
 # registered to the canteen and validated, a month reserved.
-cargo build --release --quiet --bin portal
+cargo build --profile "${PROFILE:-release}" --quiet --bin portal
 port=$(free_port)
 base="http://127.0.0.1:$port"
 env_vars=(EF_BIND="127.0.0.1:$port" EF_SQLITE_PATH="$tmp/portal.db" EF_OUTBOX_DIR="$tmp/outbox"
@@ -108,6 +108,7 @@ planning="$base/planning?vue=mois&date=$month"
 # connections (wrk, 2 threads, DURATION each).
 mkdir -p "$tmp/static/compte"
 curl -fs -H "Cookie: $cookie" "$planning" >"$tmp/static/planning.html"
+echo "planning page: $(wc -c <"$tmp/static/planning.html") bytes"
 curl -fs "$base/" >"$tmp/static/index.html"
 curl -fs "$base/compte/connexion" >"$tmp/static/compte/connexion.html"
 nginx_port=$(free_port)
