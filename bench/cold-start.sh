@@ -6,7 +6,8 @@
 # `hello-lambda` reference (tests/bench/hello_lambda.rs) built with the
 # same profile.
 #
-#   bench/cold-start.sh               # release build, 20 runs each
+#   bench/cold-start.sh               # the `lambda` profile, 20 runs each
+#   PROFILE=release bench/cold-start.sh
 #   RUNS=5 bench/cold-start.sh account planning
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,8 +18,11 @@ pids=()
 trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
-cargo build --release --quiet -p functions --bins
-cargo build --release --quiet -p e2e --bin hello-lambda --bin cold-start
+# The Lambda profile (Cargo.toml) for the functions and the reference alike.
+PROFILE=${PROFILE:-lambda}
+release="$target_dir/$PROFILE"
+cargo build --profile "$PROFILE" --quiet -p functions --bins
+cargo build --profile "$PROFILE" --quiet -p e2e --bin hello-lambda --bin cold-start
 
 moto_port=$(free_port)
 python3 tests/moto_serial.py -H 127.0.0.1 -p "$moto_port" >"$tmp/moto.log" 2>&1 &
