@@ -10,11 +10,16 @@ use tracing_subscriber::filter::Targets;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
-/// The filter `RUST_LOG` asks for; `info` when unset or unreadable.
+/// The filter `RUST_LOG` asks for; `info` when unset or unreadable, and for
+/// every target it does not name when it gives no level of its own.
 pub fn filter(rust_log: Option<&str>) -> Targets {
-    rust_log
+    let targets = rust_log
         .and_then(|v| v.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
+        .unwrap_or_default();
+    match targets.default_level() {
+        Some(_) => targets,
+        None => targets.with_default(tracing::Level::INFO),
+    }
 }
 
 pub fn init() {
