@@ -8,19 +8,17 @@
 #   SEQUENTIAL=1 bench/accounts.sh   # also times 20 logins one after another
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. bench/target-dir.sh
+. bench/common.sh
 duration=${DURATION:-30s}
 connections=${CONNECTIONS:-64}
 
 cargo build --profile "${PROFILE:-release}" --quiet --bin portal
-tmp=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 base="http://127.0.0.1:$port"
 EF_BIND="127.0.0.1:$port" EF_SQLITE_PATH="$tmp/portal.db" EF_OUTBOX_DIR="$tmp/outbox" \
   EF_SITE_DIR="$tmp/site" EF_PUBLIC_URL="$base" RUST_LOG=warn \
   "$release"/portal >"$tmp/portal.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; rm -rf "$tmp"' EXIT
+pids+=($!)
 for _ in $(seq 1 100); do curl -fs -o /dev/null "$base/sante" && break; sleep 0.1; done
 
 jar="$tmp/cookies"

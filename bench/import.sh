@@ -7,13 +7,10 @@
 #   SKIP_MOTO=1 bench/import.sh   # the embedded store only
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. bench/target-dir.sh
+. bench/common.sh
 dossiers=${DOSSIERS:-20000}
 children=${CHILDREN:-35000}
 cargo build --release --quiet --bin portal
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
 
 python3 - "$tmp/dossiers.csv" "$dossiers" "$children" <<'PY'
 import sys, random

@@ -10,19 +10,10 @@
 #   DURATION=8s                       # wrk's duration per row
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. bench/target-dir.sh
-export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_REGION=eu-west-3 AWS_EC2_METADATA_DISABLED=true
-tmp=$(mktemp -d)
-pids=()
-trap 'for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$tmp"' EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/common.sh
 
 if [ -z "${SKIP_MOTO:-}${PAGES_ONLY:-}" ]; then
-  moto_port=$(free_port)
-  moto_server -H 127.0.0.1 -p "$moto_port" >"$tmp/moto.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$moto_port/moto-api/data.json" && break; sleep 0.1; done
-  export EF_BENCH_MOTO_URL="http://127.0.0.1:$moto_port"
+  start_moto
 fi
 [ -n "${PAGES_ONLY:-}" ] || cargo bench -p shared --bench planning
 

@@ -7,13 +7,11 @@
 #   bench/site-vs-hugo.sh          # N=5000 items, 5 runs each, median
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. bench/target-dir.sh
+. bench/common.sh
 n=${N:-5000}
 runs=${RUNS:-5}
 command -v hugo >/dev/null || { echo "hugo manque : apt-get install hugo" >&2; exit 1; }
 cargo build --release --quiet -p site --bin site-build
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 
 python3 - "$tmp" "$n" <<'PY'
 import os, sys, datetime, random
