@@ -572,10 +572,11 @@ impl tower::Service<axum::http::Request<axum::body::Body>> for Gateway {
             let outcome = function.lock().await.invoke(event).await;
             Ok(match outcome {
                 Outcome::Response(answer) => http_response(&answer),
-                // API Gateway answers a failed invocation with a bare 502, or
-                // 413 for a response over the limit.
-                Outcome::Error { .. } => StatusCode::BAD_GATEWAY.into_response(),
-                Outcome::TooLarge(_) => StatusCode::BAD_GATEWAY.into_response(),
+                // API Gateway answers a failed invocation, or an answer
+                // Lambda refused for its size, with a bare 502.
+                Outcome::Error { .. } | Outcome::TooLarge(_) => {
+                    StatusCode::BAD_GATEWAY.into_response()
+                }
             })
         })
     }

@@ -20,7 +20,7 @@ pub(crate) use dossier::documents as dossier_documents;
 use axum::Router;
 use axum::extract::Request;
 use shared::App;
-pub use static_site::StaticSite;
+use static_site::StaticSite;
 use std::path::Path;
 
 /// Every route group's routes, merged: the portal's route table.
@@ -44,11 +44,7 @@ pub fn all_routes(app: App) -> Router {
 /// The local portal's whole service: every route group, the static site
 /// from `site_dir` (from memory) for every other path, and the common layers.
 pub fn local_portal(app: App, site_dir: &Path) -> Router {
-    local_portal_with(app, StaticSite::new(site_dir))
-}
-
-/// The same, with the static site given (to clear it after a rebuild).
-pub fn local_portal_with(app: App, site: StaticSite) -> Router {
+    let site = StaticSite::new(site_dir);
     let router = all_routes(app).fallback(move |request: Request| {
         let site = site.clone();
         async move { site.serve(request).await }

@@ -60,11 +60,6 @@ impl StaticSite {
         }
     }
 
-    /// Forgets every file read (after the site is rebuilt).
-    pub fn clear(&self) {
-        *self.cache.write().unwrap_or_else(|e| e.into_inner()) = Cache::default();
-    }
-
     pub async fn serve(&self, request: Request) -> Response {
         if !matches!(*request.method(), Method::GET | Method::HEAD) {
             return StatusCode::METHOD_NOT_ALLOWED.into_response();

@@ -11,7 +11,7 @@
 
 use crate::agents::agent_of;
 use crate::inscriptions::{DEMO, LEA, PDF};
-use crate::support::{FAMILY_PASSWORD, TestPortal, moto_url, signed_up_family};
+use crate::support::{FAMILY_PASSWORD, TestPortal, moto_url, ses_messages_to, signed_up_family};
 use axum::http::StatusCode;
 use e2e::runtime_api::{
     Function, Gateway, HttpRequest, Outcome, api_gateway, binary, http_event, scheduled_event,
@@ -142,20 +142,12 @@ impl Deployment {
 /// The password reset messages moto's SES holds for an address (nothing
 /// delivered by the test itself).
 async fn reset_mails(to: &str) -> usize {
-    let data: Value = reqwest::get(format!("{}/moto-api/data.json", moto_url()))
+    ses_messages_to(to)
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    data["ses"]["RawMessage"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|m| m["raw_data"].as_str())
-        .map(|raw| raw.replace("=\r\n", ""))
+        .iter()
         .filter(|raw| {
-            raw.contains(&format!("To: {to}")) && raw.contains("/compte/nouveau-mot-de-passe")
+            raw.replace("=\r\n", "")
+                .contains("/compte/nouveau-mot-de-passe")
         })
         .count()
 }

@@ -114,6 +114,25 @@ pub fn build_site(config: &Config) {
     site::build(&config.site_dir, &options).unwrap();
 }
 
+/// The raw messages moto's SES holds for an address, oldest first (nothing
+/// delivered first).
+pub async fn ses_messages_to(to: &str) -> Vec<String> {
+    let data: serde_json::Value = reqwest::get(format!("{}/moto-api/data.json", moto_url()))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    data["ses"]["RawMessage"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|m| m["raw_data"].as_str())
+        .filter(|raw| raw.contains(&format!("To: {to}")))
+        .map(str::to_owned)
+        .collect()
+}
+
 /// A new private bucket on moto's S3, and a client for it.
 pub async fn moto_bucket() -> (aws_sdk_s3::Client, String) {
     let sdk = aws_config().await;
@@ -278,25 +297,7 @@ impl TestPortal {
                     }
                 }
             }
-            Mailbox::Moto => {
-                let data: serde_json::Value =
-                    reqwest::get(format!("{}/moto-api/data.json", moto_url()))
-                        .await
-                        .unwrap()
-                        .json()
-                        .await
-                        .unwrap();
-                for m in data["ses"]["RawMessage"]
-                    .as_array()
-                    .cloned()
-                    .unwrap_or_default()
-                {
-                    let raw = m["raw_data"].as_str().unwrap_or_default().to_owned();
-                    if raw.contains(&format!("To: {to}")) {
-                        out.push(raw);
-                    }
-                }
-            }
+            Mailbox::Moto => out.extend(ses_messages_to(to).await),
         }
         out
     }
