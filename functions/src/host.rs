@@ -52,6 +52,19 @@ pub async fn start() -> Result<App, Error> {
     }
 }
 
+/// The site bucket of the `site` function, from its variables; a missing
+/// one is reported to the runtime API as an init error naming it.
+pub async fn site_bucket(app: &App) -> Result<site::publish::Bucket, Error> {
+    match site::publish::Bucket::from_lookup(&app.config.aws_region, |k| std::env::var(k).ok()).await {
+        Ok(bucket) => Ok(bucket),
+        Err(e) => {
+            tracing::error!(error = %e, "démarrage impossible");
+            report_init_error("Runtime.ConfigError", &e.to_string()).await;
+            Err(e.into())
+        }
+    }
+}
+
 /// Posts an init error to the runtime API (`/2018-06-01/runtime/init/error`),
 /// as AWS documents it: the type in `Lambda-Runtime-Function-Error-Type`, a
 /// JSON body with `errorMessage` and `errorType`.

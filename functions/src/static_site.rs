@@ -35,6 +35,9 @@ pub struct StaticSite {
 struct Cache {
     files: HashMap<String, Arc<File>>,
     bytes: usize,
+    /// One more at each [`StaticSite::reload`]: a file read before it is
+    /// not kept after it.
+    generation: u64,
 }
 
 struct File {
@@ -66,18 +69,15 @@ impl StaticSite {
         }
         let path = request.uri().path().to_owned();
         let is_head = request.method() == Method::HEAD;
-        let cached = self
-            .cache
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .files
-            .get(&path)
-            .cloned();
+        let (cached, generation) = {
+            let cache = self.cache.read().unwrap_or_else(|e| e.into_inner());
+            (cache.files.get(&path).cloned(), cache.generation)
+        };
         let file = match cached {
             Some(file) => file,
             None => match resolve(&self.dir, &path) {
                 Target::File(on_disk) => match read(&on_disk).await {
-                    Some(file) => self.keep(path.clone(), file),
+                    Some(file) => self.keep(path.clone(), file, generation),
                     None => return StatusCode::NOT_FOUND.into_response(),
                 },
                 Target::Folder => {
@@ -94,10 +94,18 @@ impl StaticSite {
         answer(&file, request.headers(), is_head)
     }
 
-    fn keep(&self, path: String, file: File) -> Arc<File> {
+    /// The folder was built again: every file is read anew.
+    pub fn reload(&self) {
+        let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
+        cache.files.clear();
+        cache.bytes = 0;
+        cache.generation += 1;
+    }
+
+    fn keep(&self, path: String, file: File, generation: u64) -> Arc<File> {
         let file = Arc::new(file);
         let mut cache = self.cache.write().unwrap_or_else(|e| e.into_inner());
-        if cache.bytes + file.body.len() <= MEMORY {
+        if cache.generation == generation && cache.bytes + file.body.len() <= MEMORY {
             cache.bytes += file.body.len();
             cache.files.insert(path, file.clone());
         }

@@ -348,6 +348,17 @@ impl AgentAccess {
             .ok_or(Denied::NotFound))
     }
 
+    /// The right to publish the site's actualités and documents: the web
+    /// team's (the `communication` service) only; any other agent is 403.
+    pub fn publisher(&self) -> Result<Publisher, Denied> {
+        match self.account.service {
+            Some(Service::Communication) => Ok(Publisher {
+                agent: self.clone(),
+            }),
+            _ => Err(Denied::Forbidden),
+        }
+    }
+
     /// The right to decide for a service (its id in the settings): only the
     /// agent's own.
     pub fn decider(&self, service: &str) -> Result<Decider, Denied> {
@@ -358,6 +369,19 @@ impl AgentAccess {
             }),
             _ => Err(Denied::Forbidden),
         }
+    }
+}
+
+/// Proof that an agent of the web team publishes the site's content
+/// (`shared::publishing` takes it for every change).
+#[derive(Debug, Clone)]
+pub struct Publisher {
+    agent: AgentAccess,
+}
+
+impl Publisher {
+    pub fn agent(&self) -> &AgentAccess {
+        &self.agent
     }
 }
 
@@ -492,7 +516,18 @@ mod tests {
             agent.decider(Service::Regie.id()).unwrap_err(),
             Denied::Forbidden
         );
+        assert_eq!(agent.publisher().unwrap_err(), Denied::Forbidden);
+        let web = AgentAccess::of(account(
+            Kind::Agent,
+            Status::Active,
+            None,
+            Some(Service::Communication),
+        ))
+        .unwrap();
+        assert!(web.publisher().is_ok());
+        assert!(web.decider(Service::Enfance.id()).is_err());
         let nobody = AgentAccess::of(account(Kind::Agent, Status::Active, None, None)).unwrap();
+        assert!(nobody.publisher().is_err());
         assert!(nobody.decider(Service::Enfance.id()).is_err());
         assert!(AgentAccess::of(account(Kind::Family, Status::Active, None, None)).is_none());
     }

@@ -27,6 +27,10 @@ pub struct App {
     pub outbox_signal: Option<Arc<tokio::sync::Notify>>,
     /// The payment gateway: PayFiP, or the local test gateway.
     pub payments: Arc<dyn crate::payment::gateway::Gateway>,
+    /// What rebuilds the public site after the web team's change: the
+    /// local portal's builder, or nothing on AWS (the table's stream runs
+    /// the `site` function).
+    pub site_builds: Arc<dyn crate::publishing::SiteBuilds>,
     /// The key of the CSRF tokens, shared through the store; read at first
     /// use, so that a store down at start-up gives 503 pages, not a crash.
     secret: Arc<tokio::sync::OnceCell<Vec<u8>>>,
@@ -146,8 +150,15 @@ impl App {
             config: Arc::new(config),
             settings: Arc::new(crate::settings::embedded().clone()),
             outbox_signal,
+            site_builds: Arc::new(crate::publishing::OnStream),
             secret: Arc::default(),
         })
+    }
+
+    /// The same App, its site rebuilt after a change by `builds`.
+    pub fn with_site_builds(mut self, builds: Arc<dyn crate::publishing::SiteBuilds>) -> Self {
+        self.site_builds = builds;
+        self
     }
 
     /// The CSRF key (read or made once per process).

@@ -4,8 +4,9 @@
 //! portal runs them on an interval. Today: the outbox's retries, the
 //! online payments to re-check (attempts 5 minutes to 24 hours old: a
 //! payment whose notification and return were both lost is recorded all
-//! the same) and the billing campaigns being run or published (chunk by
-//! chunk, resumed where the last run stopped).
+//! the same), the billing campaigns being run or published (chunk by
+//! chunk, resumed where the last run stopped) and the actualités scheduled
+//! by the web team whose time has come.
 
 use crate::app::App;
 use crate::outbox;
@@ -28,6 +29,8 @@ pub struct Report {
     pub payments: usize,
     /// Billing chunks done.
     pub billing: usize,
+    /// Scheduled actualités published.
+    pub site: usize,
 }
 
 /// Runs every job once, within `budget`.
@@ -36,10 +39,12 @@ pub async fn run(app: &App, budget: Duration) -> Result<Report, StoreError> {
     let outbox = outbox::deliver_due(app, deadline).await?;
     let payments = crate::payment::attempts::recheck(app, deadline).await?;
     let billing = crate::billing::campaigns::advance(app, deadline).await?;
+    let site = crate::publishing::publish_due(app).await?;
     Ok(Report {
         outbox,
         payments,
         billing,
+        site,
     })
 }
 

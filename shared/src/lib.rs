@@ -48,6 +48,7 @@ pub mod outbox;
 pub mod payment;
 pub mod planning;
 pub mod pricing;
+pub mod publishing;
 pub mod sectors;
 pub mod settings;
 pub mod store;

@@ -3,7 +3,7 @@
 //! list, date). The page groups them by category; each link states format
 //! and size ("PDF, 240 Ko"), as RGAA asks.
 
-use crate::{Built, BuiltFile};
+use crate::Built;
 use chrono::NaiveDate;
 use maud::html;
 use serde::Deserialize;
@@ -39,18 +39,22 @@ pub struct Document {
 
 pub use shared::layout::size_fr;
 
-/// The categories in their order, and the documents; every problem names
-/// the file.
-pub fn load(dir: &Path) -> Result<(Vec<String>, Vec<Document>), String> {
+/// The documents of a folder: the categories in their order, the
+/// documents, and their files by site path; every problem names the file.
+pub type Loaded = (Vec<String>, Vec<Document>, Vec<(String, Vec<u8>)>);
+
+/// Reads a documents folder ([`Loaded`]).
+pub fn load(dir: &Path) -> Result<Loaded, String> {
     let index_path = dir.join("documents.toml");
     let name = index_path.display();
     let text = match std::fs::read_to_string(&index_path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((vec![], vec![])),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((vec![], vec![], vec![])),
         Err(e) => return Err(format!("{name} : {e}")),
     };
     let index: Index = toml::from_str(&text).map_err(|e| format!("{name} : {}", e.message()))?;
     let mut docs = Vec::new();
+    let mut files = Vec::new();
     for e in index.document {
         let what = format!("{name}, document « {} »", e.fichier);
         if !index.categories.contains(&e.categorie) {
@@ -82,18 +86,25 @@ pub fn load(dir: &Path) -> Result<(Vec<String>, Vec<Document>), String> {
             return Err(format!("{what} : titre vide"));
         }
         docs.push(Document {
-            file: e.fichier,
+            file: e.fichier.clone(),
             title: e.titre,
             category: e.categorie,
             date,
             bytes: bytes.len() as u64,
         });
+        files.push((format!("documents/{}", e.fichier), bytes));
     }
-    docs.sort_by_key(|d| std::cmp::Reverse(d.date));
-    Ok((index.categories, docs))
+    sort(&mut docs);
+    Ok((index.categories, docs, files))
 }
 
-pub fn build(categories: &[String], docs: &[Document], dir: &Path) -> (Built, Vec<BuiltFile>) {
+/// Newest first.
+pub fn sort(docs: &mut [Document]) {
+    docs.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.title.cmp(&b.title)));
+}
+
+/// The documents page.
+pub fn build(categories: &[String], docs: &[Document]) -> Built {
     let main = html! {
         @if docs.is_empty() {
             p { "Aucun document publié pour l'instant." }
@@ -113,7 +124,7 @@ pub fn build(categories: &[String], docs: &[Document], dir: &Path) -> (Built, Ve
             }
         }
     };
-    let page = Built {
+    Built {
         path: "/documents/".into(),
         html: layout::render(Page {
             title: "Documents",
@@ -121,15 +132,7 @@ pub fn build(categories: &[String], docs: &[Document], dir: &Path) -> (Built, Ve
             main,
         })
         .into_string(),
-    };
-    let files = docs
-        .iter()
-        .map(|d| BuiltFile::Copy {
-            from: dir.join(&d.file),
-            path: format!("documents/{}", d.file),
-        })
-        .collect();
-    (page, files)
+    }
 }
 
 #[cfg(test)]
@@ -173,7 +176,8 @@ mod tests {
 
     #[test]
     fn the_shipped_documents_load() {
-        let (cats, docs) = load(&crate::default_content_dir().join("documents")).unwrap();
+        let (cats, docs, files) = load(&crate::default_content_dir().join("documents")).unwrap();
+        assert_eq!(files.len(), docs.len());
         assert_eq!(cats.len(), 3);
         assert!(docs.iter().any(|d| d.title.contains("Règlement intérieur")));
     }

@@ -3,8 +3,10 @@
 //! layout of the functions (`shared::layout`); the content is read from the
 //! content folder the web team edits (`site/content/`).
 
+pub mod content;
 pub mod documents;
 pub mod news;
+pub mod publish;
 mod pages;
 pub mod sectors;
 pub mod simulation;
@@ -18,10 +20,10 @@ pub struct Built {
     pub html: String,
 }
 
-/// Any other file of the site.
-pub enum BuiltFile {
-    Text { path: String, text: String },
-    Copy { from: PathBuf, path: String },
+/// Any other file of the site made by the build.
+pub struct BuiltFile {
+    pub path: String,
+    pub text: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,54 +59,68 @@ pub fn file_for(path: &str) -> String {
     }
 }
 
-/// Builds the whole site into `out`. Everything is written into a temporary
-/// folder beside it first and swapped in at the end: a failed build leaves
-/// the previous output untouched.
+/// Builds the whole site into `out` from the content folder of `options`.
 pub fn build(out: &Path, options: &Options) -> anyhow::Result<Report> {
+    let content = content::Folder::new(&options.content_dir)
+        .read()
+        .map_err(anyhow::Error::msg)?;
+    build_content(out, &content, &options.site_url)
+}
+
+/// Builds the whole site into `out` from `content` (published items only).
+/// Everything is written into a temporary folder beside it first and
+/// swapped in at the end: a failed build leaves the previous output
+/// untouched, and a reader never sees a half-built site.
+pub fn build_content(
+    out: &Path,
+    content: &content::Content,
+    site_url: &str,
+) -> anyhow::Result<Report> {
     // Settings errors name the file and line: stop the build on them.
     shared::settings::parse(shared::settings::SOURCE).map_err(anyhow::Error::msg)?;
-    let items = news::load(&options.content_dir.join("actualites")).map_err(anyhow::Error::msg)?;
-    let (news_pages, news_files) = news::build(&items, &options.content_dir, &options.site_url);
-    let docs_dir = options.content_dir.join("documents");
-    let (categories, docs) = documents::load(&docs_dir).map_err(anyhow::Error::msg)?;
-    let (docs_page, docs_files) = documents::build(&categories, &docs, &docs_dir);
-    let mut pages = pages::all(&items, &docs);
+    let items: Vec<news::Item> = content.news.iter().filter(|i| !i.draft).cloned().collect();
+    let (news_pages, news_files) = news::build(&items, site_url);
+    let docs = &content.documents;
+    let docs_page = documents::build(&content.categories, docs);
+    let mut pages = pages::all(&items, docs);
     pages.extend(news_pages);
     pages.push(docs_page);
     pages.push(sectors::page());
     let mut files = news_files;
-    files.extend(docs_files);
-    files.push(BuiltFile::Text {
-        path: shared::layout::stylesheet_path()
-            .trim_start_matches('/')
-            .into(),
-        text: shared::layout::STYLESHEET.into(),
-    });
-    files.push(BuiltFile::Text {
-        path: simulation::script_path().trim_start_matches('/').into(),
-        text: simulation::SCRIPT.into(),
-    });
-    files.push(BuiltFile::Text {
-        path: sectors::script_path().trim_start_matches('/').into(),
-        text: sectors::SCRIPT.into(),
-    });
-    files.push(BuiltFile::Text {
-        path: shared::layout::planning_script_path()
-            .trim_start_matches('/')
-            .into(),
-        text: shared::layout::PLANNING_SCRIPT.into(),
-    });
-    files.push(BuiltFile::Text {
-        path: "sitemap.xml".into(),
-        text: sitemap(&pages, &options.site_url),
-    });
-    files.push(BuiltFile::Text {
-        path: "robots.txt".into(),
-        text: format!(
-            "User-agent: *\nDisallow: /compte\nDisallow: /dossier\nDisallow: /inscriptions\nDisallow: /planning\nDisallow: /agents\nSitemap: {}/sitemap.xml\n",
-            options.site_url
+    let text = |path: &str, text: &str| BuiltFile {
+        path: path.trim_start_matches('/').into(),
+        text: text.into(),
+    };
+    files.push(text(shared::layout::stylesheet_path(), shared::layout::STYLESHEET));
+    files.push(text(simulation::script_path(), simulation::SCRIPT));
+    files.push(text(sectors::script_path(), sectors::SCRIPT));
+    files.push(text(
+        shared::layout::planning_script_path(),
+        shared::layout::PLANNING_SCRIPT,
+    ));
+    files.push(text(
+        shared::layout::publishing_script_path(),
+        shared::layout::PUBLISHING_SCRIPT,
+    ));
+    files.push(text("sitemap.xml", &sitemap(&pages, site_url)));
+    files.push(text(
+        "robots.txt",
+        &format!(
+            "User-agent: *\nDisallow: /compte\nDisallow: /dossier\nDisallow: /inscriptions\nDisallow: /planning\nDisallow: /agents\nSitemap: {site_url}/sitemap.xml\n"
         ),
-    });
+    ));
+    // Only the files a published item or document names.
+    let named: std::collections::HashSet<String> = items
+        .iter()
+        .flat_map(|i| i.image.iter().flat_map(|img| &img.variants))
+        .map(|v| v.path.trim_start_matches('/').to_owned())
+        .chain(docs.iter().map(|d| format!("documents/{}", d.file)))
+        .collect();
+    let copied: Vec<&(String, Vec<u8>)> = content
+        .files
+        .iter()
+        .filter(|(path, _)| named.contains(path))
+        .collect();
 
     let name = out.file_name().and_then(|n| n.to_str()).unwrap_or("site");
     let parent = out
@@ -112,14 +128,22 @@ pub fn build(out: &Path, options: &Options) -> anyhow::Result<Report> {
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).with_context(|| format!("création de {}", parent.display()))?;
-    let tmp = parent.join(format!(".{name}.construction-{}", std::process::id()));
+    let tmp = parent.join(format!(
+        ".{name}.construction-{}-{}",
+        std::process::id(),
+        ulid::Ulid::new()
+    ));
     let _ = std::fs::remove_dir_all(&tmp);
-    let written = write_all(&tmp, &pages, &files);
+    let written = write_all(&tmp, &pages, &files, &copied);
     if let Err(e) = written {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
     }
-    let old = parent.join(format!(".{name}.ancien-{}", std::process::id()));
+    let old = parent.join(format!(
+        ".{name}.ancien-{}-{}",
+        std::process::id(),
+        ulid::Ulid::new()
+    ));
     if out.exists() {
         std::fs::rename(out, &old).with_context(|| format!("déplacement de {}", out.display()))?;
     }
@@ -127,23 +151,24 @@ pub fn build(out: &Path, options: &Options) -> anyhow::Result<Report> {
     let _ = std::fs::remove_dir_all(&old);
     Ok(Report {
         pages: pages.len(),
-        files: files.len(),
+        files: files.len() + copied.len(),
     })
 }
 
-fn write_all(dir: &Path, pages: &[Built], files: &[BuiltFile]) -> anyhow::Result<()> {
+fn write_all(
+    dir: &Path,
+    pages: &[Built],
+    files: &[BuiltFile],
+    copied: &[&(String, Vec<u8>)],
+) -> anyhow::Result<()> {
     for page in pages {
         write(dir, &file_for(&page.path), page.html.as_bytes())?;
     }
     for f in files {
-        match f {
-            BuiltFile::Text { path, text } => write(dir, path, text.as_bytes())?,
-            BuiltFile::Copy { from, path } => {
-                let bytes = std::fs::read(from)
-                    .with_context(|| format!("lecture de {}", from.display()))?;
-                write(dir, path, &bytes)?;
-            }
-        }
+        write(dir, &f.path, f.text.as_bytes())?;
+    }
+    for (path, bytes) in copied {
+        write(dir, path, bytes)?;
     }
     Ok(())
 }

@@ -47,9 +47,27 @@ pub struct Item {
     pub title: String,
     pub date: NaiveDate,
     pub summary: String,
-    pub image: Option<(String, String)>,
+    pub image: Option<Image>,
+    /// The body as written, in Markdown.
+    pub body_markdown: String,
     pub body_html: String,
     pub draft: bool,
+}
+
+/// An item's image: its text for those who do not see it, and its copies
+/// (the smallest first; the largest is the `src`, all of them the `srcset`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Image {
+    pub alt: String,
+    pub variants: Vec<ImageFile>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageFile {
+    /// Its address on the site (`/actualites/images/…`).
+    pub path: String,
+    /// Its width in pixels, when known.
+    pub width: Option<u32>,
 }
 
 impl Item {
@@ -102,7 +120,13 @@ pub fn parse(file: &Path, text: &str) -> Result<Item, String> {
             if src.contains("..") || src.starts_with('/') {
                 return Err(fail(format!("chemin d'image invalide « {src} »")));
             }
-            Some((src, alt))
+            Some(Image {
+                alt,
+                variants: vec![ImageFile {
+                    path: format!("/actualites/{src}"),
+                    width: None,
+                }],
+            })
         }
     };
     let slug = file
@@ -117,6 +141,7 @@ pub fn parse(file: &Path, text: &str) -> Result<Item, String> {
         date,
         summary: fm.resume,
         image,
+        body_markdown: body.trim().to_owned(),
         body_html: markdown(body),
         draft: fm.brouillon,
     })
@@ -158,9 +183,15 @@ fn demote(level: pulldown_cmark::HeadingLevel) -> pulldown_cmark::HeadingLevel {
     }
 }
 
-/// Every published item of a folder, newest first (drafts left out); the
-/// images they name must exist.
-pub fn load(dir: &Path) -> Result<Vec<Item>, String> {
+/// The site file of an image the folder names (`/actualites/images/x.png`
+/// is `images/x.png` of the folder).
+pub fn folder_file(image: &ImageFile) -> &str {
+    image.path.trim_start_matches("/actualites/")
+}
+
+/// Every item of a folder, newest first, drafts included (marked); the
+/// images they name must exist: with the images' files, by site path.
+pub fn load(dir: &Path) -> Result<(Vec<Item>, Vec<(String, Vec<u8>)>), String> {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)
@@ -172,20 +203,25 @@ pub fn load(dir: &Path) -> Result<Vec<Item>, String> {
     };
     files.sort();
     let mut items = Vec::new();
+    let mut images = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(&f).map_err(|e| format!("{} : {e}", f.display()))?;
         let item = parse(&f, &text)?;
-        if let Some((src, _)) = &item.image
-            && !dir.join(src).is_file()
-        {
-            return Err(format!("{} : image introuvable « {src} »", f.display()));
+        for image in item.image.iter().flat_map(|i| &i.variants) {
+            let src = folder_file(image);
+            let bytes = std::fs::read(dir.join(src))
+                .map_err(|_| format!("{} : image introuvable « {src} »", f.display()))?;
+            images.push((image.path.trim_start_matches('/').to_owned(), bytes));
         }
-        if !item.draft {
-            items.push(item);
-        }
+        items.push(item);
     }
+    sort(&mut items);
+    Ok((items, images))
+}
+
+/// Newest first; the same date by address.
+pub fn sort(items: &mut [Item]) {
     items.sort_by(|a, b| b.date.cmp(&a.date).then_with(|| a.slug.cmp(&b.slug)));
-    Ok(items)
 }
 
 fn date_fr(d: NaiveDate) -> String {
@@ -239,33 +275,63 @@ fn list_page(items: &[Item], page: usize, pages: usize) -> Built {
     };
     Built {
         path,
-        html: layout::render(Page {
-            title: &title,
-            path: "/actualites/",
-            main,
-        })
+        html: layout::render_with_feed(
+            Page {
+                title: &title,
+                path: "/actualites/",
+                main,
+            },
+            true,
+        )
         .into_string(),
+    }
+}
+
+/// An item's article under its title: the same on the site and in the
+/// back-office's preview.
+pub fn article(item: &Item) -> Markup {
+    html! {
+        p.hint { "Publié le " time datetime=(item.date.to_string()) { (date_fr(item.date)) } }
+        @if let Some(image) = &item.image {
+            (picture(image))
+        }
+        p.lead { (item.summary) }
+        (PreEscaped(&item.body_html))
+    }
+}
+
+/// The image: the largest copy as `src`, every copy of known width in the
+/// `srcset`, at most the content column's width.
+fn picture(image: &Image) -> Markup {
+    let src = image.variants.last().map_or("", |v| v.path.as_str());
+    let srcset: Vec<String> = image
+        .variants
+        .iter()
+        .filter_map(|v| v.width.map(|w| format!("{} {w}w", v.path)))
+        .collect();
+    let srcset = (srcset.len() > 1).then(|| srcset.join(", "));
+    html! {
+        img.news-image src=(src) srcset=[srcset.as_ref()]
+            sizes=[srcset.as_ref().map(|_| "(max-width: 60rem) 100vw, 60rem")] alt=(image.alt);
     }
 }
 
 fn item_page(item: &Item) -> Built {
     let path = item.path();
     let main = html! {
-        p.hint { "Publié le " time datetime=(item.date.to_string()) { (date_fr(item.date)) } }
-        @if let Some((src, alt)) = &item.image {
-            img.news-image src={ "/actualites/" (src) } alt=(alt);
-        }
-        p.lead { (item.summary) }
-        (PreEscaped(&item.body_html))
+        (article(item))
         p { a href="/actualites/" { "Toutes les actualités" } }
     };
     Built {
         path,
-        html: layout::render(Page {
-            title: &item.title,
-            path: "/actualites/",
-            main,
-        })
+        html: layout::render_with_feed(
+            Page {
+                title: &item.title,
+                path: "/actualites/",
+                main,
+            },
+            true,
+        )
         .into_string(),
     }
 }
@@ -307,8 +373,8 @@ pub fn atom(items: &[Item], site_url: &str) -> String {
     out
 }
 
-/// Every news page, and the files they need (feed, images).
-pub fn build(items: &[Item], content_dir: &Path, site_url: &str) -> (Vec<Built>, Vec<BuiltFile>) {
+/// Every news page of the published items, and their feed.
+pub fn build(items: &[Item], site_url: &str) -> (Vec<Built>, Vec<BuiltFile>) {
     let pages = items.len().div_ceil(PER_PAGE).max(1);
     let mut built: Vec<Built> = (1..=pages)
         .map(|p| {
@@ -322,18 +388,10 @@ pub fn build(items: &[Item], content_dir: &Path, site_url: &str) -> (Vec<Built>,
         })
         .collect();
     built.extend(items.iter().map(item_page));
-    let mut files = vec![BuiltFile::Text {
+    let files = vec![BuiltFile {
         path: "actualites/atom.xml".into(),
         text: atom(items, site_url),
     }];
-    for i in items {
-        if let Some((src, _)) = &i.image {
-            files.push(BuiltFile::Copy {
-                from: content_dir.join("actualites").join(src),
-                path: format!("actualites/{src}"),
-            });
-        }
-    }
     (built, files)
 }
 

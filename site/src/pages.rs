@@ -10,7 +10,8 @@ use shared::settings;
 fn page(path: &str, title: &str, main: Markup) -> Built {
     Built {
         path: path.to_owned(),
-        html: layout::render(Page { title, path, main }).into_string(),
+        // The home page lists the latest news: it announces their feed.
+        html: layout::render_with_feed(Page { title, path, main }, path == "/").into_string(),
     }
 }
 

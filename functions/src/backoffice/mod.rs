@@ -12,6 +12,7 @@ mod inscriptions;
 mod mail;
 mod messages;
 mod reviews;
+mod site;
 
 use crate::account::login::{self, LoginForm, LoginQuery, Side};
 use crate::account::password::{self, ResetForm, ResetSide};
@@ -30,6 +31,13 @@ use shared::layout::{self, Page, account_bar};
 use shared::web::AppError;
 use shared::web::auth::{AGENT_COOKIE, Agent, ClientAddress, Csrf, CsrfForm};
 use shared::web::upload::UPLOAD_BODY_LIMIT;
+
+/// The body limit of the web team's forms: larger than their files' own
+/// limit (4 MB), so that a 20 MB photo reaches the handler and is refused
+/// next to its field (the agent is signed in before the body is read). On
+/// AWS, API Gateway's own limit (10 MB) answers first; the form's script
+/// says it before sending.
+const SITE_BODY_LIMIT: usize = 24 * 1024 * 1024;
 
 pub const AGENT_SIDE: Side = Side {
     kind: Kind::Agent,
@@ -190,6 +198,40 @@ pub fn routes() -> Routes {
             "/agents/messagerie/{numero}/{fil}/pieces/{piece}",
             get(messages::download),
         )
+        .route("/agents/site/actualites", get(site::news_list))
+        .route(
+            "/agents/site/actualites/nouvelle",
+            get(site::news_new)
+                .post(site::news_create)
+                .layer(DefaultBodyLimit::max(SITE_BODY_LIMIT)),
+        )
+        .route("/agents/site/actualites/apercu", post(site::news_preview))
+        .route(
+            "/agents/site/actualites/{slug}",
+            get(site::news_edit)
+                .post(site::news_update)
+                .layer(DefaultBodyLimit::max(SITE_BODY_LIMIT)),
+        )
+        .route(
+            "/agents/site/actualites/{slug}/depublier",
+            post(site::news_unpublish),
+        )
+        .route("/agents/site/images/{image}", get(site::image))
+        .route(
+            "/agents/site/documents",
+            get(site::documents)
+                .post(site::document_add)
+                .layer(DefaultBodyLimit::max(SITE_BODY_LIMIT)),
+        )
+        .route(
+            "/agents/site/documents/{fichier}/remplacer",
+            post(site::document_replace).layer(DefaultBodyLimit::max(SITE_BODY_LIMIT)),
+        )
+        .route(
+            "/agents/site/documents/{fichier}/supprimer",
+            post(site::document_remove),
+        )
+        .route("/agents/site/journal", get(site::journal))
         .route("/agents/courriels", get(mail::list))
         .route("/agents/courriels/{id}/renvoyer", post(mail::resend))
 }
@@ -249,12 +291,29 @@ pub fn agent_bar(agent: &Agent, csrf: &Csrf) -> maud::Markup {
 
 async fn home(agent: Agent, csrf: Csrf) -> impl IntoResponse {
     let service = agent.account.service.map_or("", |s| s.label());
+    let web_team = agent.account.service == Some(shared::accounts::Service::Communication);
     let page = layout::render(Page {
         title: "Espace agents",
         path: "/agents",
         main: html! {
             (agent_bar(&agent, &csrf))
             p { "Service : " (service) }
+            @if web_team {
+                ul.cards {
+                    li {
+                        h2 { a href=(site::NEWS) { "Actualités" } }
+                        p { "Écrire, publier, programmer ou dépublier les actualités du site, avec leur image ; l'aperçu montre la page telle qu'elle sera." }
+                    }
+                    li {
+                        h2 { a href=(site::DOCS) { "Documents" } }
+                        p { "Publier, remplacer ou retirer les documents PDF du site (règlement, menus, formulaires)." }
+                    }
+                    li {
+                        h2 { a href=(site::JOURNAL) { "Journal des publications" } }
+                        p { "Qui a changé quoi, et quand ; si le site est à jour." }
+                    }
+                }
+            } @else {
             ul.cards {
                 li {
                     h2 { a href="/agents/dossiers" { "Dossiers" } }
@@ -288,6 +347,7 @@ async fn home(agent: Agent, csrf: Csrf) -> impl IntoResponse {
                     h2 { a href="/agents/courriels" { "Courriels non distribués" } }
                     p { "Les messages aux familles qui n'ont pas pu être remis, avec la raison ; les renvoyer." }
                 }
+            }
             }
         },
     });

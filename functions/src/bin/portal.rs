@@ -38,6 +38,23 @@ enum Command {
     /// Paiements en ligne.
     #[command(subcommand)]
     Paiements(PaymentCommand),
+    /// Le site public (actualités et documents de l'équipe web).
+    #[command(subcommand)]
+    Site(SiteCommand),
+}
+
+#[derive(Subcommand)]
+enum SiteCommand {
+    /// Construit le site depuis le contenu du stockage (repris une première
+    /// fois du dossier de contenu) et le publie : avec EF_SITE_BUCKET, dans
+    /// ce bucket S3 (seuls les fichiers changés sont envoyés, puis les
+    /// adresses invalidées sur CloudFront avec EF_CLOUDFRONT_DISTRIBUTION) ;
+    /// sinon dans le dossier du portail local (EF_SITE_DIR).
+    Publier {
+        /// Le dossier de contenu d'où reprendre le site la première fois.
+        #[arg(long)]
+        contenu: Option<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -99,6 +116,8 @@ enum AgentCommand {
 enum ServiceArg {
     Regie,
     Enfance,
+    /// The web team (actualités and documents of the site).
+    Communication,
 }
 
 #[tokio::main]
@@ -118,6 +137,7 @@ async fn main() -> std::process::ExitCode {
             demo_past_month(&dossier, mois.as_deref()).await
         }
         Command::Paiements(PaymentCommand::Verifier) => recheck_payments().await,
+        Command::Site(SiteCommand::Publier { contenu }) => publish_site(contenu).await,
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -131,18 +151,22 @@ async fn main() -> std::process::ExitCode {
 
 async fn serve() -> anyhow::Result<()> {
     let config = Config::from_env()?;
-    let options = site::Options {
-        content_dir: site::default_content_dir(),
-        site_url: config.public_url.clone(),
-    };
-    let report =
-        site::build(&config.site_dir, &options).context("construction du site statique")?;
-    tracing::info!(pages = report.pages, dir = %config.site_dir.display(), "site statique construit");
-
     let app = App::from_config(config.clone(), Arc::new(SystemClock)).await?;
     let seeded = shared::demo::seed_if_empty(app.store.as_ref())
         .await
         .context("données de démonstration")?;
+    // The site from the store's content (seeded from site/content on the
+    // first run), as every later publication builds it.
+    // This process is the only builder of its folder: a lease left by a
+    // portal stopped during a build is not waited for.
+    shared::publishing::forget_lease(app.store.as_ref()).await?;
+    let (app, site, builds) = functions::with_local_builds(app, &config.site_dir);
+    builds
+        .rebuild(&app)
+        .await
+        .map_err(anyhow::Error::msg)
+        .context("construction du site statique")?;
+    tracing::info!(dir = %config.site_dir.display(), "site statique construit");
 
     // The outbox's sender and the periodic jobs, as the `mailer` and `jobs`
     // functions run them on AWS.
@@ -150,7 +174,7 @@ async fn serve() -> anyhow::Result<()> {
         app.clone(),
         shared::jobs::LOCAL_INTERVAL,
     ));
-    let router = functions::local_portal(app, &config.site_dir);
+    let router = functions::local_portal_with(app, site);
 
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
@@ -197,6 +221,7 @@ async fn add_agent(name: &str, email: &str, service: ServiceArg) -> anyhow::Resu
     let service = match service {
         ServiceArg::Regie => Service::Regie,
         ServiceArg::Enfance => Service::Enfance,
+        ServiceArg::Communication => Service::Communication,
     };
     let config = Config::from_env()?;
     let app = App::from_config(config, Arc::new(SystemClock)).await?;
@@ -210,6 +235,54 @@ async fn add_agent(name: &str, email: &str, service: ServiceArg) -> anyhow::Resu
     println!("Transmettez-lui ce lien, valable 72 heures, pour choisir son mot de passe :");
     println!("  {link}");
     Ok(())
+}
+
+async fn publish_site(contenu: Option<std::path::PathBuf>) -> anyhow::Result<()> {
+    let config = Config::from_env()?;
+    let app = App::from_config(config.clone(), Arc::new(SystemClock)).await?;
+    let folder = contenu.unwrap_or_else(site::default_content_dir);
+    let started = std::time::Instant::now();
+    if std::env::var("EF_SITE_BUCKET").is_ok_and(|v| !v.trim().is_empty()) {
+        let bucket =
+            site::publish::Bucket::from_lookup(&config.aws_region, |k| std::env::var(k).ok())
+                .await?;
+        let work = tempfile_dir()?;
+        let (rebuilt, synced) = bucket
+            .publish(&app, &work, &config.public_url, Some(folder))
+            .await
+            .map_err(anyhow::Error::msg)?;
+        let _ = std::fs::remove_dir_all(&work);
+        println!(
+            "Site publié dans le bucket {} ({rebuilt:?}) : {} fichier(s) envoyé(s), {} supprimé(s), {} inchangé(s), {} adresse(s) invalidée(s) ; {:.1} s.",
+            bucket.bucket,
+            synced.uploaded.len(),
+            synced.deleted.len(),
+            synced.unchanged,
+            synced.invalidated.len(),
+            started.elapsed().as_secs_f64()
+        );
+    } else {
+        let builds = site::publish::LocalBuilds {
+            out: config.site_dir.clone(),
+            site_url: config.public_url.clone(),
+            seed_from: Some(folder),
+            on_built: Box::new(|| {}),
+        };
+        let rebuilt = builds.rebuild(&app).await.map_err(anyhow::Error::msg)?;
+        println!(
+            "Site construit dans {} ({rebuilt:?}) en {:.1} s.",
+            config.site_dir.display(),
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
+}
+
+/// A new folder in the system's temporary space.
+fn tempfile_dir() -> anyhow::Result<std::path::PathBuf> {
+    let dir = std::env::temp_dir().join(format!("espace-famille-site-{}", ulid::Ulid::new()));
+    std::fs::create_dir_all(&dir)?;
+    Ok(dir.join("site"))
 }
 
 async fn recheck_payments() -> anyhow::Result<()> {

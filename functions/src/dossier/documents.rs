@@ -148,22 +148,14 @@ fn page(
 
 /// A required file input: its rule as a hint, its error next to it.
 pub fn file_field(name: &str, label: &str, errors: &FieldErrors) -> Markup {
-    let error = errors.get(name);
-    let hint_id = format!("{name}-aide");
-    let error_id = format!("{name}-erreur");
-    let described = match error {
-        Some(_) => format!("{hint_id} {error_id}"),
-        None => hint_id.clone(),
-    };
-    html! {
-        div.field {
-            label for=(name) { (label) " " span.required aria-hidden="true" { "*" } }
-            span.hint id=(hint_id) { "PDF, JPEG ou PNG, 2 Mo au plus." }
-            input id=(name) name=(name) type="file" accept=".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png"
-                required aria-describedby=(described) aria-invalid=[error.map(|_| "true")];
-            @if let Some(e) = error { span.error id=(error_id) { "Erreur : " (e) } }
-        }
-    }
+    shared::layout::forms::file_input(
+        name,
+        label,
+        "PDF, JPEG ou PNG, 2 Mo au plus.",
+        ".pdf,.jpg,.jpeg,.png,application/pdf,image/jpeg,image/png",
+        true,
+        errors,
+    )
 }
 
 pub async fn list(

@@ -52,6 +52,8 @@ pub enum Status {
 pub enum Service {
     Regie,
     Enfance,
+    /// The web team: publishes the site's actualités and documents.
+    Communication,
 }
 
 impl Service {
@@ -59,6 +61,7 @@ impl Service {
         match value {
             "regie" => Some(Self::Regie),
             "enfance" => Some(Self::Enfance),
+            "communication" => Some(Self::Communication),
             _ => None,
         }
     }
@@ -68,6 +71,7 @@ impl Service {
         match self {
             Self::Regie => "regie",
             Self::Enfance => "enfance",
+            Self::Communication => "communication",
         }
     }
 
@@ -75,6 +79,7 @@ impl Service {
         match self {
             Self::Regie => "Régie",
             Self::Enfance => "Enfance-Éducation",
+            Self::Communication => "Communication",
         }
     }
 }

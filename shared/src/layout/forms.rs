@@ -159,3 +159,34 @@ pub fn error_summary(errors: &FieldErrors, labels: &[(&str, &str)]) -> Markup {
 pub fn required_note() -> Markup {
     html! { p.hint { "Les champs marqués d'un astérisque (" span aria-hidden="true" { "*" } ") sont obligatoires." } }
 }
+
+/// A file input with its label, hint and error; `accept` lists the types
+/// offered by the browser's picker (the server checks the content anyway).
+pub fn file_input(
+    name: &str,
+    label: &str,
+    hint: &str,
+    accept: &str,
+    required: bool,
+    errors: &FieldErrors,
+) -> Markup {
+    let error = errors.get(name);
+    let hint_id = format!("{name}-aide");
+    let error_id = format!("{name}-erreur");
+    let described = match error {
+        Some(_) => format!("{hint_id} {error_id}"),
+        None => hint_id.clone(),
+    };
+    html! {
+        div.field {
+            label for=(name) {
+                (label)
+                @if required { " " span.required aria-hidden="true" { "*" } }
+            }
+            span.hint id=(hint_id) { (hint) }
+            input id=(name) name=(name) type="file" accept=(accept)
+                required[required] aria-describedby=(described) aria-invalid=[error.map(|_| "true")];
+            @if let Some(e) = error { span.error id=(error_id) { "Erreur : " (e) } }
+        }
+    }
+}

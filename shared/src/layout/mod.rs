@@ -38,6 +38,17 @@ pub fn planning_script_path() -> &'static str {
     &PATH
 }
 
+/// The web team's news form script: the live preview while typing, and a
+/// too large image said next to its field before it is sent.
+pub const PUBLISHING_SCRIPT: &str = include_str!("../../assets/publication.js");
+
+/// Where the publishing script is served, by the static site.
+pub fn publishing_script_path() -> &'static str {
+    static PATH: std::sync::LazyLock<String> =
+        std::sync::LazyLock::new(|| hashed_asset_path("publication", "js", PUBLISHING_SCRIPT));
+    &PATH
+}
+
 /// One entry of the main navigation.
 struct NavLink {
     href: &'static str,
@@ -81,6 +92,14 @@ const AGENT_NAV: &[NavLink] = &[
     link("/agents/messagerie", "Messagerie"),
 ];
 
+/// The web team's menu.
+const WEB_NAV: &[NavLink] = &[
+    link("/agents", "Accueil"),
+    link("/agents/site/actualites", "Actualités"),
+    link("/agents/site/documents", "Documents"),
+    link("/agents/site/journal", "Journal"),
+];
+
 /// The menu of a page, from its path: the family's pages, the agents'
 /// pages (their login pages aside), or the public site.
 fn menu_of(path: &str) -> &'static [NavLink] {
@@ -96,6 +115,8 @@ fn menu_of(path: &str) -> &'static [NavLink] {
     let agents_public = ["/agents/connexion", "/agents/mot-de-passe"];
     if path == "/compte" || FAMILY.iter().any(|p| path.starts_with(p)) {
         FAMILY_NAV
+    } else if path.starts_with("/agents/site") {
+        WEB_NAV
     } else if path.starts_with("/agents") && !agents_public.iter().any(|p| path.starts_with(p)) {
         AGENT_NAV
     } else {
@@ -164,8 +185,17 @@ pub fn document_title(title: &str) -> String {
     format!("{title} — {} — {}", c.portail, c.nom)
 }
 
+/// The news feed's address, announced in the `<head>` of the pages that
+/// list the news (feed readers given the site's address find it there).
+pub const NEWS_FEED: &str = "/actualites/atom.xml";
+
 /// A whole HTML document.
 pub fn render(page: Page) -> Markup {
+    render_with_feed(page, false)
+}
+
+/// A whole HTML document; `feed`: its `<head>` announces the news feed.
+pub fn render_with_feed(page: Page, feed: bool) -> Markup {
     let c = &settings::embedded().commune;
     html! {
         (DOCTYPE)
@@ -175,6 +205,10 @@ pub fn render(page: Page) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (document_title(page.title)) }
                 link rel="stylesheet" href=(stylesheet_path());
+                @if feed {
+                    link rel="alternate" type="application/atom+xml" href=(NEWS_FEED)
+                        title={ "Actualités — " (c.portail) " — " (c.nom) };
+                }
             }
             body {
                 a.skip-link href="#contenu" { "Aller au contenu" }

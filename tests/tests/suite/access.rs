@@ -44,6 +44,10 @@ impl Ids {
                 ulid::Ulid::new().to_string()
             }
             "remise" => "P-2026-000001".into(),
+            // The web team's pages: the site's own content, no family's.
+            "slug" => "2026-11-23-greve-jeudi".into(),
+            "fichier" => "menus-decembre-2026.pdf".into(),
+            "image" => "01jc0000000000000000000000-480.png".into(),
             "id" if path.starts_with("/agents/facturation/") => self.campaign.clone(),
             "enfant" | "de" | "vers" => self.child.clone(),
             "c" | "cellule" => cell_key(

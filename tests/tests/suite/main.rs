@@ -21,6 +21,7 @@ mod outbox;
 mod pages;
 mod payment;
 mod planning;
+mod publishing;
 mod security;
 mod ses;
 mod store_conformance;

@@ -183,20 +183,23 @@ impl TestPortal {
     ) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let config = config_in(dir.path(), extra);
-        build_site(&config);
         let app = App::from_config(config.clone(), Arc::new(clock.clone()))
             .await
             .unwrap();
         shared::demo::seed_if_empty(app.store.as_ref())
             .await
             .unwrap();
+        // As the portal starts: the site built from the store's content,
+        // seeded from the content folder; the web team's changes rebuild it.
+        let (app, site, builds) = functions::with_local_builds(app, &config.site_dir);
+        builds.rebuild(&app).await.unwrap();
         let mailbox = if mailbox_is_moto {
             Mailbox::Moto
         } else {
             Mailbox::Outbox(dir.path().join("outbox"))
         };
         Self {
-            router: functions::local_portal(app.clone(), &config.site_dir),
+            router: functions::local_portal_with(app.clone(), site),
             app,
             clock,
             mailbox,
