@@ -152,7 +152,9 @@ EF_TEST_PLANNER_LINK=$(agent_link "Inès Roux" planning@ville.example.org enfanc
 EF_TEST_REGIE_LINK=$(agent_link "Luc Bernard" regie@ville.example.org regie)
 EF_TEST_POINTER_LINK=$(agent_link "Sarah Petit" pointage@ville.example.org enfance)
 EF_TEST_INBOX_LINK=$(agent_link "Nadia Benali" messagerie.regie@ville.example.org regie)
-export EF_TEST_AGENT_LINK EF_TEST_VALIDATOR_LINK EF_TEST_PLANNER_LINK EF_TEST_REGIE_LINK EF_TEST_POINTER_LINK EF_TEST_INBOX_LINK
+# The web team (actualités and documents of the site).
+EF_TEST_WEB_LINK=$(agent_link "Julie Moreau" web@ville.example.org communication)
+export EF_TEST_AGENT_LINK EF_TEST_VALIDATOR_LINK EF_TEST_PLANNER_LINK EF_TEST_REGIE_LINK EF_TEST_POINTER_LINK EF_TEST_INBOX_LINK EF_TEST_WEB_LINK
 # The example dossiers, imported as an operator would (the planning journey
 # signs up as the Martin family), and last month's canteen for the Petit
 # family (the billing journey).

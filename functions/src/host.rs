@@ -55,7 +55,9 @@ pub async fn start() -> Result<App, Error> {
 /// The site bucket of the `site` function, from its variables; a missing
 /// one is reported to the runtime API as an init error naming it.
 pub async fn site_bucket(app: &App) -> Result<site::publish::Bucket, Error> {
-    match site::publish::Bucket::from_lookup(&app.config.aws_region, |k| std::env::var(k).ok()).await {
+    match site::publish::Bucket::from_lookup(&app.config.aws_region, |k| std::env::var(k).ok())
+        .await
+    {
         Ok(bucket) => Ok(bucket),
         Err(e) => {
             tracing::error!(error = %e, "démarrage impossible");

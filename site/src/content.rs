@@ -88,7 +88,10 @@ impl Folder {
                         let cle = format!("site/actualites/{}-{i}.{}", item.slug, kind.extension());
                         variantes.push(StoredVariant {
                             cle: cle.clone(),
-                            largeur: v.width.or_else(|| publishing::images::width(&bytes)).unwrap_or(0),
+                            largeur: v
+                                .width
+                                .or_else(|| publishing::images::width(&bytes))
+                                .unwrap_or(0),
                         });
                         files.push((cle, bytes, kind));
                     }
@@ -208,10 +211,15 @@ impl ContentSource for Stored {
         let now = app.clock.now();
         let store = app.store.as_ref();
         let mut content = Content {
-            categories: publishing::categories(store).await.map_err(|e| e.to_string())?,
+            categories: publishing::categories(store)
+                .await
+                .map_err(|e| e.to_string())?,
             ..Content::default()
         };
-        for (n, _) in publishing::all_news(store).await.map_err(|e| e.to_string())? {
+        for (n, _) in publishing::all_news(store)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             if !n.online_at(now) {
                 continue;
             }
@@ -223,7 +231,10 @@ impl ContentSource for Stored {
             }
             content.news.push(item_of(&n));
         }
-        for (d, _) in publishing::documents(store).await.map_err(|e| e.to_string())? {
+        for (d, _) in publishing::documents(store)
+            .await
+            .map_err(|e| e.to_string())?
+        {
             let bytes = self.file(&d.cle).await?;
             content
                 .files

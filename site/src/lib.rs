@@ -6,8 +6,8 @@
 pub mod content;
 pub mod documents;
 pub mod news;
-pub mod publish;
 mod pages;
+pub mod publish;
 pub mod sectors;
 pub mod simulation;
 
@@ -91,7 +91,10 @@ pub fn build_content(
         path: path.trim_start_matches('/').into(),
         text: text.into(),
     };
-    files.push(text(shared::layout::stylesheet_path(), shared::layout::STYLESHEET));
+    files.push(text(
+        shared::layout::stylesheet_path(),
+        shared::layout::STYLESHEET,
+    ));
     files.push(text(simulation::script_path(), simulation::SCRIPT));
     files.push(text(sectors::script_path(), sectors::SCRIPT));
     files.push(text(

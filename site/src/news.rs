@@ -189,9 +189,12 @@ pub fn folder_file(image: &ImageFile) -> &str {
     image.path.trim_start_matches("/actualites/")
 }
 
+/// A site file: its path on the site (no leading `/`) and its bytes.
+pub type SiteFile = (String, Vec<u8>);
+
 /// Every item of a folder, newest first, drafts included (marked); the
 /// images they name must exist: with the images' files, by site path.
-pub fn load(dir: &Path) -> Result<(Vec<Item>, Vec<(String, Vec<u8>)>), String> {
+pub fn load(dir: &Path) -> Result<(Vec<Item>, Vec<SiteFile>), String> {
     let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(entries) => entries
             .filter_map(Result::ok)

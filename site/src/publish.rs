@@ -110,7 +110,10 @@ impl Bucket {
             if let Some(url) = get("EF_CLOUDFRONT_ENDPOINT") {
                 cf = cf.endpoint_url(url);
             }
-            (aws_sdk_cloudfront::Client::from_conf(cf.build()), distribution)
+            (
+                aws_sdk_cloudfront::Client::from_conf(cf.build()),
+                distribution,
+            )
         });
         Ok(Self {
             s3: aws_sdk_s3::Client::from_conf(s3.build()),
@@ -167,7 +170,8 @@ fn walk(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let mut out = Vec::new();
     let mut folders = vec![dir.to_owned()];
     while let Some(folder) = folders.pop() {
-        let entries = std::fs::read_dir(&folder).map_err(|e| format!("{} : {e}", folder.display()))?;
+        let entries =
+            std::fs::read_dir(&folder).map_err(|e| format!("{} : {e}", folder.display()))?;
         for entry in entries {
             let path = entry.map_err(|e| e.to_string())?.path();
             if path.is_dir() {
@@ -232,7 +236,8 @@ impl Bucket {
                 synced.unchanged += 1;
                 continue;
             }
-            let cache = if key.ends_with(".html") || key.ends_with(".xml") || key.ends_with(".txt") {
+            let cache = if key.ends_with(".html") || key.ends_with(".xml") || key.ends_with(".txt")
+            {
                 "public, max-age=300"
             } else {
                 "public, max-age=86400"
@@ -355,7 +360,10 @@ impl Bucket {
             }
         })
         .await?;
-        Ok((rebuilt, total.into_inner().unwrap_or_else(|e| e.into_inner())))
+        Ok((
+            rebuilt,
+            total.into_inner().unwrap_or_else(|e| e.into_inner()),
+        ))
     }
 }
 
@@ -382,7 +390,11 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("a/b")).unwrap();
         std::fs::write(dir.path().join("a/b/index.html"), "x").unwrap();
         std::fs::write(dir.path().join("robots.txt"), "x").unwrap();
-        let keys: Vec<String> = walk(dir.path()).unwrap().into_iter().map(|(k, _)| k).collect();
+        let keys: Vec<String> = walk(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
         assert_eq!(keys, ["a/b/index.html", "robots.txt"]);
     }
 }

@@ -61,20 +61,27 @@ fn page(title: &str, path: &str, agent: &Agent, csrf: &Csrf, main: Markup) -> Ma
 }
 
 fn paris(at: DateTime<Utc>) -> String {
-    at.with_timezone(&Paris).format("%d/%m/%Y à %H:%M").to_string()
+    at.with_timezone(&Paris)
+        .format("%d/%m/%Y à %H:%M")
+        .to_string()
 }
 
 // ------------------------------------------------------------ actualités
 
 /// The list of actualités.
-pub fn news_list_view(items: &[(News, u64)], now: DateTime<Utc>, csrf: &Csrf, done: Option<&str>) -> Markup {
+pub fn news_list_view(
+    items: &[(News, u64)],
+    now: DateTime<Utc>,
+    csrf: &Csrf,
+    done: Option<&str>,
+) -> Markup {
     html! {
         @if let Some(text) = done { (notice(NoticeKind::Success, text)) }
         p { a.button href={ (NEWS) "/nouvelle" } { "Nouvelle actualité" } }
         @if items.is_empty() {
             p { "Aucune actualité." }
         } @else {
-            div.table-scroll {
+            div.table-scroll role="region" aria-label="Actualités du site" tabindex="0" {
                 table.data {
                     caption { "Actualités du site, la plus récente en premier" }
                     thead { tr {
@@ -96,7 +103,7 @@ pub fn news_list_view(items: &[(News, u64)], now: DateTime<Utc>, csrf: &Csrf, do
                                         form.inline method="post" action={ (NEWS) "/" (n.slug) "/depublier" } {
                                             (csrf.field())
                                             input type="hidden" name="version" value=(version);
-                                            button.secondary type="submit" { "Dépublier" span.visually-hidden { " : " (n.titre) } }
+                                            button.button-secondary type="submit" { "Dépublier" span.visually-hidden { " : " (n.titre) } }
                                         }
                                     }
                                 }
@@ -204,7 +211,7 @@ pub fn news_form_view(v: &NewsFormView, csrf: &Csrf) -> Markup {
             }
             div.actions {
                 button type="submit" name="action" value="enregistrer" { "Enregistrer" }
-                button.secondary type="submit" name="action" value="apercu" { "Aperçu" }
+                button.button-secondary type="submit" name="action" value="apercu" { "Aperçu" }
             }
         }
         section.preview aria-labelledby="apercu-titre" {
@@ -223,22 +230,28 @@ pub fn news_form_view(v: &NewsFormView, csrf: &Csrf) -> Markup {
 
 /// The preview of a form as typed: the site's article, its image served
 /// from the back-office until it is published.
-pub fn preview(form: &NewsForm, image: Option<&[StoredVariant]>, today: chrono::NaiveDate) -> Markup {
+pub fn preview(
+    form: &NewsForm,
+    image: Option<&[StoredVariant]>,
+    today: chrono::NaiveDate,
+) -> Markup {
     let item = site::news::Item {
         slug: String::new(),
         title: form.titre.trim().to_owned(),
         date: rules::news_date(&form.date).unwrap_or(today),
         summary: form.resume.trim().to_owned(),
-        image: image.filter(|_| form.retirer_image != "1").map(|variants| site::news::Image {
-            alt: form.image_alt.trim().to_owned(),
-            variants: variants
-                .iter()
-                .map(|v| site::news::ImageFile {
-                    path: format!("/agents/site/images/{}", v.file_name()),
-                    width: Some(v.largeur),
-                })
-                .collect(),
-        }),
+        image: image
+            .filter(|_| form.retirer_image != "1")
+            .map(|variants| site::news::Image {
+                alt: form.image_alt.trim().to_owned(),
+                variants: variants
+                    .iter()
+                    .map(|v| site::news::ImageFile {
+                        path: format!("/agents/site/images/{}", v.file_name()),
+                        width: Some(v.largeur),
+                    })
+                    .collect(),
+            }),
         body_markdown: form.corps.clone(),
         body_html: site::news::markdown(&form.corps),
         draft: true,
@@ -265,9 +278,10 @@ fn form_of(n: &News) -> NewsForm {
         }
         .into(),
         programmee_le: match n.statut {
-            publishing::Status::Programmee { le } => {
-                le.with_timezone(&Paris).format("%Y-%m-%dT%H:%M").to_string()
-            }
+            publishing::Status::Programmee { le } => le
+                .with_timezone(&Paris)
+                .format("%Y-%m-%dT%H:%M")
+                .to_string(),
             _ => String::new(),
         },
         retirer_image: String::new(),
@@ -282,7 +296,11 @@ fn title_of(slug: Option<&str>) -> &'static str {
     }
 }
 
-pub async fn news_new(State(app): State<App>, agent: Agent, csrf: Csrf) -> Result<Response, AppError> {
+pub async fn news_new(
+    State(app): State<App>,
+    agent: Agent,
+    csrf: Csrf,
+) -> Result<Response, AppError> {
     publisher(&agent)?;
     let form = NewsForm {
         date: shared::planning::rules::paris_date(app.clock.now()).to_string(),
@@ -298,7 +316,13 @@ pub async fn news_new(State(app): State<App>, agent: Agent, csrf: Csrf) -> Resul
         errors: &FieldErrors::new(),
         preview: None,
     };
-    let markup = page(title_of(None), NEWS, &agent, &csrf, news_form_view(&view, &csrf));
+    let markup = page(
+        title_of(None),
+        NEWS,
+        &agent,
+        &csrf,
+        news_form_view(&view, &csrf),
+    );
     Ok((csrf, markup).into_response())
 }
 
@@ -377,13 +401,19 @@ async fn submit_news(
     let extra: Extra = upload.form_lossy();
     for field in upload.invalid_text() {
         if let Some((name, _)) = NEWS_LABELS.iter().find(|(n, _)| n == field) {
-            errors.insert(name, "Ce texte contient des caractères illisibles : saisissez-le de nouveau.".into());
+            errors.insert(
+                name,
+                "Ce texte contient des caractères illisibles : saisissez-le de nouveau.".into(),
+            );
         }
     }
     // The image: a new one sent, one kept by the previous form, or none.
     let mut sent: Option<Vec<StoredVariant>> = None;
     if let Some(bytes) = upload.take_file("image") {
-        match publishing::keep_image(app, &bytes).await.map_err(PublishError::from)? {
+        match publishing::keep_image(app, &bytes)
+            .await
+            .map_err(PublishError::from)?
+        {
             Ok(kept) => sent = Some(kept),
             Err(message) => {
                 errors.insert("image", message);
@@ -399,7 +429,9 @@ async fn submit_news(
         .and_then(|(n, _)| n.image.as_ref())
         .map(|i| i.variantes.clone());
     let removing = form.retirer_image == "1" && sent.is_none();
-    let image = sent.clone().or(if removing { None } else { current.clone() });
+    let image = sent
+        .clone()
+        .or(if removing { None } else { current.clone() });
     let checked = rules::check_news(&form, image.is_some(), app.clock.now());
     let version: u64 = extra.version.parse().unwrap_or(0);
     let slug = existing.as_ref().map(|(n, _)| n.slug.clone());
@@ -408,7 +440,9 @@ async fn submit_news(
         (Ok(checked), true, false) => {
             let choice = checked.choice;
             let saved = match &slug {
-                None => publishing::create_news(app, &publisher, checked, sent.clone()).await.map(|_| ()),
+                None => publishing::create_news(app, &publisher, checked, sent.clone())
+                    .await
+                    .map(|_| ()),
                 Some(slug) => {
                     let change = match (&sent, removing) {
                         (Some(v), _) => ImageChange::Replace(v.clone()),
@@ -443,10 +477,15 @@ async fn submit_news(
     }
     let today = shared::planning::rules::paris_date(app.clock.now());
     let latest_version = match &slug {
-        Some(s) => publishing::news(app.store.as_ref(), s).await?.map_or(version, |(_, v)| v),
+        Some(s) => publishing::news(app.store.as_ref(), s)
+            .await?
+            .map_or(version, |(_, v)| v),
         None => 0,
     };
-    let note = sent.as_deref().map(publishing::kept_note).unwrap_or_default();
+    let note = sent
+        .as_deref()
+        .map(publishing::kept_note)
+        .unwrap_or_default();
     let view = NewsFormView {
         slug: slug.as_deref(),
         version: latest_version,
@@ -480,7 +519,9 @@ pub async fn news_preview(
     publisher(&agent)?;
     let image = match form.image_gardee.as_str() {
         "" => None,
-        note => publishing::kept_image(&app, note).await.map_err(PublishError::from)?,
+        note => publishing::kept_image(&app, note)
+            .await
+            .map_err(PublishError::from)?,
     };
     let image = match (image, &form.slug) {
         (Some(i), _) => Some(i),
@@ -598,12 +639,12 @@ pub fn documents_view(
                                 @let id = format!("remplacer-{}", d.fichier.trim_end_matches(".pdf"));
                                 label for=(id) { "Nouveau fichier pour « " (d.titre) " »" }
                                 input id=(id) type="file" name="fichier" accept=".pdf,application/pdf" required;
-                                button.secondary type="submit" { "Remplacer" span.visually-hidden { " : " (d.titre) } }
+                                button.button-secondary type="submit" { "Remplacer" span.visually-hidden { " : " (d.titre) } }
                             }
                             form.inline method="post" action={ (DOCS) "/" (d.fichier) "/supprimer" } {
                                 (csrf.field())
                                 input type="hidden" name="version" value=(version);
-                                button.secondary type="submit" { "Retirer du site" span.visually-hidden { " : " (d.titre) } }
+                                button.button-secondary type="submit" { "Retirer du site" span.visually-hidden { " : " (d.titre) } }
                             }
                         }
                     }
@@ -662,7 +703,15 @@ pub async fn documents(
         date: shared::planning::rules::paris_date(app.clock.now()).to_string(),
         ..DocumentForm::default()
     };
-    documents_page(&app, &agent, csrf, &form, &FieldErrors::new(), done_text(&q.fait)).await
+    documents_page(
+        &app,
+        &agent,
+        csrf,
+        &form,
+        &FieldErrors::new(),
+        done_text(&q.fait),
+    )
+    .await
 }
 
 pub async fn document_add(
@@ -676,8 +725,14 @@ pub async fn document_add(
     let categories = publishing::categories(app.store.as_ref()).await?;
     let mut errors = FieldErrors::new();
     let titre = validation::check(&mut errors, "titre", rules::document_title(&form.titre));
-    let categorie = validation::check(&mut errors, "categorie", rules::category(&form.categorie, &categories));
-    let date = rules::news_date(&form.date).map_err(|e| errors.insert("date", e)).ok();
+    let categorie = validation::check(
+        &mut errors,
+        "categorie",
+        rules::category(&form.categorie, &categories),
+    );
+    let date = rules::news_date(&form.date)
+        .map_err(|e| errors.insert("date", e))
+        .ok();
     let pdf = match upload.take_file("fichier") {
         None => {
             errors.insert("fichier", "Choisissez le fichier PDF à publier.".into());
@@ -692,7 +747,10 @@ pub async fn document_add(
         },
     };
     if upload.invalid_text().iter().any(|f| f == "titre") {
-        errors.insert("titre", "Ce texte contient des caractères illisibles.".into());
+        errors.insert(
+            "titre",
+            "Ce texte contient des caractères illisibles.".into(),
+        );
     }
     if let (Some(date), Some(pdf), true) = (date, pdf, errors.is_empty()) {
         publishing::add_document(&app, &publisher, (titre, categorie, date), pdf).await?;
@@ -719,15 +777,22 @@ pub async fn document_replace(
         Some(bytes) => rules::pdf(&bytes).map(|()| bytes),
     };
     let message = match checked {
-        Ok(bytes) => match publishing::replace_document(&app, &publisher, &fichier, version, bytes).await {
-            Ok(()) => return Ok(Redirect::to(&format!("{DOCS}?fait=remplace")).into_response()),
-            Err(PublishError::Conflict) => "Ce document a été modifié par ailleurs : recommencez.".to_owned(),
-            Err(e) => return Err(e.into()),
-        },
+        Ok(bytes) => {
+            match publishing::replace_document(&app, &publisher, &fichier, version, bytes).await {
+                Ok(()) => return Ok(Redirect::to(&format!("{DOCS}?fait=remplace")).into_response()),
+                Err(PublishError::Conflict) => {
+                    "Ce document a été modifié par ailleurs : recommencez.".to_owned()
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
         Err(e) => e,
     };
     let mut errors = FieldErrors::new();
-    errors.insert("fichier", format!("Remplacement de « {fichier} » : {message}"));
+    errors.insert(
+        "fichier",
+        format!("Remplacement de « {fichier} » : {message}"),
+    );
     documents_page(&app, &agent, csrf, &DocumentForm::default(), &errors, None).await
 }
 
@@ -763,7 +828,7 @@ pub async fn journal(
         }
         @if trail.is_empty() { p { "Aucun changement pour l'instant." } }
         @else {
-            div.table-scroll {
+            div.table-scroll role="region" aria-label="Journal des publications" tabindex="0" {
                 table.data {
                     caption { "Changements du site, le plus récent en premier" }
                     thead { tr { th scope="col" { "Quand" } th scope="col" { "Qui" } th scope="col" { "Quoi" } } }

@@ -118,7 +118,10 @@ mod tests {
             .write_to(&mut jpeg, ImageFormat::Jpeg)
             .unwrap();
         let v = variants(jpeg.get_ref(), FileKind::Jpeg).unwrap();
-        assert!(v.iter().all(|v| FileKind::detect(&v.bytes) == Some(FileKind::Jpeg)));
+        assert!(
+            v.iter()
+                .all(|v| FileKind::detect(&v.bytes) == Some(FileKind::Jpeg))
+        );
         assert_eq!(v.len(), 2);
     }
 

@@ -233,9 +233,8 @@ pub async fn keep_image(
     app: &App,
     bytes: &[u8],
 ) -> Result<Result<Vec<StoredVariant>, String>, FileError> {
-    let checked = rules::image(bytes).and_then(|kind| {
-        images::variants(bytes, kind).map(|variants| (kind, variants))
-    });
+    let checked = rules::image(bytes)
+        .and_then(|kind| images::variants(bytes, kind).map(|variants| (kind, variants)));
     let (kind, variants) = match checked {
         Ok(v) => v,
         Err(message) => return Ok(Err(message)),
@@ -274,7 +273,9 @@ pub async fn kept_image(app: &App, note: &str) -> Result<Option<Vec<StoredVarian
             return Ok(None);
         };
         let ours = id.len() == 26
-            && id.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
+            && id
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b.is_ascii_lowercase())
             && matches!(ext, "png" | "jpg");
         let (true, Ok(largeur)) = (ours, width.parse::<u32>()) else {
             return Ok(None);
@@ -351,7 +352,12 @@ pub async fn create_news(
             bump(),
             audit::write(
                 AUDIT_SUBJECT,
-                &entry(publisher, now, action_of(&statut), format!("« {} » ({slug})", news.titre)),
+                &entry(
+                    publisher,
+                    now,
+                    action_of(&statut),
+                    format!("« {} » ({slug})", news.titre),
+                ),
             )?,
         ];
         writes.extend(schedule_writes(None, &statut, &slug));
@@ -396,13 +402,24 @@ pub async fn update_news(
             }),
             vec![],
         ),
-        ImageChange::Remove => (None, before.image.clone().map(|i| i.variantes).unwrap_or_default()),
+        ImageChange::Remove => (
+            None,
+            before
+                .image
+                .clone()
+                .map(|i| i.variantes)
+                .unwrap_or_default(),
+        ),
         ImageChange::Replace(variantes) => (
             Some(NewsImage {
                 alt: checked.image_alt.clone().unwrap_or_default(),
                 variantes,
             }),
-            before.image.clone().map(|i| i.variantes).unwrap_or_default(),
+            before
+                .image
+                .clone()
+                .map(|i| i.variantes)
+                .unwrap_or_default(),
         ),
     };
     let statut = status_of(&checked);
@@ -427,7 +444,12 @@ pub async fn update_news(
         bump(),
         audit::write(
             AUDIT_SUBJECT,
-            &entry(publisher, now, action, format!("« {} » ({slug})", after.titre)),
+            &entry(
+                publisher,
+                now,
+                action,
+                format!("« {} » ({slug})", after.titre),
+            ),
         )?,
     ];
     writes.extend(schedule_writes(Some(&before.statut), &statut, slug));
@@ -462,7 +484,12 @@ pub async fn unpublish(
         bump(),
         audit::write(
             AUDIT_SUBJECT,
-            &entry(publisher, now, "actualité dépubliée", format!("« {} » ({slug})", item.titre)),
+            &entry(
+                publisher,
+                now,
+                "actualité dépubliée",
+                format!("« {} » ({slug})", item.titre),
+            ),
         )?,
     ];
     writes.extend(schedule_writes(Some(&before), &Status::Brouillon, slug));
@@ -506,7 +533,10 @@ pub async fn publish_due(app: &App) -> Result<usize, StoreError> {
             && matches!(item.statut, Status::Programmee { le } if le <= now)
         {
             item.statut = Status::Publiee;
-            writes.push(Write::put_at(Item::from_record(news_key(slug), &item)?, version));
+            writes.push(Write::put_at(
+                Item::from_record(news_key(slug), &item)?,
+                version,
+            ));
             writes.push(bump());
             writes.push(audit::write(
                 AUDIT_SUBJECT,
@@ -566,9 +596,7 @@ pub async fn document(
     store: &dyn Store,
     fichier: &str,
 ) -> Result<Option<(SiteDocument, u64)>, StoreError> {
-    let plausible = fichier
-        .strip_suffix(".pdf")
-        .is_some_and(rules::is_slug);
+    let plausible = fichier.strip_suffix(".pdf").is_some_and(rules::is_slug);
     if !plausible {
         return Ok(None);
     }
@@ -586,12 +614,19 @@ pub async fn add_document(
     pdf: Vec<u8>,
 ) -> Result<String, PublishError> {
     let now = app.clock.now();
-    let cle = format!("site/documents/{}.pdf", ulid::Ulid::new().to_string().to_lowercase());
+    let cle = format!(
+        "site/documents/{}.pdf",
+        ulid::Ulid::new().to_string().to_lowercase()
+    );
     let octets = pdf.len() as u64;
     app.files.put(&cle, pdf, FileKind::Pdf).await?;
     let base = rules::slugify(&titre);
     for n in 1..=50 {
-        let fichier = if n == 1 { format!("{base}.pdf") } else { format!("{base}-{n}.pdf") };
+        let fichier = if n == 1 {
+            format!("{base}.pdf")
+        } else {
+            format!("{base}-{n}.pdf")
+        };
         let doc = SiteDocument {
             fichier: fichier.clone(),
             titre: titre.clone(),
@@ -609,7 +644,12 @@ pub async fn add_document(
             bump(),
             audit::write(
                 AUDIT_SUBJECT,
-                &entry(publisher, now, "document publié", format!("« {titre} » (/documents/{fichier})")),
+                &entry(
+                    publisher,
+                    now,
+                    "document publié",
+                    format!("« {titre} » (/documents/{fichier})"),
+                ),
             )?,
         ];
         match app.store.transact(writes).await {
@@ -641,7 +681,10 @@ pub async fn replace_document(
         .ok_or(PublishError::NotFound)?;
     let old = std::mem::replace(
         &mut doc.cle,
-        format!("site/documents/{}.pdf", ulid::Ulid::new().to_string().to_lowercase()),
+        format!(
+            "site/documents/{}.pdf",
+            ulid::Ulid::new().to_string().to_lowercase()
+        ),
     );
     doc.octets = pdf.len() as u64;
     doc.modifie_le = now;
@@ -651,7 +694,12 @@ pub async fn replace_document(
         bump(),
         audit::write(
             AUDIT_SUBJECT,
-            &entry(publisher, now, "document remplacé", format!("« {} » (/documents/{fichier})", doc.titre)),
+            &entry(
+                publisher,
+                now,
+                "document remplacé",
+                format!("« {} » (/documents/{fichier})", doc.titre),
+            ),
         )?,
     ];
     match commit_change(app, writes).await {
@@ -685,7 +733,12 @@ pub async fn remove_document(
         bump(),
         audit::write(
             AUDIT_SUBJECT,
-            &entry(publisher, now, "document retiré", format!("« {} » (/documents/{fichier})", doc.titre)),
+            &entry(
+                publisher,
+                now,
+                "document retiré",
+                format!("« {} » (/documents/{fichier})", doc.titre),
+            ),
         )?,
     ];
     commit_change(app, writes).await?;
@@ -712,7 +765,10 @@ pub struct Seed {
 /// Seeds the store once (a mark in the store says it was): the files first,
 /// then the items and the mark; a second call, or a seeding after the web
 /// team's first change, does nothing. Returns whether it seeded.
-pub async fn seed_once(app: &App, seed: impl FnOnce() -> Result<Seed, String>) -> Result<bool, String> {
+pub async fn seed_once(
+    app: &App,
+    seed: impl FnOnce() -> Result<Seed, String>,
+) -> Result<bool, String> {
     let mark = Key::new(STATE_PK, "amorce");
     let fail = |e: StoreError| e.to_string();
     if app.store.get(&mark).await.map_err(fail)?.is_some() {
@@ -720,7 +776,10 @@ pub async fn seed_once(app: &App, seed: impl FnOnce() -> Result<Seed, String>) -
     }
     let seed = seed()?;
     for (key, bytes, kind) in seed.files {
-        app.files.put(&key, bytes, kind).await.map_err(|e| e.to_string())?;
+        app.files
+            .put(&key, bytes, kind)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     let mut writes = Vec::new();
     for n in &seed.news {
@@ -730,7 +789,10 @@ pub async fn seed_once(app: &App, seed: impl FnOnce() -> Result<Seed, String>) -
         });
     }
     for (doc, bytes) in seed.documents {
-        app.files.put(&doc.cle, bytes, FileKind::Pdf).await.map_err(|e| e.to_string())?;
+        app.files
+            .put(&doc.cle, bytes, FileKind::Pdf)
+            .await
+            .map_err(|e| e.to_string())?;
         writes.push(Write::Put {
             item: Item::from_record(doc_key(&doc.fichier), &doc).map_err(fail)?,
             condition: Condition::NotExists,
@@ -819,7 +881,9 @@ where
         lease.attrs.insert("jeton".into(), token.into());
         match store.put(lease, Condition::NotExists).await {
             Ok(()) => {}
-            Err(StoreError::ConditionFailed) => return Ok(last.map_or(Rebuilt::Busy, Rebuilt::Built)),
+            Err(StoreError::ConditionFailed) => {
+                return Ok(last.map_or(Rebuilt::Busy, Rebuilt::Built));
+            }
             Err(e) => return Err(e.to_string()),
         }
         // Read again under the lease: what this build shows.
@@ -906,16 +970,29 @@ mod tests {
         };
         assert!(!n.online_at(at - chrono::Duration::seconds(1)));
         assert!(n.online_at(at));
-        assert_eq!(n.status_label(at - chrono::Duration::hours(1)), "Programmée le 01/12/2026 à 08:00");
+        assert_eq!(
+            n.status_label(at - chrono::Duration::hours(1)),
+            "Programmée le 01/12/2026 à 08:00"
+        );
         n.statut = Status::Brouillon;
         assert!(!n.online_at(at));
         assert_eq!(
-            schedule_writes(Some(&Status::Brouillon), &Status::Programmee { le: at }, "s").len(),
+            schedule_writes(
+                Some(&Status::Brouillon),
+                &Status::Programmee { le: at },
+                "s"
+            )
+            .len(),
             1
         );
         assert!(schedule_writes(Some(&Status::Publiee), &Status::Publiee, "s").is_empty());
         assert_eq!(
-            schedule_writes(Some(&Status::Programmee { le: at }), &Status::Brouillon, "s").len(),
+            schedule_writes(
+                Some(&Status::Programmee { le: at }),
+                &Status::Brouillon,
+                "s"
+            )
+            .len(),
             1
         );
     }

@@ -255,11 +255,7 @@ pub fn pdf(bytes: &[u8]) -> Result<(), String> {
 /// An address part made of a title: accents dropped, lower case, words
 /// joined by `-`, at most 70 characters cut at a word.
 pub fn slugify(text: &str) -> String {
-    let ligatures = text
-        .replace('œ', "oe")
-        .replace('Œ', "oe")
-        .replace('æ', "ae")
-        .replace('Æ', "ae");
+    let ligatures = text.replace(['œ', 'Œ'], "oe").replace(['æ', 'Æ'], "ae");
     let folded: String = ligatures
         .nfd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
@@ -343,7 +339,10 @@ mod tests {
             ..form()
         };
         let e = check_news(&long, true, now()).unwrap_err();
-        assert!(e["titre"].contains("150 caractères au plus (ici 500)"), "{e:?}");
+        assert!(
+            e["titre"].contains("150 caractères au plus (ici 500)"),
+            "{e:?}"
+        );
         assert!(e["date"].starts_with("Date invalide"), "{e:?}");
         assert_eq!(e["resume"], REQUIRED);
         assert!(e["image_alt"].contains("texte alternatif"), "{e:?}");
@@ -374,9 +373,15 @@ mod tests {
             programmee_le: String::new(),
             ..past.clone()
         };
-        assert!(check_news(&missing, false, now()).unwrap_err()["programmee_le"].contains("Indiquez"));
+        assert!(
+            check_news(&missing, false, now()).unwrap_err()["programmee_le"].contains("Indiquez")
+        );
         // 29 March 2026, 02:30 does not exist in Paris.
-        assert!(schedule("2027-03-28T02:30", now()).unwrap_err().contains("n'existe pas"));
+        assert!(
+            schedule("2027-03-28T02:30", now())
+                .unwrap_err()
+                .contains("n'existe pas")
+        );
         assert!(schedule("demain", now()).unwrap_err().contains("invalides"));
         assert!(schedule("27/11/2026 08:00", now()).is_ok());
     }
@@ -396,7 +401,10 @@ mod tests {
 
     #[test]
     fn slugs() {
-        assert_eq!(slugify("Fête de l'école : œuvres & jeux !"), "fete-de-l-ecole-oeuvres-jeux");
+        assert_eq!(
+            slugify("Fête de l'école : œuvres & jeux !"),
+            "fete-de-l-ecole-oeuvres-jeux"
+        );
         assert_eq!(slugify("   "), "sans-titre");
         assert_eq!(slugify("Ça été"), "ca-ete");
         let long = slugify(&"mot ".repeat(100));
@@ -408,10 +416,7 @@ mod tests {
         for bad in ["", "../x", "A", "a b", "-a", "é"] {
             assert!(!is_slug(bad), "{bad}");
         }
-        assert_eq!(
-            category("Menus", &["Menus".into()]),
-            Ok("Menus".to_owned())
-        );
+        assert_eq!(category("Menus", &["Menus".into()]), Ok("Menus".to_owned()));
         assert!(category("Piscine", &["Menus".into()]).is_err());
     }
 }

@@ -4,7 +4,8 @@
 //! template set, on DynamoDB, SES and S3 served by moto. HTTP requests reach
 //! them as API Gateway HTTP API events (payload 2.0, built from AWS's
 //! documented example), routed by the template's own paths; the `mailer`
-//! gets a DynamoDB stream record and `jobs` an EventBridge scheduled event.
+//! and `site` get a DynamoDB stream record and `jobs` an EventBridge
+//! scheduled event.
 //!
 //! Dates here follow the real clock (the processes read it), so nothing
 //! below depends on the day the suite runs.
@@ -25,7 +26,7 @@ use shared::config::{FilesConfig, StoreConfig};
 const TEMPLATE: &str = include_str!("../../../infra/template.yaml");
 
 /// Every function of the template, HTTP or not.
-const FUNCTIONS: [&str; 10] = [
+const FUNCTIONS: [&str; 11] = [
     "account",
     "backoffice",
     "dossier",
@@ -36,6 +37,7 @@ const FUNCTIONS: [&str; 10] = [
     "messagerie",
     "paiement",
     "planning",
+    "site",
 ];
 
 /// The variables the template gives every function (its `Globals`), with
@@ -84,12 +86,22 @@ fn in_process_clock() -> FixedClock {
 struct Deployment {
     portal: TestPortal,
     functions: Vec<(String, Gateway)>,
+    /// The site bucket the `site` function publishes to.
+    site_bucket: (aws_sdk_s3::Client, String),
 }
 
 impl Deployment {
     async fn start() -> Self {
         let mut portal = TestPortal::aws_with_clock(in_process_clock()).await;
-        let vars = template_variables(&portal);
+        let mut vars = template_variables(&portal);
+        // The `site` function's own variables (its bucket and distribution).
+        let site_bucket = crate::support::moto_bucket().await;
+        let (_, distribution) = crate::publishing::moto_distribution(&site_bucket.1).await;
+        vars.extend([
+            ("EF_SITE_BUCKET".to_owned(), site_bucket.1.clone()),
+            ("EF_CLOUDFRONT_DISTRIBUTION".to_owned(), distribution),
+            ("EF_CLOUDFRONT_ENDPOINT".to_owned(), moto_url()),
+        ]);
         let mut functions = Vec::new();
         for name in FUNCTIONS {
             let function = Function::start(&binary(name), name, &vars).await;
@@ -108,12 +120,16 @@ impl Deployment {
             .map(|(n, _)| n.as_str())
             .collect();
         for name in FUNCTIONS {
-            if !["mailer", "jobs"].contains(&name) {
+            if !["mailer", "jobs", "site"].contains(&name) {
                 assert!(http.contains(&name), "{name} : aucune route dans le modèle");
             }
         }
         portal.router = api_gateway(table);
-        Self { portal, functions }
+        Self {
+            portal,
+            functions,
+            site_bucket,
+        }
     }
 
     fn gateway(&self, name: &str) -> &Gateway {
@@ -337,6 +353,61 @@ async fn every_lambda_binary_serves_a_family_and_an_agent_through_api_gateway_ev
     assert_eq!(inbox.status, StatusCode::OK, "{}", inbox.body);
     assert!(inbox.body.contains("Cantine comptée deux fois"));
 
+    // site: the web team publishes an actualité with an image through the
+    // backoffice function; the stream record of the content's generation
+    // makes the site function build the site and upload it to its bucket.
+    let mut web = agent_of(
+        portal,
+        "communication@ville.example.org",
+        Service::Communication,
+    )
+    .await;
+    web.get("/agents/site/actualites/nouvelle").await;
+    let photo = crate::publishing::png(1200, 800);
+    let r = web
+        .post_files(
+            "/agents/site/actualites/nouvelle",
+            &[
+                ("titre", "Portes ouvertes du centre de loisirs"),
+                ("date", "2026-11-26"),
+                ("resume", "Venez visiter le centre samedi."),
+                ("corps", "Samedi **matin**, de 9 h à 12 h."),
+                ("image_alt", "La salle de jeux du centre"),
+                ("statut", "publier"),
+            ],
+            &[("image", "salle.png", &photo)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    let answer = deployment
+        .invoke("site", stream_event("SITE#ETAT", "generation"))
+        .await
+        .response();
+    assert!(answer["envoyes"].as_u64().unwrap() > 20, "{answer}");
+    let (s3, bucket) = &deployment.site_bucket;
+    let keys: Vec<String> = s3
+        .list_objects_v2()
+        .bucket(bucket)
+        .send()
+        .await
+        .unwrap()
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
+    let page = "actualites/2026-11-26-portes-ouvertes-du-centre-de-loisirs/index.html";
+    assert!(keys.iter().any(|k| k == page), "{keys:?}");
+    assert!(
+        keys.iter()
+            .any(|k| k.starts_with("actualites/images/") && k.ends_with("-960.png"))
+    );
+    // The same record again (a retry): nothing to upload.
+    let again = deployment
+        .invoke("site", stream_event("SITE#ETAT", "generation"))
+        .await
+        .response();
+    assert_eq!(again["envoyes"], 0, "{again}");
+
     // mailer: a password reset queues a message; its stream record makes
     // the mailer send it through SES.
     let before = reset_mails(&email).await;
@@ -529,6 +600,20 @@ async fn a_missing_variable_is_reported_as_an_init_error_naming_it() {
         assert!(!function.exit().await.success(), "{name}");
         assert!(function.log().contains("EF_DYNAMODB_TABLE"), "{name}");
     }
+    // The site function without its bucket names the variable.
+    let vars: Vec<(String, String)> = template_variables(&portal);
+    let mut function = Function::start(&binary("site"), "site", &vars).await;
+    function.api.initialised().await;
+    let (error_type, body) = function.api.init_error().expect("init error");
+    assert_eq!(error_type, "Runtime.ConfigError");
+    assert!(
+        body["errorMessage"]
+            .as_str()
+            .unwrap()
+            .contains("EF_SITE_BUCKET"),
+        "{body}"
+    );
+    assert!(!function.exit().await.success());
     // The embedded store (the default when EF_STORE is unset) is refused on
     // Lambda: its code is not even in the binary.
     let vars: Vec<(String, String)> = template_variables(&portal)

@@ -25,7 +25,12 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
 }
 
 async fn web_team(portal: &TestPortal) -> Browser {
-    agent_of(portal, "communication@ville.example.org", Service::Communication).await
+    agent_of(
+        portal,
+        "communication@ville.example.org",
+        Service::Communication,
+    )
+    .await
 }
 
 /// The fields of a good actualité, with some replaced.
@@ -34,7 +39,10 @@ fn fields<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
         ("titre", "Fête de l'école"),
         ("date", "2026-11-26"),
         ("resume", "Les photos de la fête sont en ligne."),
-        ("corps", "## Programme\n\nJeux, **goûter** et <script>alert(1)</script> spectacle."),
+        (
+            "corps",
+            "## Programme\n\nJeux, **goûter** et <script>alert(1)</script> spectacle.",
+        ),
         ("image_alt", ""),
         ("statut", "publier"),
         ("programmee_le", ""),
@@ -50,7 +58,10 @@ fn fields<'a>(changes: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
 }
 
 async fn news_count(portal: &TestPortal) -> usize {
-    publishing::all_news(portal.app.store.as_ref()).await.unwrap().len()
+    publishing::all_news(portal.app.store.as_ref())
+        .await
+        .unwrap()
+        .len()
 }
 
 #[tokio::test]
@@ -63,7 +74,11 @@ async fn the_web_team_publishes_edits_schedules_and_unpublishes_and_the_site_fol
     // actualités are the team's to edit.
     let list = web.get(NEWS).await;
     assert_eq!(list.status, StatusCode::OK, "{}", list.body);
-    assert!(list.body.contains("Mouvement de grève du jeudi 3 décembre"), "{}", list.body);
+    assert!(
+        list.body.contains("Mouvement de grève du jeudi 3 décembre"),
+        "{}",
+        list.body
+    );
     assert_eq!(news_count(&portal).await, 4);
 
     // Write with an image, preview, publish.
@@ -72,47 +87,87 @@ async fn the_web_team_publishes_edits_schedules_and_unpublishes_and_the_site_fol
     let preview = web
         .post_files(
             &format!("{NEWS}/nouvelle"),
-            &fields(&[("action", "apercu"), ("image_alt", "Enfants dansant dans la cour")]),
+            &fields(&[
+                ("action", "apercu"),
+                ("image_alt", "Enfants dansant dans la cour"),
+            ]),
             &[("image", "fete.png", &photo)],
         )
         .await;
     assert_eq!(preview.status, StatusCode::OK, "{}", preview.body);
-    assert!(preview.body.contains("<h2>Programme</h2>"), "the site's Markdown");
-    assert!(preview.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "raw HTML as text");
+    assert!(
+        preview.body.contains("<h2>Programme</h2>"),
+        "the site's Markdown"
+    );
+    assert!(
+        preview
+            .body
+            .contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "raw HTML as text"
+    );
     assert!(!preview.body.contains("<script>alert"), "{}", preview.body);
     assert_eq!(news_count(&portal).await, 4, "a preview saves nothing");
     // The image is kept for the form shown again, and served to the team.
     let kept = preview.input_value("image_gardee").unwrap();
-    assert!(kept.contains("-480.png") && kept.contains("-960.png"), "{kept}");
+    assert!(
+        kept.contains("-480.png") && kept.contains("-960.png"),
+        "{kept}"
+    );
     let thumb = kept.split(',').next_back().unwrap();
-    assert_eq!(web.download(&format!("/agents/site/images/{thumb}")).await.0, StatusCode::OK);
     assert_eq!(
-        visitor.download(&format!("/agents/site/images/{thumb}")).await.0,
+        web.download(&format!("/agents/site/images/{thumb}"))
+            .await
+            .0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        visitor
+            .download(&format!("/agents/site/images/{thumb}"))
+            .await
+            .0,
         StatusCode::SEE_OTHER,
         "the preview's images are the team's"
     );
     let published = web
         .post_files(
             &format!("{NEWS}/nouvelle"),
-            &fields(&[("image_alt", "Enfants dansant dans la cour"), ("image_gardee", &kept)]),
+            &fields(&[
+                ("image_alt", "Enfants dansant dans la cour"),
+                ("image_gardee", &kept),
+            ]),
             &[],
         )
         .await;
-    assert_eq!(published.status, StatusCode::SEE_OTHER, "{}", published.body);
+    assert_eq!(
+        published.status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        published.body
+    );
     assert_eq!(published.location(), format!("{NEWS}?fait=publiee"));
     let slug = "2026-11-26-fete-de-l-ecole";
 
     // The static site shows it at once: home page, its page, the feed.
     let home = visitor.get("/").await;
-    assert!(home.body.contains("Fête de l&#39;école") || home.body.contains("Fête de l'école"), "{}", home.body);
     assert!(
-        home.body.contains(r#"<link rel="alternate" type="application/atom+xml" href="/actualites/atom.xml""#),
+        home.body.contains("Fête de l&#39;école") || home.body.contains("Fête de l'école"),
+        "{}",
+        home.body
+    );
+    assert!(
+        home.body.contains(
+            r#"<link rel="alternate" type="application/atom+xml" href="/actualites/atom.xml""#
+        ),
         "the home page announces the feed"
     );
     let page = visitor.get(&format!("/actualites/{slug}/")).await;
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("alt=\"Enfants dansant dans la cour\""));
-    assert!(page.body.contains("-480.png 480w, /actualites/images/"), "{}", page.body);
+    assert!(
+        page.body.contains("-480.png 480w, /actualites/images/"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("application/atom+xml"));
     let image_path = page
         .body
@@ -125,9 +180,17 @@ async fn the_web_team_publishes_edits_schedules_and_unpublishes_and_the_site_fol
     assert_eq!(status, StatusCode::OK, "{image_path}");
     assert_eq!(headers["content-type"], "image/png");
     let picture = image::load_from_memory(&bytes).unwrap();
-    assert_eq!((picture.width(), picture.height()), (960, 540), "resized to the site's width");
+    assert_eq!(
+        (picture.width(), picture.height()),
+        (960, 540),
+        "resized to the site's width"
+    );
     let feed = visitor.get("/actualites/atom.xml").await;
-    assert!(feed.body.contains(&format!("/actualites/{slug}/")), "{}", feed.body);
+    assert!(
+        feed.body.contains(&format!("/actualites/{slug}/")),
+        "{}",
+        feed.body
+    );
     let sitemap = visitor.get("/sitemap.xml").await;
     assert!(sitemap.body.contains(&format!("/actualites/{slug}/")));
 
@@ -153,18 +216,31 @@ async fn the_web_team_publishes_edits_schedules_and_unpublishes_and_the_site_fol
     let stale = web
         .post_files(
             &format!("{NEWS}/{slug}"),
-            &fields(&[("titre", "Ancien titre"), ("image_alt", "x"), ("version", &version)]),
+            &fields(&[
+                ("titre", "Ancien titre"),
+                ("image_alt", "x"),
+                ("version", &version),
+            ]),
             &[],
         )
         .await;
     assert_eq!(stale.status, StatusCode::CONFLICT);
     assert!(stale.body.contains("modifiée par ailleurs"));
-    assert!(!visitor.get(&format!("/actualites/{slug}/")).await.body.contains("Ancien titre"));
+    assert!(
+        !visitor
+            .get(&format!("/actualites/{slug}/"))
+            .await
+            .body
+            .contains("Ancien titre")
+    );
 
     // Unpublish: gone from the site, kept as a draft.
     let list = web.get(NEWS).await;
     assert!(list.body.contains("Dépublier"));
-    let (current, _) = publishing::news(portal.app.store.as_ref(), slug).await.unwrap().unwrap();
+    let (current, _) = publishing::news(portal.app.store.as_ref(), slug)
+        .await
+        .unwrap()
+        .unwrap();
     let _ = current;
     let version = publishing::news(portal.app.store.as_ref(), slug)
         .await
@@ -173,12 +249,24 @@ async fn the_web_team_publishes_edits_schedules_and_unpublishes_and_the_site_fol
         .1
         .to_string();
     let r = web
-        .post(&format!("{NEWS}/{slug}/depublier"), &[("version", &version)])
+        .post(
+            &format!("{NEWS}/{slug}/depublier"),
+            &[("version", &version)],
+        )
         .await;
     assert_eq!(r.location(), format!("{NEWS}?fait=depubliee"));
-    assert_eq!(visitor.get(&format!("/actualites/{slug}/")).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        visitor.get(&format!("/actualites/{slug}/")).await.status,
+        StatusCode::NOT_FOUND
+    );
     assert!(!visitor.get("/").await.body.contains("les photos"));
-    assert!(!visitor.get("/actualites/atom.xml").await.body.contains(slug));
+    assert!(
+        !visitor
+            .get("/actualites/atom.xml")
+            .await
+            .body
+            .contains(slug)
+    );
 
     // Schedule: not on the site before its time; the jobs publish it.
     web.get(&format!("{NEWS}/nouvelle")).await;
@@ -196,18 +284,33 @@ async fn the_web_team_publishes_edits_schedules_and_unpublishes_and_the_site_fol
     assert_eq!(scheduled.location(), format!("{NEWS}?fait=programmee"));
     let later = "/actualites/2026-11-26-inscriptions-aux-mercredis/";
     assert_eq!(visitor.get(later).await.status, StatusCode::NOT_FOUND);
-    assert!(web.get(NEWS).await.body.contains("Programmée le 26/11/2026 à 10:00"));
+    assert!(
+        web.get(NEWS)
+            .await
+            .body
+            .contains("Programmée le 26/11/2026 à 10:00")
+    );
     let journal = web.get("/agents/site/journal").await;
-    assert!(journal.body.contains("actualité programmée"), "{}", journal.body);
+    assert!(
+        journal.body.contains("actualité programmée"),
+        "{}",
+        journal.body
+    );
     assert!(journal.body.contains("Claire Martin"));
     assert!(journal.body.contains("Le site est à jour."));
-    let report = shared::jobs::run(&portal.app, shared::jobs::RUN_BUDGET).await.unwrap();
+    let report = shared::jobs::run(&portal.app, shared::jobs::RUN_BUDGET)
+        .await
+        .unwrap();
     assert_eq!(report.site, 0, "not yet");
     portal.clock.advance(chrono::Duration::hours(3));
-    let report = shared::jobs::run(&portal.app, shared::jobs::RUN_BUDGET).await.unwrap();
+    let report = shared::jobs::run(&portal.app, shared::jobs::RUN_BUDGET)
+        .await
+        .unwrap();
     assert_eq!(report.site, 1);
     assert_eq!(visitor.get(later).await.status, StatusCode::OK);
-    let again = shared::jobs::run(&portal.app, shared::jobs::RUN_BUDGET).await.unwrap();
+    let again = shared::jobs::run(&portal.app, shared::jobs::RUN_BUDGET)
+        .await
+        .unwrap();
     assert_eq!(again.site, 0, "published once");
 
     // The audit trail: who, when, what (the team's page; the store for
@@ -225,9 +328,14 @@ async fn the_web_team_publishes_edits_schedules_and_unpublishes_and_the_site_fol
         "Claire Martin actualité programmée",
         "publication programmée actualité publiée « Inscriptions aux mercredis »",
     ] {
-        assert!(trail.iter().any(|l| l.starts_with(action)), "{action}: {trail:?}");
+        assert!(
+            trail.iter().any(|l| l.starts_with(action)),
+            "{action}: {trail:?}"
+        );
     }
-    let (current, built) = publishing::generations(portal.app.store.as_ref()).await.unwrap();
+    let (current, built) = publishing::generations(portal.app.store.as_ref())
+        .await
+        .unwrap();
     assert_eq!(current, built);
 }
 
@@ -240,15 +348,55 @@ async fn bad_input_is_refused_next_to_its_field_and_nothing_is_published() {
     let huge = [png(10, 10), vec![0u8; 20 * 1024 * 1024]].concat();
     let photo = png(800, 600);
     let long = "T".repeat(500);
-    let cases: Vec<(Vec<(&str, &str)>, Option<(&str, &[u8])>, &str, &str)> = vec![
-        (fields(&[("titre", &long)]), None, "titre", "150 caractères au plus"),
-        (fields(&[("date", "31/02/2026")]), None, "date", "Date invalide"),
-        (fields(&[]), Some(("photo.png", &photo)), "image_alt", "texte alternatif"),
-        (fields(&[("image_alt", "Un GIF")]), Some(("anim.gif", gif)), "image", "JPEG ou PNG"),
-        (fields(&[("image_alt", "Du texte")]), Some(("photo.jpg", b"Bonjour, je suis un texte")), "image", "JPEG ou PNG"),
-        (fields(&[("image_alt", "Trop grande")]), Some(("grande.png", &huge)), "image", "dépasse 4 Mo"),
+    // (form, image sent, field, message next to it)
+    type Case<'a> = (
+        Vec<(&'a str, &'a str)>,
+        Option<(&'a str, &'a [u8])>,
+        &'a str,
+        &'a str,
+    );
+    let cases: Vec<Case> = vec![
         (
-            fields(&[("statut", "programmer"), ("programmee_le", "2026-11-20T08:00")]),
+            fields(&[("titre", &long)]),
+            None,
+            "titre",
+            "150 caractères au plus",
+        ),
+        (
+            fields(&[("date", "31/02/2026")]),
+            None,
+            "date",
+            "Date invalide",
+        ),
+        (
+            fields(&[]),
+            Some(("photo.png", &photo)),
+            "image_alt",
+            "texte alternatif",
+        ),
+        (
+            fields(&[("image_alt", "Un GIF")]),
+            Some(("anim.gif", gif)),
+            "image",
+            "JPEG ou PNG",
+        ),
+        (
+            fields(&[("image_alt", "Du texte")]),
+            Some(("photo.jpg", b"Bonjour, je suis un texte")),
+            "image",
+            "JPEG ou PNG",
+        ),
+        (
+            fields(&[("image_alt", "Trop grande")]),
+            Some(("grande.png", &huge)),
+            "image",
+            "dépasse 4 Mo",
+        ),
+        (
+            fields(&[
+                ("statut", "programmer"),
+                ("programmee_le", "2026-11-20T08:00"),
+            ]),
             None,
             "programmee_le",
             "passée",
@@ -256,19 +404,41 @@ async fn bad_input_is_refused_next_to_its_field_and_nothing_is_published() {
     ];
     for (form, file, field, message) in cases {
         web.get(&format!("{NEWS}/nouvelle")).await;
-        let files: Vec<(&str, &str, &[u8])> =
-            file.iter().map(|(name, bytes)| ("image", *name, *bytes)).collect();
-        let r = web.post_files(&format!("{NEWS}/nouvelle"), &form, &files).await;
-        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}: {}", r.body);
+        let files: Vec<(&str, &str, &[u8])> = file
+            .iter()
+            .map(|(name, bytes)| ("image", *name, *bytes))
+            .collect();
+        let r = web
+            .post_files(&format!("{NEWS}/nouvelle"), &form, &files)
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{field}: {}",
+            r.body
+        );
         let error = format!("id=\"{field}-erreur\"");
-        let at = r.body.find(&error).unwrap_or_else(|| panic!("{field}: no error next to it: {}", r.body));
+        let at = r
+            .body
+            .find(&error)
+            .unwrap_or_else(|| panic!("{field}: no error next to it: {}", r.body));
         assert!(r.body[at..].contains(message), "{field}: {message}");
-        assert!(r.body.contains("role=\"alert\""), "the summary is announced");
+        assert!(
+            r.body.contains("role=\"alert\""),
+            "the summary is announced"
+        );
         // The rest of the form is kept.
-        assert!(r.body.contains("Les photos de la fête sont en ligne."), "{field}");
+        assert!(
+            r.body.contains("Les photos de la fête sont en ligne."),
+            "{field}"
+        );
         assert_eq!(news_count(&portal).await, 4, "{field}: nothing stored");
     }
-    assert_eq!(portal.browser().get("/").await.body, home_before, "nothing published");
+    assert_eq!(
+        portal.browser().get("/").await.body,
+        home_before,
+        "nothing published"
+    );
 
     // Documents: a PDF that is not one, an unknown category.
     let mut page = web.get("/agents/site/documents").await;
@@ -280,15 +450,29 @@ async fn bad_input_is_refused_next_to_its_field_and_nothing_is_published() {
         page = web
             .post_files(
                 "/agents/site/documents",
-                &[("titre", "Menus de janvier"), ("categorie", category), ("date", "2026-12-20")],
+                &[
+                    ("titre", "Menus de janvier"),
+                    ("categorie", category),
+                    ("date", "2026-12-20"),
+                ],
                 &[("fichier", "menus.pdf", bytes)],
             )
             .await;
         assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY, "{field}");
-        assert!(page.body.contains(&format!("id=\"{field}-erreur\"")), "{field}: {}", page.body);
+        assert!(
+            page.body.contains(&format!("id=\"{field}-erreur\"")),
+            "{field}: {}",
+            page.body
+        );
         assert!(page.body.contains("Menus de janvier"), "the title kept");
     }
-    assert_eq!(publishing::documents(portal.app.store.as_ref()).await.unwrap().len(), 3);
+    assert_eq!(
+        publishing::documents(portal.app.store.as_ref())
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 }
 
 #[tokio::test]
@@ -301,11 +485,20 @@ async fn documents_are_published_replaced_at_the_same_address_and_removed() {
     let r = web
         .post_files(
             "/agents/site/documents",
-            &[("titre", "Menus de janvier 2027"), ("categorie", "Menus"), ("date", "2026-12-20")],
+            &[
+                ("titre", "Menus de janvier 2027"),
+                ("categorie", "Menus"),
+                ("date", "2026-12-20"),
+            ],
             &[("fichier", "menus.pdf", &first)],
         )
         .await;
-    assert_eq!(r.location(), "/agents/site/documents?fait=document", "{}", r.body);
+    assert_eq!(
+        r.location(),
+        "/agents/site/documents?fait=document",
+        "{}",
+        r.body
+    );
     let address = "/documents/menus-de-janvier-2027.pdf";
     assert_eq!(visitor.download(address).await.2, first);
     let docs = visitor.get("/documents/").await;
@@ -324,8 +517,17 @@ async fn documents_are_published_replaced_at_the_same_address_and_removed() {
             &[("fichier", "menus-v2.pdf", &second)],
         )
         .await;
-    assert_eq!(r.location(), "/agents/site/documents?fait=remplace", "{}", r.body);
-    assert_eq!(visitor.download(address).await.2, second, "same address, new file");
+    assert_eq!(
+        r.location(),
+        "/agents/site/documents?fait=remplace",
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        visitor.download(address).await.2,
+        second,
+        "same address, new file"
+    );
 
     let (_, version) = publishing::document(portal.app.store.as_ref(), "menus-de-janvier-2027.pdf")
         .await
@@ -385,7 +587,8 @@ async fn other_agents_get_403_and_families_never_reach_the_web_teams_pages() {
         }
         let get = family.get(&path).await;
         assert!(
-            get.location().starts_with("/agents/connexion") || get.status == StatusCode::METHOD_NOT_ALLOWED,
+            get.location().starts_with("/agents/connexion")
+                || get.status == StatusCode::METHOD_NOT_ALLOWED,
             "famille sur {path}: {}",
             get.status
         );
@@ -393,7 +596,11 @@ async fn other_agents_get_403_and_families_never_reach_the_web_teams_pages() {
     // A multipart post of another service is refused before anything is kept.
     enfance.get("/agents").await;
     let r = enfance
-        .post_files(&format!("{NEWS}/nouvelle"), &fields(&[]), &[("image", "x.png", &png(100, 100))])
+        .post_files(
+            &format!("{NEWS}/nouvelle"),
+            &fields(&[]),
+            &[("image", "x.png", &png(100, 100))],
+        )
         .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(news_count(&portal).await, before);
@@ -409,10 +616,7 @@ async fn two_changes_at_once_leave_a_whole_site_showing_both() {
     let fa = fields(&[("titre", "Première nouvelle")]);
     let fb = fields(&[("titre", "Seconde nouvelle")]);
     let path = format!("{NEWS}/nouvelle");
-    let (ra, rb) = tokio::join!(
-        a.post_files(&path, &fa, &[]),
-        b.post_files(&path, &fb, &[]),
-    );
+    let (ra, rb) = tokio::join!(a.post_files(&path, &fa, &[]), b.post_files(&path, &fb, &[]),);
     assert_eq!(ra.status, StatusCode::SEE_OTHER);
     assert_eq!(rb.status, StatusCode::SEE_OTHER);
     // Whichever build came second (or ran again for the other's change),
@@ -421,7 +625,9 @@ async fn two_changes_at_once_leave_a_whole_site_showing_both() {
     let home = visitor.get("/actualites/").await;
     assert!(home.body.contains("Première nouvelle"), "{}", home.body);
     assert!(home.body.contains("Seconde nouvelle"), "{}", home.body);
-    let (current, built) = publishing::generations(portal.app.store.as_ref()).await.unwrap();
+    let (current, built) = publishing::generations(portal.app.store.as_ref())
+        .await
+        .unwrap();
     assert_eq!(current, built);
 
     // A build holding the lease makes another wait its turn (it builds the
@@ -448,20 +654,32 @@ async fn two_changes_at_once_leave_a_whole_site_showing_both() {
     assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 0);
     // An expired lease (a build that died) is no obstacle.
     portal.clock.advance(chrono::Duration::minutes(6));
-    let outcome = publishing::rebuild(&portal.app, |_| async { Ok(()) }).await.unwrap();
-    assert!(matches!(outcome, publishing::Rebuilt::Built(_)), "{outcome:?}");
+    let outcome = publishing::rebuild(&portal.app, |_| async { Ok(()) })
+        .await
+        .unwrap();
+    assert!(
+        matches!(outcome, publishing::Rebuilt::Built(_)),
+        "{outcome:?}"
+    );
     // A failed build leaves the previous site and says why.
     let err = publishing::rebuild(&portal.app, |_| async { Err("disque plein".to_owned()) })
         .await
         .unwrap_err();
     assert_eq!(err, "disque plein");
-    assert!(visitor.get("/actualites/").await.body.contains("Seconde nouvelle"));
+    assert!(
+        visitor
+            .get("/actualites/")
+            .await
+            .body
+            .contains("Seconde nouvelle")
+    );
 }
 
 /// A CloudFront distribution on moto, in front of `bucket`.
-async fn moto_distribution(bucket: &str) -> (aws_sdk_cloudfront::Client, String) {
+pub async fn moto_distribution(bucket: &str) -> (aws_sdk_cloudfront::Client, String) {
     use aws_sdk_cloudfront::types::{
-        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig, ViewerProtocolPolicy,
+        DefaultCacheBehavior, DistributionConfig, Origin, Origins, S3OriginConfig,
+        ViewerProtocolPolicy,
     };
     let sdk = aws_config().await;
     let client = aws_sdk_cloudfront::Client::from_conf(
@@ -479,7 +697,13 @@ async fn moto_distribution(bucket: &str) -> (aws_sdk_cloudfront::Client, String)
         .caller_reference(ulid::Ulid::new().to_string())
         .comment("site")
         .enabled(true)
-        .origins(Origins::builder().quantity(1).items(origin).build().unwrap())
+        .origins(
+            Origins::builder()
+                .quantity(1)
+                .items(origin)
+                .build()
+                .unwrap(),
+        )
         .default_cache_behavior(
             DefaultCacheBehavior::builder()
                 .target_origin_id("site")
@@ -530,15 +754,36 @@ async fn on_aws_the_site_is_uploaded_by_hash_and_its_changed_paths_invalidated()
     let out = work.path().join("site");
     let url = "https://famille.example.org";
 
-    let (rebuilt, first) = site_bucket.publish(&portal.app, &out, url, None).await.unwrap();
+    let (rebuilt, first) = site_bucket
+        .publish(&portal.app, &out, url, None)
+        .await
+        .unwrap();
     assert!(matches!(rebuilt, publishing::Rebuilt::Built(_)));
     let keys = bucket_keys(&s3, &bucket).await;
-    assert_eq!(first.uploaded.len(), keys.len(), "everything, the first time");
-    assert!(keys.contains(&"actualites/2026-11-23-greve-jeudi/index.html".to_owned()), "{keys:?}");
+    assert_eq!(
+        first.uploaded.len(),
+        keys.len(),
+        "everything, the first time"
+    );
+    assert!(
+        keys.contains(&"actualites/2026-11-23-greve-jeudi/index.html".to_owned()),
+        "{keys:?}"
+    );
     assert!(keys.contains(&"documents/menus-decembre-2026.pdf".to_owned()));
-    let last_asset = first.uploaded.iter().rposition(|k| !k.ends_with(".html")).unwrap();
-    let first_page = first.uploaded.iter().position(|k| k.ends_with(".html")).unwrap();
-    assert!(last_asset < first_page, "assets before the pages that name them");
+    let last_asset = first
+        .uploaded
+        .iter()
+        .rposition(|k| !k.ends_with(".html"))
+        .unwrap();
+    let first_page = first
+        .uploaded
+        .iter()
+        .position(|k| k.ends_with(".html"))
+        .unwrap();
+    assert!(
+        last_asset < first_page,
+        "assets before the pages that name them"
+    );
     let head = s3
         .head_object()
         .bucket(&bucket)
@@ -549,7 +794,10 @@ async fn on_aws_the_site_is_uploaded_by_hash_and_its_changed_paths_invalidated()
     assert_eq!(head.content_type(), Some("text/html; charset=utf-8"));
 
     // Nothing changed: nothing uploaded.
-    let (_, again) = site_bucket.publish(&portal.app, &out, url, None).await.unwrap();
+    let (_, again) = site_bucket
+        .publish(&portal.app, &out, url, None)
+        .await
+        .unwrap();
     assert!(again.uploaded.is_empty(), "{:?}", again.uploaded);
     assert_eq!(again.unchanged, keys.len());
 
@@ -573,10 +821,16 @@ async fn on_aws_the_site_is_uploaded_by_hash_and_its_changed_paths_invalidated()
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
-    let (_, one) = site_bucket.publish(&portal.app, &out, url, None).await.unwrap();
+    let (_, one) = site_bucket
+        .publish(&portal.app, &out, url, None)
+        .await
+        .unwrap();
     assert_eq!(
         one.uploaded,
-        ["actualites/atom.xml", "actualites/2026-11-23-greve-jeudi/index.html"],
+        [
+            "actualites/atom.xml",
+            "actualites/2026-11-23-greve-jeudi/index.html"
+        ],
         "only what changed"
     );
     assert!(one.deleted.is_empty());
@@ -614,12 +868,32 @@ async fn on_aws_the_site_is_uploaded_by_hash_and_its_changed_paths_invalidated()
     assert_eq!(count, 2, "the first publication and this one");
 
     // Unpublished: its page is deleted from the bucket and invalidated.
-    let (_, version) = publishing::news(portal.app.store.as_ref(), slug).await.unwrap().unwrap();
+    let (_, version) = publishing::news(portal.app.store.as_ref(), slug)
+        .await
+        .unwrap()
+        .unwrap();
     web.get(NEWS).await;
-    web.post(&format!("{NEWS}/{slug}/depublier"), &[("version", &version.to_string())])
-        .await;
-    let (_, gone) = site_bucket.publish(&portal.app, &out, url, None).await.unwrap();
-    assert_eq!(gone.deleted, ["actualites/2026-11-23-greve-jeudi/index.html"]);
-    assert!(gone.invalidated.contains(&"/actualites/2026-11-23-greve-jeudi/".to_owned()));
-    assert!(!bucket_keys(&s3, &bucket).await.iter().any(|k| k.contains(slug)));
+    web.post(
+        &format!("{NEWS}/{slug}/depublier"),
+        &[("version", &version.to_string())],
+    )
+    .await;
+    let (_, gone) = site_bucket
+        .publish(&portal.app, &out, url, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        gone.deleted,
+        ["actualites/2026-11-23-greve-jeudi/index.html"]
+    );
+    assert!(
+        gone.invalidated
+            .contains(&"/actualites/2026-11-23-greve-jeudi/".to_owned())
+    );
+    assert!(
+        !bucket_keys(&s3, &bucket)
+            .await
+            .iter()
+            .any(|k| k.contains(slug))
+    );
 }
