@@ -168,12 +168,51 @@ pub fn markdown(text: &str) -> String {
                 Event::End(pulldown_cmark::TagEnd::Heading(level)) => {
                     Event::End(pulldown_cmark::TagEnd::Heading(demote(level)))
                 }
+                // A link or an image may only lead to the web, a mail
+                // address, a phone number or the site itself.
+                Event::Start(pulldown_cmark::Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => Event::Start(pulldown_cmark::Tag::Link {
+                    link_type,
+                    dest_url: safe_url(dest_url),
+                    title,
+                    id,
+                }),
+                Event::Start(pulldown_cmark::Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) => Event::Start(pulldown_cmark::Tag::Image {
+                    link_type,
+                    dest_url: safe_url(dest_url),
+                    title,
+                    id,
+                }),
                 other => other,
             }
         });
     let mut out = String::new();
     push_html(&mut out, parser);
     out
+}
+
+/// A link's address if it is one of the web (`http`, `https`), a mail
+/// address, a phone number or an address of the site; else `#` (a
+/// `javascript:` or `data:` link in the Markdown leads nowhere).
+fn safe_url(url: pulldown_cmark::CowStr<'_>) -> pulldown_cmark::CowStr<'_> {
+    let lower = url.trim().to_ascii_lowercase();
+    let scheme = lower
+        .split_once(':')
+        .map(|(s, _)| s)
+        .filter(|s| !s.contains(['/', '?', '#']));
+    match scheme {
+        None | Some("http" | "https" | "mailto" | "tel") => url,
+        Some(_) => "#".into(),
+    }
 }
 
 fn demote(level: pulldown_cmark::HeadingLevel) -> pulldown_cmark::HeadingLevel {
@@ -426,6 +465,29 @@ mod tests {
             i.body_html
         );
         assert!(i.body_html.contains("<strong>vrai</strong>"));
+    }
+
+    #[test]
+    fn links_lead_only_to_the_web_mail_phone_or_the_site() {
+        let html = markdown(
+            "[a](javascript:alert(1)) [b](JavaScript:x) [c](data:text/html,x) [d](https://ville.fr) \
+             [e](/simulation/) [f](mailto:mairie@ville.fr) [g](tel:+33474000000) [h](page?x=a:b) ![i](vbscript:x)",
+        );
+        assert!(!html.to_lowercase().contains("javascript:"), "{html}");
+        assert!(
+            !html.contains("data:") && !html.contains("vbscript:"),
+            "{html}"
+        );
+        for ok in [
+            "https://ville.fr",
+            "/simulation/",
+            "mailto:mairie@ville.fr",
+            "tel:+33474000000",
+            "page?x=a:b",
+        ] {
+            assert!(html.contains(&format!("href=\"{ok}\"")), "{ok}: {html}");
+        }
+        assert_eq!(html.matches("href=\"#\"").count(), 3, "{html}");
     }
 
     #[test]

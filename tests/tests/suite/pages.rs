@@ -115,4 +115,22 @@ async fn the_main_pages_read_as_reviewed() {
         );
         snapshot(&mut regie, name, path).await;
     }
+    // The web team's pages.
+    let mut web = agent_of(
+        &portal,
+        "communication@ville.example.org",
+        Service::Communication,
+    )
+    .await;
+    for (name, path) in [
+        ("agents_site_accueil", "/agents"),
+        ("agents_site_actualites", "/agents/site/actualites"),
+        (
+            "agents_site_actualite",
+            "/agents/site/actualites/2026-11-23-greve-jeudi",
+        ),
+        ("agents_site_documents", "/agents/site/documents"),
+    ] {
+        snapshot(&mut web, name, path).await;
+    }
 }
