@@ -137,7 +137,8 @@ pub fn build_content(
         ulid::Ulid::new()
     ));
     let _ = std::fs::remove_dir_all(&tmp);
-    let written = write_all(&tmp, &pages, &files, &copied);
+    let previous = Some(out).filter(|o| o.is_dir());
+    let written = write_all(&tmp, previous, &pages, &files, &copied);
     if let Err(e) = written {
         let _ = std::fs::remove_dir_all(&tmp);
         return Err(e);
@@ -151,37 +152,62 @@ pub fn build_content(
         std::fs::rename(out, &old).with_context(|| format!("déplacement de {}", out.display()))?;
     }
     std::fs::rename(&tmp, out).with_context(|| format!("mise en place de {}", out.display()))?;
-    let _ = std::fs::remove_dir_all(&old);
+    // The new site is in place: the old one (thousands of files with many
+    // actualités, most of a rebuild's time) goes away after, beside the
+    // next requests; what a stop leaves behind, the next build removes.
+    let stale: Vec<PathBuf> = std::fs::read_dir(parent)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.starts_with(&format!(".{name}.ancien-")))
+        })
+        .map(|e| e.path())
+        .collect();
+    std::thread::spawn(move || {
+        for dir in stale {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    });
     Ok(Report {
         pages: pages.len(),
         files: files.len() + copied.len(),
     })
 }
 
+/// Writes every file into `dir`; a file whose bytes are those of the same
+/// file in the `previous` site is hard-linked to it instead (a publication
+/// changes a few pages of thousands: the disk writes only those).
 fn write_all(
     dir: &Path,
+    previous: Option<&Path>,
     pages: &[Built],
     files: &[BuiltFile],
     copied: &[&(String, Vec<u8>)],
 ) -> anyhow::Result<()> {
-    for page in pages {
-        write(dir, &file_for(&page.path), page.html.as_bytes())?;
-    }
-    for f in files {
-        write(dir, &f.path, f.text.as_bytes())?;
-    }
-    for (path, bytes) in copied {
-        write(dir, path, bytes)?;
+    let pages = pages.iter().map(|p| (file_for(&p.path), p.html.as_bytes()));
+    let files = files.iter().map(|f| (f.path.clone(), f.text.as_bytes()));
+    let copied = copied.iter().map(|(p, b)| (p.clone(), b.as_slice()));
+    for (relative, bytes) in pages.chain(files).chain(copied) {
+        let path = dir.join(&relative);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("création de {}", parent.display()))?;
+        }
+        let same = previous.map(|p| p.join(&relative)).filter(|old| {
+            std::fs::metadata(old).is_ok_and(|m| m.len() == bytes.len() as u64)
+                && std::fs::read(old).is_ok_and(|b| b == bytes)
+        });
+        if let Some(old) = same
+            && std::fs::hard_link(&old, &path).is_ok()
+        {
+            continue;
+        }
+        std::fs::write(&path, bytes).with_context(|| format!("écriture de {}", path.display()))?;
     }
     Ok(())
-}
-
-fn write(out: &Path, relative: &str, bytes: &[u8]) -> anyhow::Result<()> {
-    let path = out.join(relative);
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("création de {}", dir.display()))?;
-    }
-    std::fs::write(&path, bytes).with_context(|| format!("écriture de {}", path.display()))
 }
 
 /// The sitemap of every page but the 404.
@@ -268,6 +294,51 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn a_rebuild_writes_what_changed_and_links_the_rest() {
+        use std::os::unix::fs::MetadataExt;
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("site");
+        let mut content = content::Folder::new(&default_content_dir()).read().unwrap();
+        build_content(&out, &content, "https://famille.example.org").unwrap();
+        let first = &content.news[0];
+        let (changed, kept) = (
+            out.join(file_for(&first.path())),
+            out.join("aide/index.html"),
+        );
+        let kept_before = std::fs::read(&kept).unwrap();
+        let inode = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        let (changed_inode, kept_inode) = (inode(&changed), inode(&kept));
+        content.news[0].summary = "Un résumé corrigé.".into();
+        content.news[0].body_html = "<p>Texte corrigé.</p>".into();
+        build_content(&out, &content, "https://famille.example.org").unwrap();
+        assert!(
+            std::fs::read_to_string(&changed)
+                .unwrap()
+                .contains("Texte corrigé.")
+        );
+        assert_eq!(std::fs::read(&kept).unwrap(), kept_before);
+        // The unchanged page is the same file (a hard link), the changed one
+        // a new file; the previous site goes away beside the next build.
+        assert_eq!(inode(&kept), kept_inode);
+        assert_ne!(inode(&changed), changed_inode);
+        let listing = || -> Vec<String> {
+            std::fs::read_dir(dir.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+                .collect()
+        };
+        build_content(&out, &content, "https://famille.example.org").unwrap();
+        for _ in 0..200 {
+            if listing() == ["site"] {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert_eq!(listing(), ["site"], "only the site is left");
+        assert_eq!(std::fs::read(&kept).unwrap(), kept_before);
     }
 
     #[test]

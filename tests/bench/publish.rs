@@ -48,6 +48,10 @@ fn checked(title: &str, body: &str) -> CheckedNews {
 
 #[tokio::main]
 async fn main() {
+    // RUST_LOG=info shows each build's time ("site reconstruit").
+    if std::env::var_os("RUST_LOG").is_some() {
+        shared::telemetry::init();
+    }
     let args: Vec<String> = std::env::args().collect();
     let n: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5000);
     let runs: usize = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(10);
