@@ -567,9 +567,16 @@ pub async fn news_unpublish(
 ) -> Result<Response, AppError> {
     let publisher = publisher(&agent)?;
     let version = version_of(&form)?;
-    match publishing::unpublish(&app, &publisher, &slug, version).await {
-        Ok(()) => Ok(Redirect::to(&format!("{NEWS}?fait=depubliee")).into_response()),
-        Err(PublishError::Conflict) => Ok(Redirect::to(NEWS).into_response()),
+    let done = publishing::unpublish(&app, &publisher, &slug, version).await;
+    back_to(NEWS, "depubliee", done)
+}
+
+/// Back to the list after a decision: with its message when it was taken,
+/// without when another one came first (the list shows what is now).
+fn back_to(list: &str, what: &str, done: Result<(), PublishError>) -> Result<Response, AppError> {
+    match done {
+        Ok(()) => Ok(Redirect::to(&format!("{list}?fait={what}")).into_response()),
+        Err(PublishError::Conflict) => Ok(Redirect::to(list).into_response()),
         Err(e) => Err(e.into()),
     }
 }
@@ -804,11 +811,8 @@ pub async fn document_remove(
 ) -> Result<Response, AppError> {
     let publisher = publisher(&agent)?;
     let version = version_of(&form)?;
-    match publishing::remove_document(&app, &publisher, &fichier, version).await {
-        Ok(()) => Ok(Redirect::to(&format!("{DOCS}?fait=retire")).into_response()),
-        Err(PublishError::Conflict) => Ok(Redirect::to(DOCS).into_response()),
-        Err(e) => Err(e.into()),
-    }
+    let done = publishing::remove_document(&app, &publisher, &fichier, version).await;
+    back_to(DOCS, "retire", done)
 }
 
 // ------------------------------------------------------------ journal

@@ -203,12 +203,7 @@ fn schedule_writes(before: Option<&Status>, after: &Status, slug: &str) -> Vec<W
 
 /// Every actualité, newest date first, with its version.
 pub async fn all_news(store: &dyn Store) -> Result<Vec<(News, u64)>, StoreError> {
-    let mut items = store
-        .query_all(Query::partition(NEWS_PK).limit(1000))
-        .await?
-        .iter()
-        .map(|i| Ok((i.record::<News>()?, i.version)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut items: Vec<(News, u64)> = all_versioned(store, NEWS_PK).await?;
     items.sort_by(|(a, _), (b, _)| b.date.cmp(&a.date).then_with(|| b.slug.cmp(&a.slug)));
     Ok(items)
 }
@@ -218,7 +213,28 @@ pub async fn news(store: &dyn Store, slug: &str) -> Result<Option<(News, u64)>, 
     if !rules::is_slug(slug) {
         return Ok(None);
     }
-    match store.get(&news_key(slug)).await? {
+    versioned(store, &news_key(slug)).await
+}
+
+/// Every record of a partition, with its version.
+async fn all_versioned<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    pk: &str,
+) -> Result<Vec<(T, u64)>, StoreError> {
+    store
+        .query_all(Query::partition(pk).limit(1000))
+        .await?
+        .iter()
+        .map(|i| Ok((i.record::<T>()?, i.version)))
+        .collect()
+}
+
+/// A record and its version, if there is one.
+async fn versioned<T: serde::de::DeserializeOwned>(
+    store: &dyn Store,
+    key: &Key,
+) -> Result<Option<(T, u64)>, StoreError> {
+    match store.get(key).await? {
         Some(i) => Ok(Some((i.record()?, i.version))),
         None => Ok(None),
     }
@@ -582,12 +598,7 @@ pub async fn categories(store: &dyn Store) -> Result<Vec<String>, StoreError> {
 
 /// Every document, newest first, with its version.
 pub async fn documents(store: &dyn Store) -> Result<Vec<(SiteDocument, u64)>, StoreError> {
-    let mut docs = store
-        .query_all(Query::partition(DOCS_PK).limit(1000))
-        .await?
-        .iter()
-        .map(|i| Ok((i.record::<SiteDocument>()?, i.version)))
-        .collect::<Result<Vec<_>, StoreError>>()?;
+    let mut docs: Vec<(SiteDocument, u64)> = all_versioned(store, DOCS_PK).await?;
     docs.sort_by(|(a, _), (b, _)| b.date.cmp(&a.date).then_with(|| a.titre.cmp(&b.titre)));
     Ok(docs)
 }
@@ -600,10 +611,7 @@ pub async fn document(
     if !plausible {
         return Ok(None);
     }
-    match store.get(&doc_key(fichier)).await? {
-        Some(i) => Ok(Some((i.record()?, i.version))),
-        None => Ok(None),
-    }
+    versioned(store, &doc_key(fichier)).await
 }
 
 /// A new document of the site; its file name is made of its title.

@@ -385,16 +385,7 @@ async fn every_lambda_binary_serves_a_family_and_an_agent_through_api_gateway_ev
         .response();
     assert!(answer["envoyes"].as_u64().unwrap() > 20, "{answer}");
     let (s3, bucket) = &deployment.site_bucket;
-    let keys: Vec<String> = s3
-        .list_objects_v2()
-        .bucket(bucket)
-        .send()
-        .await
-        .unwrap()
-        .contents()
-        .iter()
-        .filter_map(|o| o.key().map(str::to_owned))
-        .collect();
+    let keys = crate::publishing::bucket_keys(s3, bucket).await;
     let page = "actualites/2026-11-26-portes-ouvertes-du-centre-de-loisirs/index.html";
     assert!(keys.iter().any(|k| k == page), "{keys:?}");
     assert!(

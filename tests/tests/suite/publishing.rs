@@ -723,7 +723,8 @@ pub async fn moto_distribution(bucket: &str) -> (aws_sdk_cloudfront::Client, Str
     (client, made.distribution().unwrap().id().to_owned())
 }
 
-async fn bucket_keys(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
+/// The keys of a bucket, in order.
+pub async fn bucket_keys(s3: &aws_sdk_s3::Client, bucket: &str) -> Vec<String> {
     let mut keys: Vec<String> = s3
         .list_objects_v2()
         .bucket(bucket)
