@@ -12,11 +12,16 @@
 
 use crate::content::{ContentSource, Stored};
 use async_trait::async_trait;
+use futures_util::{StreamExt, TryStreamExt};
 use md5::{Digest, Md5};
 use shared::App;
 use shared::publishing::{self, Rebuilt, SiteBuilds};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// Files sent to the bucket at once (the first publication of a large
+/// site is thousands of them, within the function's 300 s).
+const UPLOADS_IN_FLIGHT: usize = 16;
 
 /// Builds the site from `source` into `out` (swapped in when complete).
 pub async fn build_from(
@@ -224,35 +229,25 @@ impl Bucket {
     /// (after the uploads), the changed paths invalidated.
     pub async fn sync(&self, dir: &Path) -> Result<Synced, String> {
         let remote = self.list().await?;
-        let mut local = walk(dir)?;
-        // Pages last: a page never names an asset not yet uploaded.
-        local.sort_by_key(|(key, _)| key.ends_with(".html"));
+        let local = walk(dir)?;
         let mut synced = Synced::default();
-        for (key, path) in &local {
-            let bytes = tokio::fs::read(path)
-                .await
-                .map_err(|e| format!("{} : {e}", path.display()))?;
-            if remote.get(key) == Some(&md5_hex(&bytes)) {
-                synced.unchanged += 1;
-                continue;
+        // Assets and images first, pages last: a page never names a file not
+        // yet uploaded. Within each, UPLOADS_IN_FLIGHT at a time; `uploaded`
+        // keeps the order in which they were sent.
+        let (pages, assets): (Vec<_>, Vec<_>) =
+            local.iter().partition(|(key, _)| key.ends_with(".html"));
+        for group in [assets, pages] {
+            let sent: Vec<Option<String>> = futures_util::stream::iter(group)
+                .map(|(key, path)| self.upload_if_changed(&remote, key, path))
+                .buffer_unordered(UPLOADS_IN_FLIGHT)
+                .try_collect()
+                .await?;
+            for key in sent {
+                match key {
+                    Some(key) => synced.uploaded.push(key),
+                    None => synced.unchanged += 1,
+                }
             }
-            let cache = if key.ends_with(".html") || key.ends_with(".xml") || key.ends_with(".txt")
-            {
-                "public, max-age=300"
-            } else {
-                "public, max-age=86400"
-            };
-            self.s3
-                .put_object()
-                .bucket(&self.bucket)
-                .key(key)
-                .content_type(content_type(key))
-                .cache_control(cache)
-                .body(bytes.into())
-                .send()
-                .await
-                .map_err(|e| format!("envoi de {key} : {e}"))?;
-            synced.uploaded.push(key.clone());
         }
         let kept: std::collections::HashSet<&str> = local.iter().map(|(k, _)| k.as_str()).collect();
         let mut gone: Vec<String> = remote
@@ -287,6 +282,38 @@ impl Bucket {
         synced.deleted = gone;
         synced.invalidated = self.invalidate(&synced).await?;
         Ok(synced)
+    }
+
+    /// Uploads one file unless the bucket has the same bytes (its ETag);
+    /// the key if it was sent.
+    async fn upload_if_changed(
+        &self,
+        remote: &HashMap<String, String>,
+        key: &str,
+        path: &Path,
+    ) -> Result<Option<String>, String> {
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| format!("{} : {e}", path.display()))?;
+        if remote.get(key) == Some(&md5_hex(&bytes)) {
+            return Ok(None);
+        }
+        let cache = if key.ends_with(".html") || key.ends_with(".xml") || key.ends_with(".txt") {
+            "public, max-age=300"
+        } else {
+            "public, max-age=86400"
+        };
+        self.s3
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type(key))
+            .cache_control(cache)
+            .body(bytes.into())
+            .send()
+            .await
+            .map_err(|e| format!("envoi de {key} : {e}"))?;
+        Ok(Some(key.to_owned()))
     }
 
     async fn invalidate(&self, synced: &Synced) -> Result<Vec<String>, String> {
