@@ -163,23 +163,7 @@ async fn main() {
         return;
     };
     let sdk = shared::app::aws_sdk_config("eu-west-3").await;
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            .endpoint_url(&moto)
-            .force_path_style(true)
-            .build(),
-    );
-    let bucket = format!("site-{}", ulid::Ulid::new()).to_lowercase();
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest3)
-                .build(),
-        )
-        .send()
-        .await
-        .expect("bucket");
+    let (s3, bucket) = e2e::moto_bucket(&sdk, &moto, "site").await;
     let target = site::publish::Bucket {
         s3,
         bucket,

@@ -135,25 +135,7 @@ pub async fn ses_messages_to(to: &str) -> Vec<String> {
 
 /// A new private bucket on moto's S3, and a client for it.
 pub async fn moto_bucket() -> (aws_sdk_s3::Client, String) {
-    let sdk = aws_config().await;
-    let conf = aws_sdk_s3::config::Builder::from(&sdk)
-        .endpoint_url(moto_url())
-        .force_path_style(true)
-        .build();
-    let client = aws_sdk_s3::Client::from_conf(conf);
-    let bucket = format!("fichiers-{}", ulid::Ulid::new()).to_lowercase();
-    client
-        .create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest3)
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("création du bucket sur moto ({}) : {e:?}", moto_url()));
-    (client, bucket)
+    e2e::moto_bucket(&aws_config().await, &moto_url(), "fichiers").await
 }
 
 /// Where the test reads the messages the portal sent.
