@@ -13,7 +13,8 @@ use std::path::Path;
 use std::time::Duration;
 
 /// The first event each function gets: a page (a redirect to the login for
-/// the signed-in groups), a stream record, a schedule.
+/// the signed-in groups), a stream record, a schedule; for `site`, the
+/// content's generation changed (it builds and uploads the whole site).
 fn first_event(name: &str) -> Value {
     match name {
         "account" => HttpRequest::get("/compte/connexion").event(),
@@ -26,6 +27,7 @@ fn first_event(name: &str) -> Value {
         "planning" => HttpRequest::get("/planning").event(),
         "mailer" => stream_event("OUTBOX#01JBENCH000000000000000000", "OUTBOX"),
         "jobs" => scheduled_event(),
+        "site" => stream_event("SITE#ETAT", "generation"),
         _ => HttpRequest::get("/").event(),
     }
 }
@@ -39,7 +41,8 @@ fn ms(d: Duration) -> String {
     format!("{:.1}", d.as_secs_f64() * 1000.0)
 }
 
-/// The template's variables, on a new table of moto's.
+/// The template's variables, on a new table and a new site bucket of
+/// moto's.
 async fn variables() -> Vec<(String, String)> {
     let moto = std::env::var("EF_BENCH_MOTO_URL").expect("EF_BENCH_MOTO_URL (moto)");
     let sdk = shared::app::aws_sdk_config("eu-west-3").await;
@@ -53,6 +56,7 @@ async fn variables() -> Vec<(String, String)> {
     )
     .await
     .expect("table on moto");
+    let (_, site_bucket) = e2e::moto_bucket(&sdk, &moto, "site").await;
     [
         ("EF_STORE", "dynamodb"),
         ("EF_DYNAMODB_TABLE", &table),
@@ -64,6 +68,7 @@ async fn variables() -> Vec<(String, String)> {
         ("EF_S3_BUCKET", "fichiers"),
         ("EF_S3_ENDPOINT", &moto),
         ("EF_PUBLIC_URL", "https://famille.example.org"),
+        ("EF_SITE_BUCKET", &site_bucket),
         ("AWS_EC2_METADATA_DISABLED", "true"),
         ("RUST_LOG", "warn"),
     ]
@@ -92,6 +97,7 @@ async fn main() {
             "planning",
             "mailer",
             "jobs",
+            "site",
         ]
         .map(str::to_owned)
         .to_vec()
