@@ -82,7 +82,7 @@ pub fn news_list_view(
             p { "Aucune actualité." }
         } @else {
             div.table-scroll role="region" aria-label="Actualités du site" tabindex="0" {
-                table.data {
+                table.data.stacked {
                     caption { "Actualités du site, la plus récente en premier" }
                     thead { tr {
                         th scope="col" { "Titre" } th scope="col" { "Date" } th scope="col" { "État" }
@@ -91,19 +91,21 @@ pub fn news_list_view(
                     tbody {
                         @for (n, version) in items {
                             tr {
-                                td { a href={ (NEWS) "/" (n.slug) } { (n.titre) } }
-                                td { (n.date.format("%d/%m/%Y")) }
-                                td { (n.status_label(now)) }
-                                td { (paris(n.modifiee_le)) " par " (n.modifiee_par) }
-                                td {
-                                    @if n.online_at(now) {
-                                        a href={ "/actualites/" (n.slug) "/" } { "Voir sur le site" span.visually-hidden { " : " (n.titre) } }
-                                    }
-                                    @if n.statut != publishing::Status::Brouillon {
-                                        form.inline method="post" action={ (NEWS) "/" (n.slug) "/depublier" } {
-                                            (csrf.field())
-                                            input type="hidden" name="version" value=(version);
-                                            button.button-secondary type="submit" { "Dépublier" span.visually-hidden { " : " (n.titre) } }
+                                td data-label="Titre" { a href={ (NEWS) "/" (n.slug) } { (n.titre) } }
+                                td.nowrap data-label="Date" { (n.date.format("%d/%m/%Y")) }
+                                td.nowrap data-label="État" { (n.status_label(now)) }
+                                td data-label="Modifiée" { span { (paris(n.modifiee_le)) " par " (n.modifiee_par) } }
+                                td data-label="Actions" {
+                                    div {
+                                        @if n.online_at(now) {
+                                            a href={ "/actualites/" (n.slug) "/" } { "Voir sur le site" span.visually-hidden { " : " (n.titre) } }
+                                        }
+                                        @if n.statut != publishing::Status::Brouillon {
+                                            form.inline method="post" action={ (NEWS) "/" (n.slug) "/depublier" } {
+                                                (csrf.field())
+                                                input type="hidden" name="version" value=(version);
+                                                button.button-secondary type="submit" { "Dépublier" span.visually-hidden { " : " (n.titre) } }
+                                            }
                                         }
                                     }
                                 }
@@ -833,12 +835,16 @@ pub async fn journal(
         @if trail.is_empty() { p { "Aucun changement pour l'instant." } }
         @else {
             div.table-scroll role="region" aria-label="Journal des publications" tabindex="0" {
-                table.data {
+                table.data.stacked {
                     caption { "Changements du site, le plus récent en premier" }
                     thead { tr { th scope="col" { "Quand" } th scope="col" { "Qui" } th scope="col" { "Quoi" } } }
                     tbody {
                         @for e in trail.iter().take(500) {
-                            tr { td { (paris(e.le)) } td { (e.agent_nom) } td { (e.action) " : " (e.detail) } }
+                            tr {
+                                td.nowrap data-label="Quand" { (paris(e.le)) }
+                                td data-label="Qui" { (e.agent_nom) }
+                                td data-label="Quoi" { span { (e.action) " : " (e.detail) } }
+                            }
                         }
                     }
                 }
