@@ -155,6 +155,7 @@ pub fn build_content(
     // The new site is in place: the old one (thousands of files with many
     // actualités, most of a rebuild's time) goes away after, beside the
     // next requests; what a stop leaves behind, the next build removes.
+    let stale_prefix = format!(".{name}.ancien-");
     let stale: Vec<PathBuf> = std::fs::read_dir(parent)
         .into_iter()
         .flatten()
@@ -162,7 +163,7 @@ pub fn build_content(
         .filter(|e| {
             e.file_name()
                 .to_str()
-                .is_some_and(|n| n.starts_with(&format!(".{name}.ancien-")))
+                .is_some_and(|n| n.starts_with(&stale_prefix))
         })
         .map(|e| e.path())
         .collect();
