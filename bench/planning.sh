@@ -8,6 +8,8 @@
 #   SKIP_MOTO=1 bench/planning.sh
 #   PAGES_ONLY=1 bench/planning.sh    # only the pages beside nginx (no cargo bench)
 #   DURATION=8s                       # wrk's duration per row
+#   HOLD=1                            # set up, print the page's URL and cookie, keep serving (perf)
+#   BASELINE=path/to/portal           # also an earlier build of the portal, on the same database, row by row
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/common.sh
@@ -121,6 +123,10 @@ nginx -c "$tmp/nginx.conf" &
 pids+=($!)
 for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$nginx_port/index.html" && break; sleep 0.1; done
 nginx_url="http://127.0.0.1:$nginx_port"
+if [ -n "${HOLD:-}" ]; then
+  echo "portal: $planning"; echo "cookie: $cookie"; echo "nginx: $nginx_url/planning.html"
+  wait
+fi
 
 # One row: requests/s, p50 and p99 of wrk's latency distribution.
 row() {
@@ -135,8 +141,19 @@ row() {
 }
 echo "| page | connections | requests/s | p50 | p99 |"
 echo "|---|---|---|---|---|"
+# An earlier build, on the same database (SQLite lets both open it), so
+# that before and after are measured in one run.
+if [ -n "${BASELINE:-}" ]; then
+  baseline_port=$(free_port)
+  env "${env_vars[@]}" EF_BIND="127.0.0.1:$baseline_port" "$BASELINE" >"$tmp/baseline.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 1 100); do curl -fs -o /dev/null "http://127.0.0.1:$baseline_port/sante" && break; sleep 0.1; done
+fi
 for c in 1 8 64; do
   row "/planning month, 3 children (portal)" $c -H "Cookie: $cookie" "$planning"
+  if [ -n "${BASELINE:-}" ]; then
+    row "the same page (baseline build)" $c -H "Cookie: $cookie" "${planning/:$port/:$baseline_port}"
+  fi
   row "the same bytes (nginx)" $c "$nginx_url/planning.html"
 done
 for c in 1 8 64; do

@@ -113,14 +113,12 @@ pub(crate) async fn load(app: &App, numero: &str, days: &[NaiveDate]) -> Result<
         wanted.insert(month_id(*day));
         wanted.insert(month_id(shared::calendar::monday_of(*day)));
     }
+    let ids: Vec<&str> = children.iter().map(|c| c.id.as_str()).collect();
     let mut months = Months::new();
     let mut versions = HashMap::new();
-    for child in &children {
-        for m in &wanted {
-            let (month, version) = planning::load_month(store, numero, &child.id, m).await?;
-            months.insert((child.id.clone(), m.clone()), month);
-            versions.insert((child.id.clone(), m.clone()), version);
-        }
+    for (key, (month, version)) in planning::load_months(store, numero, &ids, &wanted).await? {
+        versions.insert(key.clone(), version);
+        months.insert(key, month);
     }
     Ok(Loaded {
         children,
@@ -178,18 +176,19 @@ fn cell_markup(row: &grid::Row, cell: &grid::CellView, edit: bool, csrf: &Csrf) 
         Shown::NotRegistered => "–",
         Shown::Free => "·",
     };
-    let what = format!(
+    // Written straight into the page (a grid has a hundred cells and more).
+    let what = format_args!(
         "{}, {}, {}",
         row.child.prenom,
         row.unit.nom,
-        dates::with_weekday(cell.day)
+        dates::WithWeekday(cell.day)
     );
     let key = cell_key(&row.child.id, &row.activity.id, &row.unit.id, cell.slot);
     // On a phone the row becomes a calendar of six columns (Monday to
     // Saturday): the cell's weekday places it, its date labels it.
     let weekday = chrono::Datelike::weekday(&cell.day).number_from_monday();
     html! {
-        td class={ (class) " wd" (weekday) } data-day=(dates::short(cell.day)) {
+        td class={ (class) " wd" (weekday) } data-day=(dates::Short(cell.day)) {
             @if edit && cell.editable {
                 // The whole cell is the box's target (44 px at least).
                 label.cell-box {
@@ -233,7 +232,7 @@ fn page(family: &Family, csrf: &Csrf, screen: &Screen) -> Markup {
                     tr {
                         th scope="col" { "Enfant et unité" }
                         @for day in &grid.days {
-                            th scope="col" { abbr title=(dates::with_weekday(*day)) { (dates::short(*day)) } }
+                            th scope="col" { abbr title=(dates::WithWeekday(*day)) { (dates::Short(*day)) } }
                         }
                     }
                 }

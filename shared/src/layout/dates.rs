@@ -1,6 +1,7 @@
 //! Dates as French pages write them.
 
 use chrono::{Datelike, NaiveDate};
+use std::fmt;
 
 const MONTHS: [&str; 12] = [
     "janvier",
@@ -23,12 +24,46 @@ const WEEKDAYS: [&str; 7] = [
 
 /// "26 novembre 2026".
 pub fn long(d: NaiveDate) -> String {
-    format!("{} {} {}", d.day(), MONTHS[d.month0() as usize], d.year())
+    Long(d).to_string()
 }
 
 /// "jeudi 26 novembre 2026".
 pub fn with_weekday(d: NaiveDate) -> String {
-    format!("{} {}", weekday(d), long(d))
+    WithWeekday(d).to_string()
+}
+
+/// [`long`] written where it goes (a page renders it without a `String`).
+pub struct Long(pub NaiveDate);
+
+impl fmt::Display for Long {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let d = self.0;
+        write!(
+            f,
+            "{} {} {}",
+            d.day(),
+            MONTHS[d.month0() as usize],
+            d.year()
+        )
+    }
+}
+
+/// [`with_weekday`] written where it goes.
+pub struct WithWeekday(pub NaiveDate);
+
+impl fmt::Display for WithWeekday {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", weekday(self.0), Long(self.0))
+    }
+}
+
+/// [`short`] written where it goes.
+pub struct Short(pub NaiveDate);
+
+impl fmt::Display for Short {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}. {}", &weekday(self.0)[..3], self.0.day())
+    }
 }
 
 /// "jeudi".
@@ -55,7 +90,7 @@ pub fn moment(t: chrono::DateTime<chrono::Utc>) -> String {
 
 /// "jeu. 26": a grid's column heading.
 pub fn short(d: NaiveDate) -> String {
-    format!("{}. {}", &weekday(d)[..3], d.day())
+    Short(d).to_string()
 }
 
 #[cfg(test)]

@@ -92,11 +92,11 @@ pub async fn book_registration(
         wanted.insert(month_id(*d));
         wanted.insert(month_id(crate::calendar::monday_of(*d)));
     }
-    let mut months = Months::new();
-    for m in &wanted {
-        let (month, _) = load_month(store, numero, &child.id, m).await?;
-        months.insert((child.id.clone(), m.clone()), month);
-    }
+    let months: Months = super::load_months(store, numero, &[child.id.as_str()], &wanted)
+        .await?
+        .into_iter()
+        .map(|(key, (month, _))| (key, month))
+        .collect();
     let registrations = crate::inscriptions::list(store, numero).await?;
     let tariff = crate::dossiers::get(store, numero)
         .await?

@@ -13,7 +13,7 @@ use crate::domain::inscription::{Inscription, Status};
 use crate::domain::planning::{Month, State, month_id, unit_ref};
 use crate::pricing::line_total;
 use crate::settings::{Activity, Category, Settings, Unit};
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -137,14 +137,23 @@ pub fn build<'a>(
                 let uref = unit_ref(&activity.id, &unit.id);
                 let mut billed = 0;
                 let mut counted_slots = BTreeSet::new();
+                // The days run in order: a row looks its month up once a
+                // month, not once a day.
+                let mut month_of: Option<((i32, u32), Option<&Month>)> = None;
                 let cells: Vec<CellView> = days
                     .iter()
                     .map(|&day| {
                         let slot = slot(activity, day);
-                        let stored = months
-                            .get(&(child.id.clone(), month_id(slot)))
-                            .and_then(|m| m.get(slot, &uref))
-                            .map(|c| c.etat);
+                        let ym = (slot.year(), slot.month());
+                        let month = match month_of {
+                            Some((at, month)) if at == ym => month,
+                            _ => {
+                                let month = months.get(&(child.id.clone(), month_id(slot)));
+                                month_of = Some((ym, month));
+                                month
+                            }
+                        };
+                        let stored = month.and_then(|m| m.get(slot, &uref)).map(|c| c.etat);
                         let runs = runs_on(activity, cal, day);
                         let covered = own.iter().any(|i| covers(i, activity, cal, day));
                         let shown = match stored {

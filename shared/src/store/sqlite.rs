@@ -418,6 +418,18 @@ fn run_query(conn: &Connection, q: &Query, now: i64) -> Result<Page, StoreError>
     Ok(Page { items, next })
 }
 
+/// Several queries in one read transaction: their pages are of one moment,
+/// and SQLite takes and releases its file locks once, not once a query.
+fn run_queries(conn: &Connection, queries: &[Query], now: i64) -> Result<Vec<Page>, StoreError> {
+    let read = conn.unchecked_transaction().map_err(unavailable)?;
+    let pages = queries
+        .iter()
+        .map(|q| run_query(&read, q, now))
+        .collect::<Result<Vec<_>, _>>()?;
+    read.commit().map_err(unavailable)?;
+    Ok(pages)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn get(&self, key: &Key) -> Result<Option<Item>, StoreError> {
@@ -444,9 +456,17 @@ impl Store for SqliteStore {
         for q in queries {
             rules::validate_query(q)?;
         }
-        let queries = queries.to_vec();
         let now = self.clock.epoch_seconds();
-        self.reading(move |conn| queries.iter().map(|q| run_query(conn, q, now)).collect())
+        // No more items than one query may ask for: a short read, at once
+        // on the caller's thread as `query` runs (a page's few months).
+        let items: usize = queries.iter().map(|q| q.limit).sum();
+        if items <= super::MAX_QUERY_LIMIT
+            && let Some(out) = self.read_now(|conn| run_queries(conn, queries, now))
+        {
+            return out;
+        }
+        let queries = queries.to_vec();
+        self.reading(move |conn| run_queries(conn, &queries, now))
             .await
     }
 
